@@ -1,0 +1,291 @@
+"""How fast is the local server, against the two ceilings that bound it?
+
+Three measurements of the same work (bulk insert in 100-row `create_rows` requests,
+then cursor-paging every row with `cursorAfter` + `limit`):
+
+  (a) echo:   the official SDK against a storage-free server on the same stack
+              (`benchmarks/echo_server.py`): the best the SDK + HTTP can do;
+  (b) sqlite: raw `sqlite3`, the same inserts (one commit per 100 rows, WAL) and the
+              same cursor pages: the best the storage can do;
+  (c) server: the official SDK against `start_local_server(..., mode="process")`.
+
+It prints rows/s for each, the server/echo ratio, and the server process's RSS while
+paging (sampled every 0.1 s) so a memory leak or a whole-table read shows up.
+
+    .venv/bin/python benchmarks/local_server.py            # 100,000 rows
+    .venv/bin/python benchmarks/local_server.py --rows 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from appwrite.client import Client
+from appwrite.query import Query
+from appwrite.services.tables_db import TablesDB
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from echo_server import bench_values  # noqa: E402
+
+BATCH = 100
+DATABASE_ID = "bench"
+TABLE_ID = "items"
+COLUMNS = [
+    {"key": "title", "type": "varchar", "size": 64, "required": False},
+    {"key": "n", "type": "integer", "required": False},
+    {"key": "flag", "type": "boolean", "required": False},
+    {"key": "at", "type": "datetime", "required": False},
+]
+
+
+@dataclass
+class Figures:
+    """rows/s of one target: the insert, and the full listing at each page size."""
+
+    name: str
+    insert: float = 0.0
+    paging: dict[int, float] = field(default_factory=dict)
+
+
+def bench_row(seq: int) -> dict[str, object]:
+    return {"$id": f"r{seq:09d}", **bench_values(seq)}
+
+
+def batches(total: int) -> Iterator[list[dict[str, object]]]:
+    for start in range(1, total + 1, BATCH):
+        yield [bench_row(seq) for seq in range(start, min(total, start + BATCH - 1) + 1)]
+
+
+def rate(rows: int, seconds: float) -> float:
+    return rows / seconds if seconds > 0 else float("inf")
+
+
+def sdk_insert(tables: TablesDB, total: int) -> float:
+    started = time.perf_counter()
+    for rows in batches(total):
+        tables.create_rows(DATABASE_ID, TABLE_ID, rows=rows)
+    return rate(total, time.perf_counter() - started)
+
+
+def sdk_page_all(tables: TablesDB, total: int, page: int) -> float:
+    """Walk the whole table with cursorAfter; fail loudly if a row goes missing."""
+    started = time.perf_counter()
+    seen, cursor = 0, None
+    while True:
+        queries = [Query.limit(page)]
+        if cursor is not None:
+            queries.append(Query.cursor_after(cursor))
+        result = tables.list_rows(DATABASE_ID, TABLE_ID, queries=queries, total=False)
+        if not result.rows:
+            break
+        seen += len(result.rows)
+        cursor = result.rows[-1].id
+        if len(result.rows) < page:
+            break
+    elapsed = time.perf_counter() - started
+    if seen != total:
+        raise SystemExit(f"paging by {page} saw {seen} rows, expected {total}")
+    return rate(total, elapsed)
+
+
+def sdk_client(endpoint: str, project: str, key: str) -> TablesDB:
+    client = Client().set_endpoint(endpoint).set_project(project).set_key(key)
+    return TablesDB(client)
+
+
+@contextmanager
+def echo_server(total: int) -> Iterator[str]:
+    script = Path(__file__).resolve().parent / "echo_server.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--rows", str(total)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def measure_echo(total: int, pages: list[int]) -> Figures:
+    figures = Figures("echo")
+    with echo_server(total) as endpoint:
+        tables = sdk_client(endpoint, "bench", "unused")
+        figures.insert = sdk_insert(tables, total)
+        for page in pages:
+            figures.paging[page] = sdk_page_all(tables, total, page)
+    return figures
+
+
+def raw_sqlite_schema(conn: sqlite3.Connection) -> None:
+    """The layout the local server gives a table with the benchmark's four columns."""
+    conn.execute(
+        'CREATE TABLE "items" ('
+        "_seq INTEGER PRIMARY KEY AUTOINCREMENT, _id TEXT NOT NULL UNIQUE, "
+        "_createdAt TEXT NOT NULL, _updatedAt TEXT NOT NULL, _permissions TEXT NOT NULL, "
+        "title TEXT, n INTEGER, flag INTEGER, at TEXT)"
+    )
+
+
+def measure_sqlite(total: int, pages: list[int], folder: Path) -> Figures:
+    figures = Figures("sqlite")
+    conn = sqlite3.connect(folder / "raw.sqlite", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    raw_sqlite_schema(conn)
+    stamp = "2026-01-01T00:00:00.000+00:00"
+    insert = (
+        'INSERT INTO "items" (_id, _createdAt, _updatedAt, _permissions, title, n, flag, at) '
+        "VALUES (?, ?, ?, '[]', ?, ?, ?, ?)"
+    )
+    started = time.perf_counter()
+    for rows in batches(total):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            insert,
+            [(r["$id"], stamp, stamp, r["title"], r["n"], r["flag"], r["at"]) for r in rows],
+        )
+        conn.execute("COMMIT")
+    figures.insert = rate(total, time.perf_counter() - started)
+    select = 'SELECT * FROM "items" WHERE _seq > ? ORDER BY _seq LIMIT ?'
+    for page in pages:
+        started = time.perf_counter()
+        seen, after = 0, 0
+        while True:
+            rows = conn.execute(select, (after, page)).fetchall()
+            if not rows:
+                break
+            seen += len(rows)
+            after = rows[-1][0]
+        figures.paging[page] = rate(seen, time.perf_counter() - started)
+    conn.close()
+    return figures
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class RssSampler:
+    """Samples a process's resident memory every `interval` seconds in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.pid, self.interval = pid, interval
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(rss_kib(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(rss_kib(self.pid))
+
+
+def create_schema(tables: TablesDB) -> None:
+    tables.create(DATABASE_ID, "Benchmark")
+    tables.create_table(DATABASE_ID, TABLE_ID, "Items", columns=COLUMNS)
+
+
+def measure_server(
+    total: int, pages: list[int], folder: Path, report: Callable[[str], None]
+) -> Figures:
+    from workbook.local.server import start_local_server
+
+    figures = Figures("server")
+    server = start_local_server(folder / "server.sqlite", mode="process")
+    try:
+        tables = sdk_client(server.endpoint, server.project_id, server.api_key)
+        create_schema(tables)
+        report(f"server RSS before insert: {rss_kib(server.pid) / 1024:.1f} MiB")
+        figures.insert = sdk_insert(tables, total)
+        for page in pages:
+            with RssSampler(server.pid) as sampler:
+                figures.paging[page] = sdk_page_all(tables, total, page)
+            s = sampler.samples
+            report(
+                f"server RSS paging by {page}: start {s[0] / 1024:.1f} MiB, "
+                f"middle {s[len(s) // 2] / 1024:.1f} MiB, end {s[-1] / 1024:.1f} MiB, "
+                f"peak {max(s) / 1024:.1f} MiB ({len(s)} samples)"
+            )
+    finally:
+        server.stop()
+    return figures
+
+
+def print_table(results: list[Figures], pages: list[int]) -> None:
+    header = f"{'target':<8} {'insert rows/s':>14}" + "".join(
+        f" {f'page {p} rows/s':>17}" for p in pages
+    )
+    print(header)
+    for fig in results:
+        line = f"{fig.name:<8} {fig.insert:>14,.0f}"
+        line += "".join(f" {fig.paging[p]:>17,.0f}" for p in pages)
+        print(line)
+    by_name = {fig.name: fig for fig in results}
+    if "server" in by_name and "echo" in by_name:
+        server, echo = by_name["server"], by_name["echo"]
+        ratios = [f"insert {server.insert / echo.insert:.2f}"]
+        ratios += [f"page {p} {server.paging[p] / echo.paging[p]:.2f}" for p in pages]
+        print("server/echo: " + ", ".join(ratios))
+    if "server" in by_name and "sqlite" in by_name:
+        server, raw = by_name["server"], by_name["sqlite"]
+        ratios = [f"insert {server.insert / raw.insert:.3f}"]
+        ratios += [f"page {p} {server.paging[p] / raw.paging[p]:.3f}" for p in pages]
+        print("server/sqlite: " + ", ".join(ratios))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows to insert and page")
+    parser.add_argument(
+        "--pages", default="100,1000", help="comma-separated page sizes for cursor paging"
+    )
+    parser.add_argument(
+        "--only", choices=["echo", "sqlite", "server"], action="append", help="run only these"
+    )
+    args = parser.parse_args(argv)
+    pages = [int(p) for p in args.pages.split(",")]
+    targets = args.only or ["echo", "sqlite", "server"]
+    print(f"rows={args.rows} batch={BATCH} pages={pages} cpus={os.cpu_count()}", flush=True)
+    results: list[Figures] = []
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        folder = Path(tmp)
+        if "echo" in targets:
+            results.append(measure_echo(args.rows, pages))
+        if "sqlite" in targets:
+            results.append(measure_sqlite(args.rows, pages, folder))
+        if "server" in targets:
+            results.append(measure_server(args.rows, pages, folder, lambda s: print(s, flush=True)))
+    print_table(results, pages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
