@@ -1,0 +1,199 @@
+"""Environments: where a run goes, and the *name* of the variable holding its key.
+
+Precedence follows one rule everywhere: flag > ``WORKBOOK_*`` variable > ``workbook.toml`` >
+built-in default. The API key itself is only ever read from the environment, wrapped in
+:class:`Secret` so it cannot leak through a ``repr``, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbook.errors import ConfigError
+
+CONFIG_FILE = "workbook.toml"
+LOCAL = "local"
+LOCAL_KEY_ENV = "WORKBOOK_LOCAL_KEY"
+LOCAL_ENDPOINT_ENV = "WORKBOOK_LOCAL_ENDPOINT"
+LOCAL_PROJECT = "workbook-local"
+DEFAULT_DATABASE = "main"
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+
+
+class Secret:
+    """A string that never shows itself when printed."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A named Appwrite target. ``local`` has no endpoint: Workbook serves it itself."""
+
+    name: str
+    project: str
+    database: str
+    key_env: str
+    endpoint: str | None = None
+    self_signed: bool = False
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint is None
+
+    def key(self) -> Secret:
+        """The API key, from the variable named in the config; never from a file."""
+        value = os.environ.get(self.key_env, "")
+        if not value:
+            raise ConfigError(
+                f"environment '{self.name}' needs an API key in ${self.key_env}, which is not set",
+                f"export {self.key_env}=<your Appwrite API key> and run again",
+            )
+        return Secret(value)
+
+    def describe(self) -> str:
+        target = "embedded local server" if self.is_local else self.endpoint
+        return f"{self.name} → {target} · project {self.project} · database {self.database}"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The folder holding ``migrations/``, ``history/`` and ``workbook.toml``."""
+
+    root: Path
+
+    @property
+    def migrations(self) -> Path:
+        return self.root / "migrations"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history"
+
+    @property
+    def state(self) -> Path:
+        """Git-ignored working state: the local server's database, locks."""
+        return self.root / ".workbook"
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    def history_dir(self, environment: str) -> Path:
+        return self.history / environment
+
+    def environments(self) -> dict[str, Environment]:
+        return load_environments(self.config_file)
+
+    def environment(self, name: str | None = None) -> Environment:
+        chosen = name or os.environ.get("WORKBOOK_ENV") or LOCAL
+        envs = self.environments()
+        if chosen not in envs:
+            known = ", ".join(sorted(envs))
+            raise ConfigError(
+                f"unknown environment '{chosen}'",
+                f"use one of: {known}, or add [environments.{chosen}] to {CONFIG_FILE}",
+            )
+        return envs[chosen]
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    """The nearest folder, upwards from ``start``, that has migrations or a workbook.toml.
+
+    ``WORKBOOK_WORKSPACE`` wins, so kernels started anywhere (JupyterLab opens notebooks with
+    their own folder as cwd) find the same workspace as the CLI.
+    """
+    pinned = os.environ.get("WORKBOOK_WORKSPACE")
+    if pinned:
+        return Workspace(Path(pinned).resolve())
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file() or (folder / "migrations").is_dir():
+            return Workspace(folder)
+    raise ConfigError(
+        f"no workspace found at or above {here}",
+        f"run from a folder with a migrations/ folder or a {CONFIG_FILE}",
+    )
+
+
+def local_environment(database: str = DEFAULT_DATABASE) -> Environment:
+    return Environment(
+        name=LOCAL, project=LOCAL_PROJECT, database=database, key_env=LOCAL_KEY_ENV
+    )
+
+
+def load_environments(path: Path) -> dict[str, Environment]:
+    """Read ``[environments.NAME]`` tables; ``local`` is always there."""
+    envs = {LOCAL: local_environment()}
+    if not path.is_file():
+        return envs
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name} is not valid TOML: {exc}", "fix the file's syntax") from exc
+    for name, table in (data.get("environments") or {}).items():
+        envs[name] = _environment(path.name, name, table)
+    return envs
+
+
+def _environment(source: str, name: str, table: object) -> Environment:
+    where = f"{source} [environments.{name}]"
+    if not _NAME.match(name):
+        raise ConfigError(f"{where}: bad environment name", "use letters, digits, '-' or '_'")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table", "write it as [environments.NAME]")
+    if "key" in table or "api_key" in table:
+        raise ConfigError(
+            f"{where} holds an API key in the file",
+            "remove it; set key_env = \"NAME_OF_VARIABLE\" and export the key in that variable",
+        )
+    if name == LOCAL:
+        database = str(table.get("database", DEFAULT_DATABASE))
+        _check_id(where, "database", database)
+        return local_environment(database)
+    missing = [k for k in ("endpoint", "project", "key_env") if not table.get(k)]
+    if missing:
+        raise ConfigError(f"{where} is missing {', '.join(missing)}", "add them to the file")
+    endpoint = str(table["endpoint"]).rstrip("/")
+    if not re.match(r"^https?://", endpoint):
+        raise ConfigError(f"{where}: endpoint '{endpoint}' is not an http(s) URL",
+                          "write it like https://cloud.appwrite.io/v1")
+    database = str(table.get("database", DEFAULT_DATABASE))
+    _check_id(where, "project", str(table["project"]))
+    _check_id(where, "database", database)
+    known = {"endpoint", "project", "database", "key_env", "self_signed"}
+    return Environment(
+        name=name,
+        endpoint=endpoint,
+        project=str(table["project"]),
+        database=database,
+        key_env=str(table["key_env"]),
+        self_signed=bool(table.get("self_signed", False)),
+        extra={k: v for k, v in table.items() if k not in known},
+    )
+
+
+def _check_id(where: str, what: str, value: str) -> None:
+    if not _ID.match(value):
+        raise ConfigError(
+            f"{where}: {what} '{value}' is not a valid Appwrite id",
+            "use up to 36 of a-z, A-Z, 0-9, '.', '-', '_', not starting with a symbol",
+        )

@@ -1,0 +1,78 @@
+"""The direction guard: ``%%up`` and ``%%down`` cell magics, and the failure hook.
+
+A kernel never sees cell tags, so the marker lives in the source. A cell marked for the
+other direction prints why it was skipped; papermill and JupyterLab's "Run All" therefore
+behave identically, and a rollback cell never runs by accident during an upgrade.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+SKIP_MESSAGE = "skipped: {step} step (this run's direction is '{direction}')"
+
+
+def run_body(shell: Any, body: str) -> Any:
+    """Execute a cell body in the user namespace, displaying its last expression."""
+    source = shell.transform_cell(body)
+    tree = ast.parse(source, filename="<cell>")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, "<cell>", "exec"), shell.user_ns)  # noqa: S102 - it is the user's cell
+    if last is not None:
+        value = eval(compile(last, "<cell>", "eval"), shell.user_ns)  # noqa: S307
+        if value is not None:
+            from IPython.display import display
+
+            display(value)
+
+
+def _direction_magic(step: str):  # noqa: ANN202 - IPython's magic signature
+    def magic(line: str, cell: str) -> None:
+        from IPython import get_ipython
+
+        from workbook.session import current
+
+        wb = current()
+        if wb.direction != step:
+            print(SKIP_MESSAGE.format(step=step, direction=wb.direction))
+            return
+        run_body(get_ipython(), cell)
+
+    magic.__name__ = step
+    magic.__doc__ = f"Run this cell only when the migration runs {step}."
+    return magic
+
+
+def _record_failure(result: Any) -> None:
+    """A cell raised: the run is failed, in the ledger, whoever started the kernel."""
+    error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+    if error is None:
+        return
+    from workbook import session
+
+    wb = session._current
+    if wb is not None and not wb.finished:
+        wb.fail(f"{type(error).__name__}: {error}")
+
+
+def register(shell: Any) -> None:
+    """Install the magics and the hook once per kernel."""
+    if getattr(shell, "_workbook_registered", False):
+        return
+    shell.register_magic_function(_direction_magic("up"), "cell", "up")
+    shell.register_magic_function(_direction_magic("down"), "cell", "down")
+    shell.events.register("post_run_cell", _record_failure)
+    shell._workbook_registered = True
+
+
+def register_if_ipython() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None:
+        register(shell)

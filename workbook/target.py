@@ -1,0 +1,172 @@
+"""A connected Appwrite target: an SDK client for an environment, checked before use.
+
+Foreign errors are translated here, at the boundary, into one-line messages that name the
+next step (a 401 names the variable holding the refused key; an unreachable endpoint is
+named as such). For ``local`` this is also where the embedded server is found or started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from appwrite.client import Client
+from appwrite.exception import AppwriteException
+from appwrite.services.tables_db import TablesDB
+
+from workbook.config import LOCAL_ENDPOINT_ENV, Environment, Secret, Workspace
+from workbook.errors import ConnectionFailed
+
+# Errors worth another try: the request was refused before doing anything, or the
+# network dropped it. Writes are retried too: every Workbook write names its ids, so a
+# retried create answers 409 instead of creating twice.
+RETRY_CODES = {429, 502, 503, 504}
+RETRY_WAITS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+class RetryingClient(Client):
+    """The official client, retrying throttled and dropped requests with backoff."""
+
+    def __init__(self, waits: tuple[float, ...] = RETRY_WAITS) -> None:
+        super().__init__()
+        self._waits = waits
+
+    def call(self, method: str, path: str = "", headers: Any = None, params: Any = None,
+             response_type: str = "json") -> Any:
+        for wait in (*self._waits, None):
+            try:
+                return super().call(method, path, headers, params, response_type)
+            except AppwriteException as exc:
+                if wait is None or not _transient(exc):
+                    raise
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def _transient(exc: AppwriteException) -> bool:
+    return exc.code in RETRY_CODES or exc.code is None and "Connection" in str(exc.message)
+
+
+@dataclass
+class Target:
+    """What a run talks to: the environment, its client and the TablesDB service."""
+
+    environment: Environment
+    client: Client
+    endpoint: str
+
+    @property
+    def tables(self) -> TablesDB:
+        return TablesDB(self.client)
+
+
+def connect_target(workspace: Workspace, env: Environment, *, create_database: bool = False,
+                   on_local_start: Callable[[str], None] | None = None) -> Target:
+    """A client for ``env`` whose key and database were checked with one request each."""
+    if env.is_local:
+        endpoint, key = ensure_local_server(workspace)
+    else:
+        assert env.endpoint is not None
+        endpoint, key = env.endpoint, env.key()
+    client = RetryingClient().set_endpoint(endpoint).set_project(env.project)
+    client.set_key(key.reveal())
+    if env.self_signed:
+        client.set_self_signed(True)
+    target = Target(env, client, endpoint)
+    check_database(target, create=create_database or env.is_local)
+    return target
+
+
+def check_database(target: Target, *, create: bool) -> None:
+    env = target.environment
+    try:
+        target.tables.get(env.database)
+        return
+    except AppwriteException as exc:
+        if exc.code == 404 and exc.type == "database_not_found" and create:
+            _guard(target, lambda: target.tables.create(env.database, env.database))
+            return
+        raise translate(exc, target) from None
+
+
+def _guard(target: Target, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except AppwriteException as exc:
+        raise translate(exc, target) from None
+
+
+def translate(exc: AppwriteException, target: Target) -> ConnectionFailed:
+    """An SDK failure while connecting, as a message that says what to do next."""
+    env = target.environment
+    where = f"{target.endpoint} (environment '{env.name}')"
+    if exc.code is None:
+        return ConnectionFailed(
+            f"cannot reach {where}",
+            "check the endpoint in workbook.toml and your network" if not env.is_local
+            else "the local server stopped; run the command again",
+        )
+    if exc.code == 401:
+        return ConnectionFailed(
+            f"the key in ${env.key_env} was refused by {where}: {exc.type}",
+            "check that the key belongs to project "
+            f"'{env.project}' and has the databases/tables/columns/indexes/rows scopes",
+        )
+    if exc.code == 404 and exc.type == "project_not_found":
+        return ConnectionFailed(f"project '{env.project}' does not exist at {where}",
+                                "fix `project` in workbook.toml")
+    if exc.code == 404 and exc.type == "database_not_found":
+        return ConnectionFailed(
+            f"database '{env.database}' does not exist in project '{env.project}' at {where}",
+            "create it in the Appwrite console, or fix `database` in workbook.toml",
+        )
+    return ConnectionFailed(f"{where} answered {exc.code} {exc.type}: {exc.message}",
+                            "see the Appwrite server's logs")
+
+
+def ensure_local_server(workspace: Workspace) -> tuple[str, Secret]:
+    """The embedded server for this workspace: the one the runner started, or a new one.
+
+    The runner publishes its server through two variables that kernels inherit; a kernel
+    started any other way (plain papermill, JupyterLab) starts its own server in-process
+    on the same SQLite file, which lives as long as the kernel.
+    """
+    from workbook.local.server import start_local_server  # the server is optional at import
+
+    endpoint = os.environ.get(LOCAL_ENDPOINT_ENV)
+    key = os.environ.get("WORKBOOK_LOCAL_KEY")
+    if endpoint and key and _answers(endpoint):
+        return endpoint, Secret(key)
+    key = key or secrets.token_hex(32)
+    server = start_local_server(local_database_path(workspace), api_key=key, mode="thread")
+    _KEEP_ALIVE.append(server)
+    publish_local_server(server.endpoint, key)
+    return server.endpoint, Secret(key)
+
+
+_KEEP_ALIVE: list[Any] = []
+
+
+def publish_local_server(endpoint: str, key: str) -> None:
+    """Let child processes (papermill kernels) find the server without a file on disk."""
+    os.environ[LOCAL_ENDPOINT_ENV] = endpoint
+    os.environ["WORKBOOK_LOCAL_KEY"] = key
+
+
+def local_database_path(workspace: Workspace) -> Path:
+    path = workspace.state / "local" / "appwrite.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        return requests.get(f"{endpoint}/health/version", timeout=2).ok
+    except requests.RequestException:
+        return False
