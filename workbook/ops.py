@@ -1,0 +1,629 @@
+"""What a migration notebook calls: idempotent schema and data steps that wait for Appwrite.
+
+Every schema change in Appwrite is asynchronous (`processing` → `available`/`failed`), and
+a migration that dies half way must be safe to run again. So each step reads the live
+state first, does only what is missing, and waits (bounded) until Appwrite reports the
+result. In a dry run the same reads happen, writes become plan steps, and a shadow copy
+of each touched table lets later steps see what earlier ones would have done.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from appwrite.exception import AppwriteException
+from appwrite.query import Query
+
+from workbook.columns import ColumnSpec, IndexSpec, column_kind, same_value, update_method
+from workbook.dryrun import NO_OP, DryRunProxy, Plan
+from workbook.errors import OperationFailed
+
+KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
+"""Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
+
+BULK_LIMIT = 100
+_GONE_TYPES = {
+    None,
+    "",
+    "table_not_found",
+    "collection_not_found",
+    "column_not_found",
+    "attribute_not_found",
+    "column_index_not_found",
+    "index_not_found",
+    "row_not_found",
+}
+_FAILED = ("failed", "stuck")
+_SYSTEM_ROW_FIELDS = ("$sequence", "$tableId", "$databaseId", "$collectionId", "$updatedAt")
+
+
+class Ops:
+    """The operations of a migration notebook, against one database."""
+
+    def __init__(
+        self,
+        tables: Any,
+        database_id: str,
+        *,
+        dry_run: bool = False,
+        plan: Plan | None = None,
+        poll_interval: float = 0.1,
+        timeout: float = 120.0,
+    ) -> None:
+        if isinstance(tables, DryRunProxy):
+            dry_run = True
+            plan = plan if plan is not None else tables.plan
+        self.plan = plan if plan is not None else Plan()
+        if dry_run and not isinstance(tables, DryRunProxy):
+            tables = DryRunProxy(tables, self.plan)
+        self.tables = tables
+        self.database_id = database_id
+        self.dry_run = dry_run
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self._shadow: dict[str, dict[str, Any] | None] = {}
+        self._planned_tables: set[str] = set()
+
+    # ----------------------------------------------------------------- raw reads
+
+    def _path(self, *parts: str) -> str:
+        return "/".join(("/tablesdb", self.database_id, *parts))
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """A GET through `client.call`: plain JSON, exact numbers, None when the thing is gone."""
+        client = self.tables.client
+        headers = {"X-Appwrite-Project": client.get_config("project"), "accept": "application/json"}
+        try:
+            return client.call("get", path, headers, params or {})
+        except AppwriteException as exc:
+            if exc.code == 404 and exc.type in _GONE_TYPES:
+                return None
+            raise OperationFailed(f"reading {path} failed: {exc.message}", hint=_hint(exc)) from exc
+
+    def table(self, table_id: str) -> dict[str, Any] | None:
+        """The table's JSON (columns and indexes included), or None if it does not exist."""
+        if table_id in self._shadow:
+            return copy.deepcopy(self._shadow[table_id])
+        return self._get(self._path("tables", table_id))
+
+    def column(self, table_id: str, key: str) -> dict[str, Any] | None:
+        """The column's JSON as Appwrite stores it, or None. Not the typed SDK model: see
+        the reference (§0) on list models parsing columns into wrong classes."""
+        if table_id in self._shadow:
+            return _find(self._shadow[table_id], "columns", key)
+        return self._get(self._path("tables", table_id, "columns", key))
+
+    def index(self, table_id: str, key: str) -> dict[str, Any] | None:
+        """The index's JSON, or None."""
+        if table_id in self._shadow:
+            return _find(self._shadow[table_id], "indexes", key)
+        return self._get(self._path("tables", table_id, "indexes", key))
+
+    # ----------------------------------------------------------------- tables
+
+    def create_table(
+        self,
+        table_id: str,
+        name: str | None = None,
+        *,
+        columns: Iterable[dict[str, Any]] = (),
+        indexes: Iterable[dict[str, Any]] = (),
+        row_security: bool = False,
+        permissions: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Create a table with its columns and indexes in one call; if it exists, add what
+        is missing and check that what is there matches."""
+        column_specs = [ColumnSpec.from_dict(item) for item in columns]
+        index_specs = [IndexSpec.from_dict(item) for item in indexes]
+        if self.table(table_id) is None:
+            detail = {
+                "name": name or table_id,
+                "columns": [spec.inline() for spec in column_specs],
+                "indexes": [spec.inline() for spec in index_specs],
+                "row_security": row_security,
+                "permissions": permissions,
+            }
+            if self.dry_run:
+                self.plan.add("create_table", table_id, detail)
+                self._shadow[table_id] = {
+                    "$id": table_id,
+                    "name": name or table_id,
+                    "rowSecurity": row_security,
+                    "$permissions": permissions or [],
+                    "columns": [spec.stored() for spec in column_specs],
+                    "indexes": [spec.stored() for spec in index_specs],
+                }
+                self._planned_tables.add(table_id)
+                return None
+            created = True
+            try:
+                self.tables.create_table(
+                    self.database_id,
+                    table_id,
+                    name or table_id,
+                    permissions=permissions,
+                    row_security=row_security,
+                    columns=[spec.inline() for spec in column_specs] or None,
+                    indexes=[spec.inline() for spec in index_specs] or None,
+                )
+            except AppwriteException as exc:
+                if exc.type != "table_already_exists":
+                    raise _failure(f"create_table {table_id}", exc) from exc
+                created = False
+            if created:
+                return self.wait_for_table(table_id)
+        else:
+            self._note_noop("create_table", table_id, "table exists")
+        for spec in column_specs:
+            self._ensure_column(table_id, spec)
+        for spec in index_specs:
+            self._ensure_index(table_id, spec)
+        return None if self.dry_run else self.table(table_id)
+
+    def delete_table(self, table_id: str) -> None:
+        """Delete a table and its rows; a table already gone is fine."""
+        if self.table(table_id) is None:
+            self._note_noop("delete_table", table_id, "table does not exist")
+            return
+        if self.dry_run:
+            self.plan.add("delete_table", table_id)
+            self._shadow[table_id] = None
+            return
+        try:
+            self.tables.delete_table(self.database_id, table_id)
+        except AppwriteException as exc:
+            if not _is_gone(exc):
+                raise _failure(f"delete_table {table_id}", exc) from exc
+        self._wait_gone(f"table {table_id}", lambda: self.table(table_id))
+
+    def wait_for_table(self, table_id: str) -> dict[str, Any]:
+        """Wait until every column and index of the table is `available`."""
+        if self.dry_run:
+            return self.table(table_id) or {}
+
+        def probe() -> dict[str, Any] | None:
+            table = self.table(table_id)
+            if table is None:
+                raise OperationFailed(f"table {table_id} does not exist")
+            for kind in ("columns", "indexes"):
+                for item in table.get(kind) or []:
+                    label = "column" if kind == "columns" else "index"
+                    what = f"{label} {table_id}.{item.get('key')}"
+                    _raise_if_failed(what, item, table_id, item.get("key"), kind)
+                    if item.get("status") != "available":
+                        return None
+            return table
+
+        return self._poll(f"table {table_id}", probe)
+
+    # ----------------------------------------------------------------- columns
+
+    def add_column(
+        self,
+        table_id: str,
+        key: str,
+        type: str,
+        *,
+        required: bool = False,
+        default: Any = None,
+        array: bool = False,
+        size: int | None = None,
+        min: int | float | None = None,
+        max: int | float | None = None,
+        elements: Sequence[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Add a column and wait until it is available. An identical column is a no-op;
+        a different one with the same key is an error naming what differs."""
+        spec = ColumnSpec.build(
+            key,
+            type,
+            required=required,
+            default=default,
+            array=array,
+            size=size,
+            min=min,
+            max=max,
+            elements=elements,
+        )
+        return self._ensure_column(table_id, spec)
+
+    def _ensure_column(self, table_id: str, spec: ColumnSpec) -> dict[str, Any] | None:
+        target = f"{table_id}.{spec.key}"
+        existing = self.column(table_id, spec.key)
+        if existing is not None:
+            diffs = spec.differences(existing)
+            if diffs:
+                raise OperationFailed(
+                    f"column {target} exists but differs: {'; '.join(diffs)}",
+                    hint="change it with update_column(), or choose another key",
+                )
+            self._note_noop("add_column", target, "column exists")
+            return self.wait_for_column(table_id, spec.key)
+        if self.dry_run:
+            self._require_table(table_id)
+            self.plan.add("add_column", target, {"type": spec.type, **spec.sdk_arguments()})
+            self._shadow_table(table_id)["columns"].append(spec.stored())
+            return None
+        try:
+            create = getattr(self.tables, spec.create_method)
+            create(self.database_id, table_id, spec.key, **spec.sdk_arguments())
+        except AppwriteException as exc:
+            if exc.type not in ("column_already_exists", "attribute_already_exists"):
+                raise _failure(f"add_column {target}", exc) from exc
+        return self.wait_for_column(table_id, spec.key)
+
+    def update_column(
+        self,
+        table_id: str,
+        key: str,
+        *,
+        required: bool | None = None,
+        default: Any = KEEP,
+        size: int | None = None,
+        min: int | float | None = None,
+        max: int | float | None = None,
+        elements: Sequence[str] | None = None,
+        new_key: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Change a column in place (Appwrite's PATCH, synchronous). Arguments left out keep
+        their current value; a change already made is a no-op."""
+        target = f"{table_id}.{key}"
+        current = self.column(table_id, key)
+        if current is None and new_key:
+            current = self.column(table_id, new_key)
+            if current is not None:
+                key, new_key, target = new_key, None, f"{table_id}.{new_key}"
+        if current is None:
+            raise OperationFailed(f"column {target} does not exist")
+        if current.get("status") != "available":
+            current = self.wait_for_column(table_id, key) if not self.dry_run else current
+        kind = column_kind(current)
+        method = update_method(current)
+        wanted_required = bool(current.get("required")) if required is None else required
+        if default is KEEP:
+            wanted_default = None if wanted_required else current.get("default")
+        else:
+            wanted_default = default
+        changes: dict[str, Any] = {}
+        if wanted_required != bool(current.get("required")):
+            changes["required"] = wanted_required
+        if not same_value(kind, current.get("default"), wanted_default):
+            changes["default"] = wanted_default
+        for name, value in (("size", size), ("min", min), ("max", max)):
+            if value is not None and not same_value(kind, current.get(name), value):
+                changes[name] = value
+        wanted_elements = list(elements) if elements is not None else current.get("elements")
+        if elements is not None and list(elements) != list(current.get("elements") or []):
+            changes["elements"] = list(elements)
+        if new_key and new_key != key:
+            changes["new_key"] = new_key
+        if not changes:
+            self._note_noop("update_column", target, "column already as wanted")
+            return current
+        if self.dry_run:
+            self.plan.add("update_column", target, changes)
+            shadow = _find(self._shadow_table(table_id), "columns", key)
+            if shadow is not None:
+                shadow.update({"required": wanted_required, "default": wanted_default})
+                shadow.update({k: v for k, v in changes.items() if k in ("size", "min", "max")})
+                if "elements" in changes:
+                    shadow["elements"] = changes["elements"]
+                if new_key:
+                    shadow["key"] = new_key
+            return None
+        arguments: dict[str, Any] = {"required": wanted_required, "default": wanted_default}
+        arguments.update({k: v for k, v in changes.items() if k in ("size", "min", "max")})
+        if kind == "enum":
+            arguments["elements"] = wanted_elements
+        if new_key:
+            arguments["new_key"] = new_key
+        try:
+            getattr(self.tables, method)(self.database_id, table_id, key, **arguments)
+        except AppwriteException as exc:
+            raise _failure(f"update_column {target}", exc) from exc
+        return self.wait_for_column(table_id, new_key or key)
+
+    def rename_column(self, table_id: str, key: str, new_key: str) -> dict[str, Any] | None:
+        """Rename a column; already renamed is a no-op."""
+        if self.column(table_id, key) is None and self.column(table_id, new_key) is not None:
+            self._note_noop("rename_column", f"{table_id}.{key}", f"already renamed to {new_key}")
+            return self.column(table_id, new_key)
+        return self.update_column(table_id, key, new_key=new_key)
+
+    def delete_column(self, table_id: str, key: str) -> None:
+        """Delete a column and wait until Appwrite has removed it; already gone is a no-op."""
+        target = f"{table_id}.{key}"
+        existing = self.column(table_id, key)
+        if existing is None:
+            self._note_noop("delete_column", target, "column does not exist")
+            return
+        if self.dry_run:
+            self.plan.add("delete_column", target)
+            table = self._shadow_table(table_id)
+            table["columns"] = [c for c in table["columns"] if c.get("key") != key]
+            return
+        if existing.get("status") != "deleting":
+            try:
+                self.tables.delete_column(self.database_id, table_id, key)
+            except AppwriteException as exc:
+                if not _is_gone(exc):
+                    raise _failure(f"delete_column {target}", exc) from exc
+        self._wait_gone(f"column {target}", lambda: self.column(table_id, key))
+
+    def wait_for_column(self, table_id: str, key: str) -> dict[str, Any]:
+        """Poll until the column is `available`; raise on `failed`, `stuck` or timeout."""
+        if self.dry_run:
+            return self.column(table_id, key) or {}
+        target = f"{table_id}.{key}"
+
+        def probe() -> dict[str, Any] | None:
+            column = self.column(table_id, key)
+            if column is None:
+                raise OperationFailed(f"column {target} does not exist")
+            _raise_if_failed(f"column {target}", column, table_id, key, "columns")
+            return column if column.get("status") == "available" else None
+
+        return self._poll(f"column {target}", probe)
+
+    # ----------------------------------------------------------------- indexes
+
+    def add_index(
+        self,
+        table_id: str,
+        key: str,
+        type: str,
+        columns: Sequence[str],
+        orders: Sequence[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Add an index and wait for it; an identical index is a no-op."""
+        return self._ensure_index(table_id, IndexSpec.build(key, type, columns, orders))
+
+    def _ensure_index(self, table_id: str, spec: IndexSpec) -> dict[str, Any] | None:
+        target = f"{table_id}.{spec.key}"
+        existing = self.index(table_id, spec.key)
+        if existing is not None:
+            diffs = spec.differences(existing)
+            if diffs:
+                raise OperationFailed(
+                    f"index {target} exists but differs: {'; '.join(diffs)}",
+                    hint="delete_index() it first, or choose another key",
+                )
+            self._note_noop("add_index", target, "index exists")
+            return self.wait_for_index(table_id, spec.key)
+        if self.dry_run:
+            self._require_table(table_id)
+            self.plan.add(
+                "add_index",
+                target,
+                {
+                    "type": spec.type,
+                    "columns": list(spec.columns),
+                    "orders": list(spec.orders or ()),
+                },
+            )
+            self._shadow_table(table_id)["indexes"].append(spec.stored())
+            return None
+        try:
+            self.tables.create_index(
+                self.database_id,
+                table_id,
+                spec.key,
+                spec.type,
+                list(spec.columns),
+                orders=list(spec.orders) if spec.orders else None,
+            )
+        except AppwriteException as exc:
+            if exc.type not in ("column_index_already_exists", "index_already_exists"):
+                raise _failure(f"add_index {target}", exc) from exc
+        return self.wait_for_index(table_id, spec.key)
+
+    def delete_index(self, table_id: str, key: str) -> None:
+        """Delete an index and wait until it is gone; already gone is a no-op."""
+        target = f"{table_id}.{key}"
+        existing = self.index(table_id, key)
+        if existing is None:
+            self._note_noop("delete_index", target, "index does not exist")
+            return
+        if self.dry_run:
+            self.plan.add("delete_index", target)
+            table = self._shadow_table(table_id)
+            table["indexes"] = [i for i in table["indexes"] if i.get("key") != key]
+            return
+        if existing.get("status") != "deleting":
+            try:
+                self.tables.delete_index(self.database_id, table_id, key)
+            except AppwriteException as exc:
+                if not _is_gone(exc):
+                    raise _failure(f"delete_index {target}", exc) from exc
+        self._wait_gone(f"index {target}", lambda: self.index(table_id, key))
+
+    def wait_for_index(self, table_id: str, key: str) -> dict[str, Any]:
+        """Poll until the index is `available`; raise on `failed`, `stuck` or timeout."""
+        if self.dry_run:
+            return self.index(table_id, key) or {}
+        target = f"{table_id}.{key}"
+
+        def probe() -> dict[str, Any] | None:
+            index = self.index(table_id, key)
+            if index is None:
+                raise OperationFailed(f"index {target} does not exist")
+            _raise_if_failed(f"index {target}", index, table_id, key, "indexes")
+            return index if index.get("status") == "available" else None
+
+        return self._poll(f"index {target}", probe)
+
+    # ----------------------------------------------------------------- rows
+
+    def iter_rows(
+        self, table_id: str, queries: Sequence[str] = (), batch_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every row matching `queries`, as plain JSON dicts, one page in memory at a time
+        (cursor paging, so it stays correct past Appwrite's 5000-row `total` cap)."""
+        if table_id in self._planned_tables:
+            return
+        path = self._path("tables", table_id, "rows")
+        cursor: str | None = None
+        while True:
+            page_queries = [*queries, Query.limit(batch_size)]
+            if cursor is not None:
+                page_queries.append(Query.cursor_after(cursor))
+            page = self._get(path, {"queries": page_queries, "total": False})
+            if page is None:
+                raise OperationFailed(f"table {table_id} does not exist")
+            rows = page.get("rows") or []
+            yield from rows
+            if len(rows) < batch_size:
+                return
+            cursor = rows[-1]["$id"]
+
+    def backfill(
+        self,
+        table_id: str,
+        fn: Callable[[dict[str, Any]], dict[str, Any] | None],
+        *,
+        queries: Sequence[str] = (),
+        batch_size: int = 100,
+    ) -> int:
+        """Compute new values row by row and write them back; returns how many rows changed.
+
+        Writes go in bulk `upsert_rows` batches of whole rows (the read row merged with the
+        changes): one request per batch instead of one per row, and correct whether the
+        server merges partial rows or replaces them. Tables with relationship columns
+        cannot take bulk writes in Appwrite, so those get per-row `update_row` with just
+        the changes. In a dry run nothing is written and one plan step gives the count.
+        """
+        table = self.table(table_id)
+        if table is None and table_id not in self._planned_tables:
+            raise OperationFailed(f"backfill {table_id}: table does not exist")
+        per_row = any(c.get("type") == "relationship" for c in (table or {}).get("columns", []))
+        write_size = max(1, min(batch_size, BULK_LIMIT))
+        changed = scanned = 0
+        pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for row in self.iter_rows(table_id, queries, batch_size):
+            scanned += 1
+            changes = fn(dict(row))
+            if not changes:
+                continue
+            changed += 1
+            if self.dry_run:
+                continue
+            pending.append((row, changes))
+            if len(pending) >= write_size:
+                self._write_back(table_id, pending, per_row)
+                pending = []
+        if pending:
+            self._write_back(table_id, pending, per_row)
+        if self.dry_run:
+            self.plan.add(
+                "backfill",
+                table_id,
+                {"rows": changed, "scanned": scanned},
+                effect="change" if changed else NO_OP,
+            )
+        return changed
+
+    def _write_back(
+        self, table_id: str, batch: list[tuple[dict[str, Any], dict[str, Any]]], per_row: bool
+    ) -> None:
+        try:
+            if per_row:
+                for row, changes in batch:
+                    self.tables.update_row(self.database_id, table_id, row["$id"], data=changes)
+                return
+            rows = [
+                {k: v for k, v in {**row, **changes}.items() if k not in _SYSTEM_ROW_FIELDS}
+                for row, changes in batch
+            ]
+            self.tables.upsert_rows(self.database_id, table_id, rows)
+        except AppwriteException as exc:
+            first = batch[0][0].get("$id")
+            raise _failure(f"backfill {table_id} (batch from row {first})", exc) from exc
+
+    # ----------------------------------------------------------------- helpers
+
+    def _note_noop(self, operation: str, target: str, reason: str) -> None:
+        if self.dry_run:
+            self.plan.add(operation, target, {"reason": reason}, effect=NO_OP)
+
+    def _require_table(self, table_id: str) -> None:
+        if self.table(table_id) is None:
+            raise OperationFailed(f"table {table_id} does not exist")
+
+    def _shadow_table(self, table_id: str) -> dict[str, Any]:
+        """The dry run's copy of a table, loaded from the live one on first change."""
+        if table_id in self._shadow and self._shadow[table_id] is None:
+            raise OperationFailed(f"table {table_id} is deleted earlier in this plan")
+        if table_id not in self._shadow:
+            live = self._get(self._path("tables", table_id))
+            if live is None:
+                raise OperationFailed(f"table {table_id} does not exist")
+            live.setdefault("columns", [])
+            live.setdefault("indexes", [])
+            self._shadow[table_id] = live
+        shadow = self._shadow[table_id]
+        assert shadow is not None
+        return shadow
+
+    def _poll(self, what: str, probe: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            found = probe()
+            if found is not None:
+                return found
+            if time.monotonic() >= deadline:
+                raise OperationFailed(
+                    f"{what} not available after {self.timeout:g}s",
+                    hint="Appwrite's worker may be behind; re-run the migration to finish it",
+                )
+            time.sleep(self.poll_interval)
+
+    def _wait_gone(self, what: str, read: Callable[[], dict[str, Any] | None]) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            item = read()
+            if item is None:
+                return
+            if item.get("status") == "stuck":
+                raise OperationFailed(
+                    f"{what} is stuck while deleting: {item.get('error') or 'no error given'}",
+                    hint="check the Appwrite worker logs, then delete it again",
+                )
+            if time.monotonic() >= deadline:
+                raise OperationFailed(
+                    f"{what} still present ({item.get('status')}) after {self.timeout:g}s",
+                    hint="Appwrite's worker may be behind; re-run the migration to finish it",
+                )
+            time.sleep(self.poll_interval)
+
+
+def _find(table: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any] | None:
+    if table is None:
+        return None
+    return next((item for item in table.get(kind) or [] if item.get("key") == key), None)
+
+
+def _raise_if_failed(what: str, item: dict[str, Any], table_id: str, key: Any, kind: str) -> None:
+    status = item.get("status")
+    if status in _FAILED:
+        remedy = "delete_column" if kind == "columns" else "delete_index"
+        raise OperationFailed(
+            f"{what} is {status}: {item.get('error') or 'no error given'}",
+            hint=f"fix the cause, then {remedy}('{table_id}', '{key}') and re-run",
+        )
+
+
+def _is_gone(exc: AppwriteException) -> bool:
+    return exc.code == 404 and exc.type in _GONE_TYPES
+
+
+def _hint(exc: AppwriteException) -> str | None:
+    if exc.code == 401:
+        return "the API key was refused or lacks a scope; check the key's scopes"
+    return f"Appwrite error {exc.type}" if exc.type else None
+
+
+def _failure(what: str, exc: AppwriteException) -> OperationFailed:
+    return OperationFailed(f"{what} failed: {exc.message}", hint=_hint(exc))
