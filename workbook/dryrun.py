@@ -76,9 +76,6 @@ class Plan:
     def __len__(self) -> int:
         return len(self.changes)
 
-    def __bool__(self) -> bool:
-        return bool(self.steps)
-
     def __iter__(self) -> Iterator[PlanStep]:
         return iter(self.steps)
 
