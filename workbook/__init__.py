@@ -36,8 +36,8 @@ __all__ = ["WorkbookError", "__version__", "connect"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Checklist":
-        from workbook.checklist import Checklist
+    if name in ("Checklist", "Step"):
+        from workbook import checklist
 
-        return Checklist
+        return getattr(checklist, name)
     raise AttributeError(name)

@@ -19,13 +19,13 @@ from typing import Any
 from workbook.catalog import DIRECTIONS, Migration, find, load_catalog
 from workbook.config import Environment, Workspace, find_workspace
 from workbook.dryrun import DryRunProxy, Plan
-from workbook.errors import WorkbookError
+from workbook.errors import LockHeld, WorkbookError
 from workbook.ledger import Ledger, ensure_ledger_writable, operator, write_mirror
 from workbook.ops import Ops
 from workbook.target import Target, connect_target
 
 BATCH_ENV = "WORKBOOK_BATCH"
-RUNNER_RUN_ENV = "WORKBOOK_RUNNER_RUN_ID"
+RUNNER_LOCK_ENV = "WORKBOOK_RUNNER_LOCK"
 _BANNER_COLOURS = {"production": "#b3261e", "prod": "#b3261e", "staging": "#b26a00",
                    "local": "#1e6b35"}
 
@@ -74,10 +74,14 @@ class Workbook(Ops):
         self.ledger.ensure()
         state = self.ledger.states().get(str(migration.number))
         ensure_ledger_writable(state, self.direction, migration.version, self.environment.name)
-        runner_run = os.environ.get(RUNNER_RUN_ENV)
-        self._owns_lock = self.ledger.acquire(self.run_id, self.operator)
-        if runner_run == self.run_id:
-            self._owns_lock = False  # the runner took it and will release it
+        runner_lock = os.environ.get(RUNNER_LOCK_ENV)
+        if runner_lock:  # `workbook up` holds the lock for its whole sequence
+            holder = self.ledger.lock_holder()
+            if not holder or holder.get("run_id") != runner_lock:
+                raise LockHeld(f"the runner's lock on '{self.environment.name}' was lost",
+                               "another process unlocked it; run `workbook up` again")
+        else:
+            self._owns_lock = self.ledger.acquire(self.run_id, self.operator)
         self.ledger.start(self.run_id, version=migration.version,
                           description=migration.description, direction=self.direction,
                           checksum=migration.checksum, applied_by=self.operator)

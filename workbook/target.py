@@ -7,10 +7,11 @@ named as such). For ``local`` this is also where the embedded server is found or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,24 @@ def ensure_local_server(workspace: Workspace) -> tuple[str, Secret]:
 
 
 _KEEP_ALIVE: list[Any] = []
+
+
+@contextlib.contextmanager
+def serving_local(workspace: Workspace) -> Iterator[None]:
+    """Serve ``local`` for the duration of a command, then stop: nothing is left running."""
+    saved = {k: os.environ.get(k) for k in (LOCAL_ENDPOINT_ENV, "WORKBOOK_LOCAL_KEY")}
+    started = len(_KEEP_ALIVE)
+    try:
+        ensure_local_server(workspace)
+        yield
+    finally:
+        while len(_KEEP_ALIVE) > started:
+            _KEEP_ALIVE.pop().stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def publish_local_server(endpoint: str, key: str) -> None:

@@ -1,0 +1,89 @@
+"""Export and restore of a database's tables (schema and rows), streamed.
+
+The runner exports before every run that writes, so nothing a migration deletes is lost:
+``history/<env>/backups/<lock id>-before-<version>/`` holds ``schema.json`` and one
+JSON-lines file per table. Rows are paged with a cursor and written as they come, so memory
+stays flat whatever the table size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from appwrite.client import Client
+from appwrite.query import Query
+
+from workbook.ledger import LOCK_TABLE
+from workbook.target import Target
+
+PAGE = 100
+_HEADERS = {"content-type": "application/json"}
+
+
+def _get(client: Client, path: str, params: dict[str, Any] | None = None) -> Any:
+    return client.call("get", path, dict(_HEADERS), params or {})
+
+
+def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        queries = [Query.limit(PAGE)] + ([Query.cursor_after(cursor)] if cursor else [])
+        page = _get(client, f"/tablesdb/{database_id}/tables",
+                    {"queries": queries, "total": False})
+        yield from page["tables"]
+        if len(page["tables"]) < PAGE:
+            return
+        cursor = page["tables"][-1]["$id"]
+
+
+def iter_rows(client: Client, database_id: str, table_id: str) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        queries = [Query.limit(PAGE), Query.order_asc("$sequence")]
+        if cursor:
+            queries.append(Query.cursor_after(cursor))
+        page = _get(client, f"/tablesdb/{database_id}/tables/{table_id}/rows",
+                    {"queries": queries, "total": False})
+        yield from page["rows"]
+        if len(page["rows"]) < PAGE:
+            return
+        cursor = page["rows"][-1]["$id"]
+
+
+def export_database(target: Target, dest: Path) -> dict[str, int]:
+    """Write every table's schema and rows under ``dest``; returns rows per table."""
+    database = target.environment.database
+    dest.mkdir(parents=True, exist_ok=True)
+    tables = [t for t in iter_tables(target.client, database) if t["$id"] != LOCK_TABLE]
+    counts: dict[str, int] = {}
+    for table in tables:
+        with (dest / f"{table['$id']}.jsonl").open("w", encoding="utf-8") as out:
+            n = 0
+            for row in iter_rows(target.client, database, table["$id"]):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+        counts[table["$id"]] = n
+    (dest / "schema.json").write_text(json.dumps(
+        {"database": database, "tables": tables, "rows": counts}, indent=1), encoding="utf-8")
+    return counts
+
+
+def restore_rows(target: Target, source: Path, table_id: str) -> int:
+    """Upsert a table's exported rows back (timestamps kept: API keys may set them)."""
+    database = target.environment.database
+    drop = {"$sequence", "$tableId", "$databaseId"}
+    batch: list[dict[str, Any]] = []
+    total = 0
+    with (source / f"{table_id}.jsonl").open(encoding="utf-8") as rows:
+        for line in rows:
+            batch.append({k: v for k, v in json.loads(line).items() if k not in drop})
+            if len(batch) == PAGE:
+                target.tables.upsert_rows(database, table_id, batch)
+                total, batch = total + len(batch), []
+    if batch:
+        target.tables.upsert_rows(database, table_id, batch)
+        total += len(batch)
+    return total

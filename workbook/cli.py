@@ -1,0 +1,207 @@
+"""``workbook …``: a thin shell over ``workbook.commands`` (parse, call, render)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from appwrite.exception import AppwriteException
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from workbook import commands
+from workbook.catalog import Migration
+from workbook.config import Environment, Workspace, find_workspace
+from workbook.errors import WorkbookError
+from workbook.runner import RunResult
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Versioned, notebook-driven migrations for Appwrite databases.")
+local_app = typer.Typer(no_args_is_help=True, help="The embedded local Appwrite server.")
+app.add_typer(local_app, name="local")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+EnvOption = Annotated[str | None, typer.Option("--env", "-e",
+                                               help="Environment (default: local).")]
+MigrationOption = Annotated[str | None, typer.Option(
+    "--migration", "-m", help="A version (002) or name (002_add_blog_views).")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")]
+ParamOption = Annotated[list[str] | None, typer.Option(
+    "--parameter", "-p", help="KEY=VALUE for a migration's own parameters.")]
+BackupOption = Annotated[bool, typer.Option("--backup/--no-backup",
+                                            help="Export tables before writing runs.")]
+WorkspaceOption = Annotated[Path | None, typer.Option("--workspace", "-w",
+                                                      help="Workspace folder.")]
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """User errors as one line and a hint, exit code 2; no traceback unless debugging."""
+    try:
+        return fn()
+    except WorkbookError as exc:
+        if os.environ.get("WORKBOOK_DEBUG"):
+            raise
+        err.print(f"[bold red]error:[/] {escape(exc.message)}")
+        if exc.hint:
+            err.print(f"  [dim]hint:[/] {escape(exc.hint)}")
+        raise typer.Exit(exc.exit_code) from None
+    except AppwriteException as exc:
+        if os.environ.get("WORKBOOK_DEBUG"):
+            raise
+        err.print(f"[bold red]error:[/] Appwrite answered {exc.code} {exc.type}: "
+                  f"{escape(str(exc.message))}")
+        raise typer.Exit(2) from None
+
+
+def _workspace(path: Path | None) -> Workspace:
+    return Workspace(path.resolve()) if path else find_workspace()
+
+
+def _announce(dry_run: bool, direction: str) -> Callable[[Environment, list[Migration]], None]:
+    def show(env: Environment, todo: list[Migration]) -> None:
+        mode = " (dry run)" if dry_run else ""
+        out.print(f"[bold]{escape(env.describe())}[/]{mode}")
+        if not todo:
+            out.print("  nothing to do: every migration is applied")
+        for m in todo:
+            out.print(f"  [dim]→ {direction} {m.version} {escape(m.description)}[/]")
+    return show
+
+
+def _show_result(result: RunResult) -> None:
+    mark = {"applied": "[green]✓[/]", "dry-run": "[cyan]○[/]"}.get(result.status, "[red]✗[/]")
+    archive = result.archive
+    shown = archive.relative_to(Path.cwd()) if archive.is_relative_to(Path.cwd()) else archive
+    out.print(f"{mark} {result.migration.version} {escape(result.migration.description)} "
+              f"{result.direction}: {result.status} in {result.seconds:.1f}s · "
+              f"{escape(str(shown))}")
+    if result.error:
+        out.print(f"  [red]{escape(result.error)}[/]")
+
+
+def _fail_if(results: list[RunResult]) -> None:
+    failed = [r for r in results if not r.ok]
+    if failed:
+        r = failed[0]
+        err.print(f"[bold red]failed:[/] migration {r.migration.version} on "
+                  f"'{r.environment}'; its executed notebook shows where: {r.archive}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def up(env: Annotated[list[str] | None, typer.Option(
+           "--env", "-e", help="Environment(s), run in the order given (default: local).")
+       ] = None,
+       migration: MigrationOption = None, dry_run: DryRunOption = False,
+       parameter: ParamOption = None, backup: BackupOption = True,
+       workspace: WorkspaceOption = None) -> None:
+    """Apply pending migrations (or one) to one or more environments."""
+    def run() -> list[RunResult]:
+        ws = _workspace(workspace)
+        params = commands.parse_parameters(parameter or [])
+        envs: list[str | None] = list(env) if env else [None]
+        return commands.up(ws, envs, migration=migration, dry_run=dry_run, parameters=params,
+                           backup=backup, on_result=_show_result,
+                           on_start=_announce(dry_run, "up"))
+    _fail_if(_guard(run))
+
+
+@app.command()
+def down(env: EnvOption = None, migration: MigrationOption = None,
+         dry_run: DryRunOption = False, parameter: ParamOption = None,
+         backup: BackupOption = True, workspace: WorkspaceOption = None) -> None:
+    """Roll back the last applied migration, or the named one."""
+    def run() -> RunResult:
+        ws = _workspace(workspace)
+        params = commands.parse_parameters(parameter or [])
+        return commands.down(ws, env, migration=migration, dry_run=dry_run, parameters=params,
+                             backup=backup, on_start=_announce(dry_run, "down"))
+    result = _guard(run)
+    _show_result(result)
+    _fail_if([result])
+
+
+@app.command()
+def status(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
+    """Each migration's state on an environment."""
+    environment, rows = _guard(lambda: commands.status(_workspace(workspace), env))
+    table = Table(title=environment.describe(), title_justify="left")
+    for col in ("version", "description", "state", "applied at", "by", "archived run"):
+        table.add_column(col)
+    colours = {"applied": "green", "pending": "yellow", "failed": "red", "modified": "magenta",
+               "missing": "red", "running": "cyan"}
+    for r in rows:
+        table.add_row(r.version, escape(r.description),
+                      f"[{colours.get(r.state, 'white')}]{r.state}[/]",
+                      r.applied_at or "", escape(r.applied_by or ""), escape(r.archive or ""))
+    out.print(table)
+    for r in rows:
+        if r.error:
+            out.print(f"[red]{r.version} failed:[/] {escape(r.error.splitlines()[0])}")
+
+
+@app.command()
+def create(name: Annotated[str, typer.Option("--name", "-n", help="e.g. add_new_field")],
+           description: Annotated[str | None, typer.Option(help="The title.")] = None,
+           workspace: WorkspaceOption = None) -> None:
+    """A new migration notebook from the template, with the next version number."""
+    path = _guard(lambda: commands.create(_workspace(workspace), name, description))
+    out.print(f"created {path}")
+
+
+@app.command()
+def history(env: Annotated[str | None, typer.Option("--env", "-e", help="Only this one.")
+                           ] = None,
+            limit: Annotated[int, typer.Option(help="Newest N runs.")] = 50,
+            workspace: WorkspaceOption = None) -> None:
+    """Archived runs, newest first."""
+    runs = _guard(lambda: commands.history(_workspace(workspace), env))[:limit]
+    table = Table(title="archived runs (newest first)", title_justify="left")
+    for col in ("started (UTC)", "env", "migration", "dir", "status", "by", "archive"):
+        table.add_column(col)
+    for r in runs:
+        status_text = r.status + (" (dry run)" if r.dry_run and r.status != "dry-run" else "")
+        table.add_row(r.started_at, r.environment, escape(r.migration), r.direction,
+                      status_text, escape(r.operator), escape(r.path.name))
+    out.print(table if runs else "no archived runs yet")
+
+
+@app.command()
+def unlock(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
+    """Break the lock a dead run left behind."""
+    holder = _guard(lambda: commands.unlock(_workspace(workspace), env))
+    out.print(f"released the lock of run {holder.get('run_id')} by {holder.get('owner')}"
+              if holder else "no lock was held")
+
+
+@local_app.command("serve")
+def local_serve(db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+                port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+                workspace: WorkspaceOption = None) -> None:
+    """Serve the embedded Appwrite-compatible server until interrupted."""
+    from workbook.config import LOCAL_PROJECT
+    from workbook.local.server import serve
+    from workbook.target import local_database_path
+
+    def run() -> Any:
+        path = db or local_database_path(_workspace(workspace))
+        return serve(path, port=port, project_id=LOCAL_PROJECT,
+                     api_key=os.environ.get("WORKBOOK_LOCAL_KEY"))
+    _guard(run)
+
+
+def main() -> None:
+    app(prog_name="workbook")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,307 @@
+"""The verbs of Workbook as plain functions (as Alembic's ``command.py``).
+
+The CLI only parses arguments and renders what these return, so notebooks, tests and the
+terminal share one API. Each verb validates everything it can before touching a target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from workbook import backup as backups
+from workbook.catalog import Migration, find, load_catalog, next_version, read_migration
+from workbook.config import Environment, Workspace
+from workbook.errors import CatalogError, WorkbookError
+from workbook.ledger import Ledger, VersionState, operator
+from workbook.runner import RunResult, execute
+from workbook.session import new_run_id
+from workbook.status import (
+    StatusRow,
+    check_down,
+    check_modified,
+    check_up,
+    last_applied,
+    pending,
+    status_rows,
+)
+from workbook.target import Target, connect_target, serving_local
+
+RESERVED = {"environment", "direction", "dry_run", "run_id"}
+TEMPLATE = Path(__file__).parent / "templates" / "migration_template.ipynb"
+SECRETISH = re.compile(r"key|secret|token|password", re.IGNORECASE)
+
+
+@dataclass
+class Opened:
+    """An environment, connected, with its catalog and ledger read once."""
+
+    workspace: Workspace
+    environment: Environment
+    target: Target
+    ledger: Ledger
+    catalog: list[Migration]
+    states: dict[str, VersionState]
+
+
+@contextlib.contextmanager
+def opened(workspace: Workspace, env_name: str | None,
+           catalog: list[Migration] | None = None) -> Iterator[Opened]:
+    env = workspace.environment(env_name)
+    catalog = catalog if catalog is not None else load_catalog(workspace.migrations)
+    with serving_local(workspace) if env.is_local else contextlib.nullcontext():
+        target = connect_target(workspace, env)
+        ledger = Ledger(target.tables, env.database, env.name)
+        yield Opened(workspace, env, target, ledger, catalog, ledger.states())
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, Any]:
+    """``-p KEY=VALUE`` pairs, typed as papermill's CLI types them."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip()
+        if not sep or not re.match(r"^[A-Za-z_]\w*$", name):
+            raise WorkbookError(f"-p {pair!r} is not KEY=VALUE",
+                                "write it like -p batch_size=500")
+        if name in RESERVED:
+            raise WorkbookError(f"-p {name} is set by Workbook itself",
+                                "use --env, --dry-run or the command (up/down) instead")
+        if SECRETISH.search(name):
+            raise WorkbookError(
+                f"-p {name} looks like a secret; parameters are written into the archive",
+                "read secrets from environment variables inside the notebook",
+            )
+        out[name] = _typed(raw.strip())
+    return out
+
+
+def _typed(raw: str) -> Any:
+    if raw in ("True", "true"):
+        return True
+    if raw in ("False", "false"):
+        return False
+    if raw in ("None", "none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+def parameters_for(migration: Migration, given: dict[str, Any]) -> dict[str, Any]:
+    """The ``-p`` values this migration declares, checked against its defaults' types."""
+    out = {}
+    for name, value in given.items():
+        if name not in migration.parameters:
+            continue
+        default = _literal(migration.parameters[name])
+        if default is not None and value is not None and not _same_kind(default, value):
+            raise WorkbookError(
+                f"-p {name}={value!r} does not fit migration {migration.version}, whose "
+                f"default is {migration.parameters[name]}",
+                f"pass a {type(default).__name__}",
+            )
+        out[name] = float(value) if isinstance(default, float) and isinstance(value, int) \
+            else value
+    return out
+
+
+def _literal(text: str) -> Any:
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
+
+
+def _check_parameters_known(catalog: list[Migration], given: dict[str, Any]) -> None:
+    known = {p for m in catalog for p in m.parameters}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise WorkbookError(f"no migration takes the parameter {', '.join(unknown)}",
+                            "check the name against the migrations' parameters cells")
+
+
+def up(workspace: Workspace, envs: list[str | None], *, migration: str | None = None,
+       dry_run: bool = False, parameters: dict[str, Any] | None = None, backup: bool = True,
+       on_result: Callable[[RunResult], None] | None = None,
+       on_start: Callable[[Environment, list[Migration]], None] | None = None,
+       ) -> list[RunResult]:
+    """Apply pending migrations (or one) to each environment in turn; stop at a failure."""
+    given = parameters or {}
+    catalog = load_catalog(workspace.migrations)
+    _check_parameters_known(catalog, given)
+    selected = find(catalog, migration) if migration else None
+    for name in envs:  # every environment name is checked before anything runs
+        workspace.environment(name)
+    results: list[RunResult] = []
+    for name in envs or [None]:
+        with opened(workspace, name, catalog) as o:
+            check_modified(o.catalog, o.states, o.environment.name)
+            if selected:
+                check_up(o.catalog, o.states, selected, o.environment.name)
+                todo = [selected]
+            else:
+                todo = pending(o.catalog, o.states)
+            if on_start:
+                on_start(o.environment, todo)
+            for result in _run_sequence(o, todo, "up", dry_run, given, backup):
+                results.append(result)
+                if on_result:
+                    on_result(result)
+                if not result.ok:
+                    return results
+    return results
+
+
+def down(workspace: Workspace, env: str | None, *, migration: str | None = None,
+         dry_run: bool = False, parameters: dict[str, Any] | None = None, backup: bool = True,
+         on_start: Callable[[Environment, list[Migration]], None] | None = None,
+         ) -> RunResult:
+    """Roll back the latest applied migration, or the named one if nothing depends on it."""
+    given = parameters or {}
+    catalog = load_catalog(workspace.migrations)
+    _check_parameters_known(catalog, given)
+    with opened(workspace, env, catalog) as o:
+        target = (find(o.catalog, migration) if migration
+                  else last_applied(o.catalog, o.states, o.environment.name))
+        check_down(o.catalog, o.states, target, o.environment.name)
+        if on_start:
+            on_start(o.environment, [target])
+        return next(iter(_run_sequence(o, [target], "down", dry_run, given, backup)))
+
+
+def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: bool,
+                  given: dict[str, Any], backup: bool) -> Iterator[RunResult]:
+    """lock → backup → run each → release, the lock held across the whole sequence."""
+    if not todo:
+        return
+    if dry_run:
+        for m in todo:
+            yield execute(o.workspace, o.target, m, direction=direction, dry_run=True,
+                          parameters=parameters_for(m, given))
+        return
+    o.ledger.ensure()
+    lock_id = new_run_id("lock", direction)
+    o.ledger.acquire(lock_id, operator())
+    try:
+        for m in todo:
+            if backup:
+                backups.export_database(o.target, o.workspace.history_dir(o.environment.name)
+                                        / "backups" / f"{lock_id}-before-{m.version}")
+            result = execute(o.workspace, o.target, m, direction=direction,
+                             parameters=parameters_for(m, given), lock_id=lock_id)
+            _write_mirror(o)
+            yield result
+            if not result.ok:
+                return
+    finally:
+        o.ledger.release(lock_id)
+
+
+def _write_mirror(o: Opened) -> None:
+    from workbook.ledger import write_mirror
+
+    write_mirror(o.workspace.history_dir(o.environment.name) / "applied.json",
+                 o.ledger.states())
+
+
+def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[StatusRow]]:
+    with opened(workspace, env) as o:
+        _write_mirror(o) if o.ledger.exists() else None
+        return o.environment, status_rows(o.catalog, o.states)
+
+
+def unlock(workspace: Workspace, env: str | None) -> dict[str, Any] | None:
+    """Break a lock left by a dead run; returns who held it."""
+    with opened(workspace, env, catalog=[]) as o:
+        if not o.ledger.exists():
+            return None
+        holder = o.ledger.lock_holder()
+        if holder:
+            o.ledger.release()
+        return holder
+
+
+@dataclass(frozen=True)
+class ArchivedRun:
+    environment: str
+    path: Path
+    run_id: str
+    migration: str
+    direction: str
+    status: str
+    dry_run: bool
+    operator: str
+    started_at: str
+    seconds: float | None
+    error: str | None
+
+
+def history(workspace: Workspace, env: str | None = None) -> list[ArchivedRun]:
+    """Archived runs, newest first, read from the archives' own metadata."""
+    root = workspace.history
+    if not root.is_dir():
+        return []
+    folders = [root / env] if env else sorted(p for p in root.iterdir() if p.is_dir())
+    runs = []
+    for folder in folders:
+        for path in folder.glob("*.ipynb"):
+            try:
+                meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+            except (OSError, ValueError):
+                continue
+            facts = meta.get("workbook") or {}
+            runs.append(ArchivedRun(
+                environment=folder.name, path=path, run_id=facts.get("run_id", path.stem),
+                migration=facts.get("migration", ""), direction=facts.get("direction", ""),
+                status=facts.get("status", "unknown"), dry_run=bool(facts.get("dry_run")),
+                operator=facts.get("operator", ""), started_at=facts.get("started_at", ""),
+                seconds=facts.get("seconds"), error=facts.get("error"),
+            ))
+    return sorted(runs, key=lambda r: (r.started_at, r.run_id), reverse=True)
+
+
+def create(workspace: Workspace, name: str, description: str | None = None) -> Path:
+    """A new migration notebook from the template, numbered after the last one."""
+    slug = name.strip().lower().replace("-", "_").replace(" ", "_")
+    if not re.match(r"^[a-z][a-z0-9_]{0,60}$", slug):
+        raise WorkbookError(f"--name {name!r} cannot be a migration name",
+                            "use letters, digits and underscores, e.g. add_new_field")
+    workspace.migrations.mkdir(parents=True, exist_ok=True)
+    catalog = load_catalog(workspace.migrations)
+    if any(m.slug == slug for m in catalog):
+        raise CatalogError(f"a migration named {slug} exists already",
+                           "choose another --name")
+    version = next_version(catalog)
+    title = description or slug.replace("_", " ").capitalize()
+    template = workspace.root / "notebooks" / "migration_template.ipynb"
+    nb = nbformat.read(template if template.is_file() else TEMPLATE, as_version=4)
+    for cell in nb.cells:
+        cell.source = (cell.source.replace("{{VERSION}}", version)
+                       .replace("{{TITLE}}", title))
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    path = workspace.migrations / f"{version}_{slug}.ipynb"
+    nbformat.write(nb, path)
+    read_migration(path)  # the template must produce a valid migration
+    return path

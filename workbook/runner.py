@@ -1,0 +1,159 @@
+"""One run of one migration: execute → archive → settle the ledger.
+
+Reads like a table of contents, as papermill's ``execute.py`` does: each step is a call into
+the module that owns it. The lock and the backup wrap a *sequence* of runs and live in
+``commands``; everything here happens once per notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from workbook.catalog import Migration
+from workbook.config import Workspace
+from workbook.ledger import Ledger, operator
+from workbook.session import BATCH_ENV, RUNNER_LOCK_ENV, _redact, new_run_id
+from workbook.target import Target
+
+KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    migration: Migration
+    environment: str
+    direction: str
+    dry_run: bool
+    run_id: str
+    status: str  # applied | failed | dry-run
+    archive: Path
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def archive_path(workspace: Workspace, environment: str, run_id: str, migration: Migration,
+                 dry_run: bool) -> Path:
+    """``history/<env>/<run id>_<slug>[.dry-run].ipynb``: the run id starts with its UTC time,
+    so archives sort by when they ran."""
+    suffix = ".dry-run" if dry_run else ""
+    folder = workspace.history_dir(environment)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{run_id}_{migration.slug}{suffix}.ipynb"
+
+
+def execute(workspace: Workspace, target: Target, migration: Migration, *, direction: str,
+            dry_run: bool = False, parameters: dict[str, Any] | None = None,
+            lock_id: str | None = None) -> RunResult:
+    """Run one migration notebook through papermill and record what happened."""
+    env = target.environment.name
+    run_id = new_run_id(migration.version, direction)
+    archive = archive_path(workspace, env, run_id, migration, dry_run)
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    error: str | None = None
+    params = {**(parameters or {}), "environment": env, "direction": direction,
+              "dry_run": dry_run, "run_id": run_id}
+    with _kernel_environment(workspace, lock_id):
+        try:
+            papermill.execute_notebook(
+                str(migration.path), str(archive), parameters=params, kernel_name=KERNEL,
+                cwd=str(workspace.root), progress_bar=False, log_output=False,
+            )
+        except PapermillExecutionError as exc:
+            error = f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # a kernel that died or never started
+            error = f"{type(exc).__name__}: {exc}"
+    seconds = time.monotonic() - clock
+    status = "failed" if error else ("dry-run" if dry_run else "applied")
+    relative = archive.relative_to(workspace.root).as_posix()
+    if not dry_run:
+        status = _settle_ledger(Ledger(target.tables, target.environment.database, env),
+                                run_id, relative, error, status)
+    _annotate(archive, {
+        "run_id": run_id, "environment": env, "endpoint": target.endpoint,
+        "project": target.environment.project, "database": target.environment.database,
+        "migration": migration.name, "version": migration.version,
+        "description": migration.description, "checksum": migration.checksum,
+        "direction": direction, "dry_run": dry_run, "status": status,
+        "operator": operator(), "started_at": started.isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3), "error": error, "git_commit": _git_commit(workspace),
+        "parameters": {k: v for k, v in params.items()},
+    })
+    return RunResult(migration, env, direction, dry_run, run_id, status, archive, seconds,
+                     _redact(error) if error else None)
+
+
+def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
+                   status: str) -> str:
+    """Add the archive path; a run the kernel left ``running`` (it died, or the notebook
+    never reached ``wb.done()``) becomes ``failed``."""
+    record = ledger.get(run_id)
+    if record is None:
+        if error is None:
+            return "failed"  # the notebook never connected: nothing was recorded
+        return status
+    if record.state == "running":
+        reason = error or "the notebook ended without calling wb.done()"
+        ledger.finish(run_id, "failed", error=_redact(reason), archive=archive)
+        return "failed"
+    ledger.set_archive(run_id, archive)
+    return "failed" if record.state == "failed" else status
+
+
+@contextlib.contextmanager
+def _kernel_environment(workspace: Workspace, lock_id: str | None) -> Iterator[None]:
+    """Variables the kernel inherits: batch mode, the workspace, the runner's lock."""
+    values = {BATCH_ENV: "1", "WORKBOOK_WORKSPACE": str(workspace.root),
+              RUNNER_LOCK_ENV: lock_id or ""}
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: v for k, v in values.items() if v})
+    if not lock_id:
+        os.environ.pop(RUNNER_LOCK_ENV, None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _annotate(archive: Path, facts: dict[str, Any]) -> None:
+    """Provenance in the output (as papermill does), and no secret anywhere in the file."""
+    if not archive.exists():
+        nb = nbformat.v4.new_notebook()
+        nb.cells.append(nbformat.v4.new_markdown_cell(
+            f"# Run {facts['run_id']} did not start\n\n{facts.get('error') or ''}"))
+    else:
+        nb = nbformat.read(archive, as_version=4)
+    nb.metadata["workbook"] = facts
+    text = _redact(nbformat.writes(nb))
+    tmp = archive.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(archive)
+
+
+def _git_commit(workspace: Workspace) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workspace.root, timeout=5,
+                             capture_output=True, text=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None

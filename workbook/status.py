@@ -1,0 +1,111 @@
+"""Where each migration stands on an environment, and which runs are allowed next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbook.catalog import Migration
+from workbook.errors import WorkbookError
+from workbook.ledger import VersionState
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    version: str
+    description: str
+    state: str  # applied | pending | failed | modified | running | missing
+    applied_at: str | None
+    applied_by: str | None
+    archive: str | None
+    error: str | None = None
+
+
+def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> list[StatusRow]:
+    """One row per migration known to the catalog or the ledger, by version."""
+    rows: dict[int, StatusRow] = {}
+    for m in catalog:
+        vs = states.get(str(m.number))
+        state = vs.state if vs else "pending"
+        if state == "applied" and vs and vs.applied and vs.applied.checksum != m.checksum:
+            state = "modified"
+        last = vs.last if vs else None
+        shown = vs.applied if vs and vs.applied else last
+        rows[m.number] = StatusRow(
+            m.version, m.description, state,
+            (shown.finished_at or shown.started_at) if shown else None,
+            shown.applied_by if shown else None,
+            last.archive if last else None,
+            last.error if last and state == "failed" else None,
+        )
+    for key, vs in states.items():
+        if int(key) not in rows and vs.state in ("applied", "failed", "running") and vs.last:
+            rows[int(key)] = StatusRow(vs.version, vs.last.description, "missing",
+                                       vs.last.finished_at, vs.last.applied_by, vs.last.archive)
+    return [rows[n] for n in sorted(rows)]
+
+
+def applied_versions(states: dict[str, VersionState]) -> set[int]:
+    return {int(k) for k, v in states.items() if v.state == "applied"}
+
+
+def pending(catalog: list[Migration], states: dict[str, VersionState]) -> list[Migration]:
+    applied = applied_versions(states)
+    return [m for m in catalog if m.number not in applied]
+
+
+def check_modified(catalog: list[Migration], states: dict[str, VersionState], env: str) -> None:
+    """Refuse to build on applied migrations whose notebooks changed since (like Flyway)."""
+    for row in status_rows(catalog, states):
+        if row.state == "modified":
+            raise WorkbookError(
+                f"migration {row.version} was modified after it was applied on '{env}'",
+                "restore the applied version of the notebook (git), or roll it back "
+                f"(`workbook down --migration {row.version} --env {env}`) and apply it again",
+            )
+
+
+def check_up(catalog: list[Migration], states: dict[str, VersionState], target: Migration,
+             env: str) -> None:
+    applied = applied_versions(states)
+    if target.number in applied:
+        raise WorkbookError(f"migration {target.version} is already applied on '{env}'",
+                            f"`workbook down --migration {target.version}` first to re-run it")
+    missing = [m.version for m in catalog if m.number < target.number and m.number not in applied]
+    if missing:
+        raise WorkbookError(
+            f"migration {target.version} needs {', '.join(missing)} applied first on '{env}'",
+            "run `workbook up` without --migration to apply them in order",
+        )
+
+
+def check_down(catalog: list[Migration], states: dict[str, VersionState], target: Migration,
+               env: str) -> None:
+    if target.number not in applied_versions(states) and (
+        states.get(str(target.number)) is None
+        or states[str(target.number)].state != "failed"
+    ):
+        raise WorkbookError(f"migration {target.version} is not applied on '{env}'",
+                            "see `workbook status`")
+    if not target.reversible:
+        raise WorkbookError(
+            f"migration {target.version} is irreversible: it has no %%down cells",
+            "restore from the backup under history/<env>/backups, or write a new migration",
+        )
+    later = sorted(n for n in applied_versions(states) if n > target.number)
+    if later:
+        names = ", ".join(f"{n:03d}" for n in later)
+        raise WorkbookError(
+            f"migration {target.version} cannot be rolled back while {names} "
+            f"{'is' if len(later) == 1 else 'are'} applied on '{env}'",
+            "roll those back first: `workbook down` rolls back the latest one",
+        )
+
+
+def last_applied(catalog: list[Migration], states: dict[str, VersionState],
+                 env: str) -> Migration:
+    applied = applied_versions(states)
+    for m in reversed(catalog):
+        if m.number in applied:
+            return m
+    raise WorkbookError(f"nothing is applied on '{env}'; there is nothing to roll back",
+                        "see `workbook status`")
