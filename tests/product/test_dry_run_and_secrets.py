@@ -1,0 +1,54 @@
+"""A dry run sends no write; no key reaches history/ or the output."""
+
+from __future__ import annotations
+
+import nbformat
+
+from tests.product.conftest import Workspace, add_environment
+from tests.product.test_migrate_local import outputs
+
+
+def test_dry_run_sends_no_write_request(workspace: Workspace, server) -> None:  # noqa: ANN001
+    from appwrite.client import Client
+    from appwrite.services.tables_db import TablesDB
+
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    TablesDB(client.set_key(server.api_key)).create("main", "main")
+    add_environment(workspace, server)
+    server.clear_request_log()
+
+    result = workspace.run("up", "--env", "test", "--dry-run")
+    assert result.code == 0, result.output
+    log = server.request_log()
+    assert log, "the dry run read the live schema"
+    writes = [r for r in log if r["method"].upper() != "GET"]
+    assert writes == []
+
+    runs = sorted((workspace.root / "history/test").glob("*.dry-run.ipynb"))
+    assert len(runs) == 3
+    plan = outputs(runs[0])
+    assert "create_table" in plan and "blog_posts" in plan
+    meta = nbformat.read(runs[0], as_version=4).metadata["workbook"]
+    assert meta["dry_run"] is True and meta["status"] == "dry-run"
+    status = workspace.run("status", "--env", "test")
+    assert status.stdout.count("pending") == 3
+
+
+def test_key_never_written_or_printed(workspace: Workspace, server) -> None:  # noqa: ANN001
+    add_environment(workspace, server)
+    from appwrite.client import Client
+    from appwrite.services.tables_db import TablesDB
+
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    TablesDB(client.set_key(server.api_key)).create("main", "main")
+    results = [workspace.run("up", "--env", "test"), workspace.run("status", "--env", "test"),
+               workspace.run("down", "--env", "test"), workspace.run("history")]
+    assert all(r.code == 0 for r in results), [r.output for r in results]
+    key = server.api_key
+    assert key not in workspace.history_text()
+    for r in results:
+        assert key not in r.output
+    # the local environment's generated key does not leak either
+    local = workspace.run("up")
+    assert local.code == 0
+    assert "WORKBOOK_LOCAL_KEY" not in workspace.history_text()

@@ -1,0 +1,161 @@
+"""The product end to end on the embedded `local` environment: real CLI, real kernels."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+
+from tests.product.conftest import Workspace
+
+
+def outputs(path) -> str:  # noqa: ANN001 - a Path
+    """All text a notebook's cells printed or displayed (what a reviewer sees)."""
+    nb = nbformat.read(path, as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            texts.append(out.get("text", ""))
+            data = out.get("data", {})
+            texts.append(data.get("text/plain", ""))
+            texts.append(data.get("text/html", ""))
+            if out.get("output_type") == "error":
+                texts.append(f"{out['ename']}: {out['evalue']}")
+    return "\n".join(t if isinstance(t, str) else "".join(t) for t in texts)
+
+
+def archives(ws: Workspace, env: str = "local") -> list:
+    return sorted((ws.root / "history" / env).glob("*.ipynb"))
+
+
+def test_up_status_history_down_on_a_fresh_workspace(workspace: Workspace) -> None:
+    ws = workspace
+    up = ws.run("up")
+    assert up.code == 0, up.output
+    assert up.output.count("applied in") == 3
+
+    status = ws.run("status")
+    assert status.code == 0, status.output
+    for version in ("001", "002", "003"):
+        line = next(li for li in status.stdout.splitlines() if f" {version} " in li)
+        assert "applied" in line and "test-operator" in line
+
+    mirror = json.loads((ws.root / "history/local/applied.json").read_text())
+    assert [a["version"] for a in mirror["applied"]] == ["001", "002", "003"]
+    first = mirror["applied"][0]
+    assert first["description"] == "Initial schema" and first["appliedBy"] == "test-operator"
+    assert {"appliedAt", "checksum", "runId", "archive"} <= set(first)
+
+    runs = archives(ws)
+    assert len(runs) == 3 and [p.name.split("_", 1)[1] for p in runs] == [
+        "initial_schema.ipynb", "add_blog_views.ipynb", "rename_author.ipynb"]
+    views = outputs(runs[1])
+    assert "backfilled views on 3 row(s)" in views
+    assert "skipped: down step (this run's direction is 'up')" in views
+    assert "WORKBOOK · LOCAL" in views and "recorded as applied" in views
+    meta = nbformat.read(runs[1], as_version=4).metadata["workbook"]
+    assert meta["status"] == "applied" and meta["operator"] == "test-operator"
+    assert meta["version"] == "002" and meta["direction"] == "up"
+
+    history = ws.run("history")
+    assert history.code == 0
+    lines = [li for li in history.stdout.splitlines() if "local" in li]
+    assert "rename_author" in lines[0] and "initial_schema" in lines[-1]  # newest first
+
+    # Nothing left to do; then roll back one by one, refusing out-of-order rollbacks.
+    again = ws.run("up")
+    assert again.code == 0 and "nothing to do" in again.stdout
+    refused = ws.run("down", "--migration", "001")
+    assert refused.code == 2 and "while 002, 003 are applied" in refused.stderr
+    down = ws.run("down")
+    assert down.code == 0, down.output
+    assert "003" in down.stdout and "down: applied" in down.stdout
+    status = ws.run("status").stdout
+    assert "pending" in next(li for li in status.splitlines() if " 003 " in li)
+    down_archive = archives(ws)[-1]
+    assert "skipped: up step (this run's direction is 'down')" in outputs(down_archive)
+    # The rollback restored the original column name.
+    assert ws.run("down").code == 0 and ws.run("down").code == 0
+    nothing = ws.run("down")
+    assert nothing.code == 2 and "nothing is applied on 'local'" in nothing.stderr
+    # And everything can be applied again.
+    assert ws.run("up").code == 0
+    assert ws.root.joinpath("history/local/backups").is_dir()
+
+
+def test_failed_run_is_archived_recorded_and_blocks_what_follows(workspace: Workspace) -> None:
+    ws = workspace
+    assert ws.run("create", "--name", "explode").code == 0
+    path = ws.root / "migrations/004_explode.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    up_cell = next(c for c in nb.cells if c.source.startswith("%%up"))
+    up_cell.source = "%%up\nraise RuntimeError('backfill hit a bad row')"
+    nbformat.write(nb, path)
+    ws.run("create", "--name", "after_explode")
+
+    result = ws.run("up")
+    assert result.code == 1
+    assert "RuntimeError: backfill hit a bad row" in result.output
+    assert "after_explode" not in result.stdout.split("failed:")[0].split("004")[-1]
+    failed = archives(ws)[-1]
+    assert failed.name.endswith("_explode.ipynb")
+    assert "backfill hit a bad row" in outputs(failed)
+    assert nbformat.read(failed, as_version=4).metadata["workbook"]["status"] == "failed"
+    status = ws.run("status").stdout
+    assert "failed" in next(li for li in status.splitlines() if " 004 " in li)
+    assert "pending" in next(li for li in status.splitlines() if " 005 " in li)
+
+
+def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) -> None:
+    ws = workspace
+    out = ws.root / "out.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", "migrations/001_initial_schema.ipynb", str(out),
+         "-p", "environment", "local"],
+        cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    status = ws.run("status").stdout
+    assert "applied" in next(li for li in status.splitlines() if " 001 " in li)
+    assert "pending" in next(li for li in status.splitlines() if " 002 " in li)
+    up = ws.run("up")
+    assert up.code == 0 and up.output.count("applied in") == 2
+
+
+def test_create_numbers_and_validates_the_new_notebook(workspace: Workspace) -> None:
+    ws = workspace
+    made = ws.run("create", "--name", "add_new_field")
+    assert made.code == 0, made.output
+    path = ws.root / "migrations/004_add_new_field.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].source.startswith("# 004 — Add new field")
+    assert 'workbook.connect(environment, "004"' in "".join(c.source for c in nb.cells)
+    dup = ws.run("create", "--name", "add_new_field")
+    assert dup.code == 2 and "exists already" in dup.stderr
+    bad = ws.run("create", "--name", "../evil")
+    assert bad.code == 2 and "cannot be a migration name" in bad.stderr
+
+
+def test_run_all_in_a_kernel_never_runs_down_cells(workspace: Workspace) -> None:
+    """JupyterLab's "Run All" executes every cell in order with the defaults; nbclient
+    does exactly that in a real kernel."""
+    from nbclient import NotebookClient
+
+    ws = workspace
+    nb = nbformat.read(ws.root / "migrations/001_initial_schema.ipynb", as_version=4)
+    import os
+
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(ws.env)
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(ws.root / "migrations")}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    text = "\n".join(
+        "".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert "skipped: down step" in text
+    assert ws.run("status").stdout.count("applied") >= 1
