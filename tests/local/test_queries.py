@@ -40,6 +40,7 @@ COLUMNS: dict[str, ColumnSpec] = {
     "nums": ColumnSpec("nums", "integer", array=True),
     "value": ColumnSpec("value", "string", array=True),
     'we"ird': ColumnSpec('we"ird', "string"),
+    "secret": ColumnSpec("secret", "string", encrypt=True),
 }
 STAMP = "2024-01-01T00:00:00.000+00:00"
 
@@ -512,6 +513,8 @@ def test_parse_errors(raw: list[str], kind: str, message: str) -> None:
 
 
 COMPILE_ERRORS = [
+    ([Q.equal("secret", "x")], "Invalid query: Cannot query encrypted attribute: secret"),
+    ([Q.select(["$tableId"])], "Invalid query: Attribute not found in schema: $tableId"),
     ([Q.equal("x", "a")], "Invalid query: Attribute not found in schema: x"),
     ([Q.order_asc("x")], "Invalid query: Attribute not found in schema: x"),
     ([Q.select(["name", "x"])], "Invalid query: Attribute not found in schema: x"),

@@ -79,6 +79,7 @@ class ColumnSpec:
     type: str
     array: bool = False
     format: str | None = None
+    encrypt: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ SYSTEM_COLUMNS: dict[str, _Column] = {
     "$updatedAt": _Column("_updatedAt", ColumnSpec("$updatedAt", "datetime")),
 }
 SYSTEM_SQL = ["_seq", "_uid", "_createdAt", "_updatedAt", "_permissions"]
-INTERNAL_SELECTABLE = _names("$id $sequence $createdAt $updatedAt $permissions $collection")
+INTERNAL_SELECTABLE = _names("$id $sequence $createdAt $updatedAt $permissions $collection $tenant")
 
 
 def quote_ident(name: str) -> str:
@@ -312,6 +313,10 @@ class _Compiler:
         if method in ("between", "notBetween") and len(values) != 2:
             raise query_invalid(f"Invalid query: {name} queries require exactly two values.")
         column = self.column(query.attribute)
+        if column.spec.encrypt:
+            raise query_invalid(
+                f"Invalid query: Cannot query encrypted attribute: {query.attribute}"
+            )
         if len(values) > MAX_VALUES:
             raise query_invalid(
                 "Invalid query: Query on attribute has greater than "
