@@ -206,9 +206,8 @@ class Checklist:
         lines = [f"Checklist: {self.title}"]
         for step in self.steps:
             mark = "x" if step.done else " "
-            how = f"  ({step.how})" if step.done and step.how else ""
-            note = f"  [{step.check_result}]" if not step.done and step.check_result else ""
-            lines.append(f"  [{mark}] {step.id}: {step.text}{how}{note}")
+            how = _how(step)
+            lines.append(f"  [{mark}] {step.id}: {step.text}" + (f"  ({how})" if how else ""))
         lines.append(self.status_line())
         return "\n".join(lines)
 
@@ -216,7 +215,7 @@ class Checklist:
         items = []
         for step in self.steps:
             mark = "☑" if step.done else "☐"
-            how = step.how if step.done else step.check_result
+            how = _how(step)
             items.append(
                 f"<li style='list-style:none'>{mark} <code>{html.escape(step.id)}</code> "
                 f"{html.escape(step.text)}"
@@ -294,6 +293,14 @@ class Checklist:
             box.disabled = proven
             box.tooltip = step.how or step.check_result or "not done yet"
         self._status.value = html.escape(self.status_line())
+
+
+def _how(step: Step) -> str:
+    """How a step was done, plus what its check said when that is not the same thing."""
+    parts = [step.how] if step.done and step.how else []
+    if step.check_result and step.check_result != step.how:
+        parts.append(step.check_result)
+    return "; ".join(parts)
 
 
 def _who() -> str:

@@ -270,6 +270,33 @@ class Ops:
     ) -> dict[str, Any] | None:
         """Change a column in place (Appwrite's PATCH, synchronous). Arguments left out keep
         their current value; a change already made is a no-op."""
+        return self._update_column(
+            "update_column",
+            table_id,
+            key,
+            required=required,
+            default=default,
+            size=size,
+            min=min,
+            max=max,
+            elements=elements,
+            new_key=new_key,
+        )
+
+    def _update_column(
+        self,
+        operation: str,
+        table_id: str,
+        key: str,
+        *,
+        required: bool | None,
+        default: Any,
+        size: int | None,
+        min: int | float | None,
+        max: int | float | None,
+        elements: Sequence[str] | None,
+        new_key: str | None,
+    ) -> dict[str, Any] | None:
         target = f"{table_id}.{key}"
         current = self.column(table_id, key)
         if current is None and new_key:
@@ -301,10 +328,10 @@ class Ops:
         if new_key and new_key != key:
             changes["new_key"] = new_key
         if not changes:
-            self._note_noop("update_column", target, "column already as wanted")
+            self._note_noop(operation, target, "column already as wanted")
             return current
         if self.dry_run:
-            self.plan.add("update_column", target, changes)
+            self.plan.add(operation, target, changes)
             shadow = _find(self._shadow_table(table_id), "columns", key)
             if shadow is not None:
                 shadow.update({"required": wanted_required, "default": wanted_default})
@@ -323,7 +350,7 @@ class Ops:
         try:
             getattr(self.tables, method)(self.database_id, table_id, key, **arguments)
         except AppwriteException as exc:
-            raise _failure(f"update_column {target}", exc) from exc
+            raise _failure(f"{operation} {target}", exc) from exc
         return self.wait_for_column(table_id, new_key or key)
 
     def rename_column(self, table_id: str, key: str, new_key: str) -> dict[str, Any] | None:
@@ -331,7 +358,18 @@ class Ops:
         if self.column(table_id, key) is None and self.column(table_id, new_key) is not None:
             self._note_noop("rename_column", f"{table_id}.{key}", f"already renamed to {new_key}")
             return self.column(table_id, new_key)
-        return self.update_column(table_id, key, new_key=new_key)
+        return self._update_column(
+            "rename_column",
+            table_id,
+            key,
+            required=None,
+            default=KEEP,
+            size=None,
+            min=None,
+            max=None,
+            elements=None,
+            new_key=new_key,
+        )
 
     def delete_column(self, table_id: str, key: str) -> None:
         """Delete a column and wait until Appwrite has removed it; already gone is a no-op."""
