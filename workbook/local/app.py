@@ -1,0 +1,161 @@
+"""The Starlette application, assembled explicitly: routes, error handlers, faults and the log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from workbook.local.auth import is_admin
+from workbook.local.errors import AppwriteError
+from workbook.local.faults import fault_error, monotonic
+from workbook.local.http import (
+    error_response,
+    no_content,
+    read_params,
+    starlette_routes,
+    unexpected,
+)
+from workbook.local.routes import ROUTES
+from workbook.local.state import ServerState
+
+ADMIN_PREFIX = "/_workbook"
+
+
+def route_not_found() -> AppwriteError:
+    return AppwriteError(
+        404,
+        "general_route_not_found",
+        "The requested route was not found. Please refer to the API docs and try again.",
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        return error_response(route_not_found())
+    return error_response(AppwriteError(exc.status_code, "general_unknown", str(exc.detail)))
+
+
+async def _appwrite_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppwriteError)
+    return error_response(exc)
+
+
+async def _any_error(request: Request, exc: Exception) -> Response:
+    return error_response(unexpected(exc))
+
+
+def admin_routes(state: ServerState) -> list[Route]:
+    """`/_workbook/...`: the request log and fault injection, for tests, behind the server key."""
+
+    def guard(request: Request) -> None:
+        if not is_admin(state, request.headers):
+            raise AppwriteError(
+                401, "user_unauthorized",
+                "The current user is not authorized to perform the requested action.",
+            )
+
+    async def requests_log(request: Request) -> Response:
+        guard(request)
+        if request.method == "DELETE":
+            state.log.clear()
+            return no_content()
+        return JSONResponse({"requests": state.log.entries()})
+
+    async def faults(request: Request) -> Response:
+        guard(request)
+        if request.method == "DELETE":
+            state.faults.clear()
+            return no_content()
+        return JSONResponse(state.faults.add(await read_params(request)), status_code=201)
+
+    return [
+        Route(ADMIN_PREFIX + "/requests", requests_log, methods=["GET", "DELETE"]),
+        Route(ADMIN_PREFIX + "/faults", faults, methods=["POST", "DELETE"]),
+    ]
+
+
+class FaultsAndLog:
+    """Outermost ASGI layer: fires injected faults and records every API request.
+
+    It sits outside Starlette so it gets uvicorn's own `send`, whose protocol object owns the
+    transport: that is how a 'reset' fault drops the connection without an answer.
+    """
+
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        started, clock = time.time(), monotonic()
+        status = 0
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            for fault in self.state.faults.take_request(method, path):
+                if fault.kind == "latency":
+                    await asyncio.sleep(fault.seconds)
+                elif fault.kind == "reset":
+                    _drop_connection(send)
+                    return
+                else:
+                    await error_response(fault_error(fault))(scope, receive, recording_send)
+                    return
+            await self.app(scope, receive, recording_send)
+        finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            self.state.log.add(method, path, query, status, started, monotonic() - clock)
+
+
+def _drop_connection(send: Send) -> None:
+    """Close the client's TCP connection with a reset (SO_LINGER 0), answering nothing."""
+    protocol: Any = getattr(send, "__self__", None)
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot reach the connection's transport to drop it")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+def build_app(state: ServerState, extra_routes: list[Route] | None = None) -> ASGIApp:
+    """The whole server: TablesDB routes (+ any extra, e.g. legacy) behind faults and the log."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        state.store.close()
+
+    app = Starlette(
+        routes=[*starlette_routes(state, ROUTES), *(extra_routes or []), *admin_routes(state)],
+        exception_handlers={
+            HTTPException: _http_error,
+            AppwriteError: _appwrite_error,
+            Exception: _any_error,
+        },
+        lifespan=lifespan,
+    )
+    return FaultsAndLog(app, state)

@@ -1,0 +1,135 @@
+"""Index definitions: utopia's Index validator rules, Appwrite's answer shape, SQLite's DDL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from workbook.local.errors import AppwriteError, bad_request, conflict, invalid_argument
+from workbook.local.params import int_value, key_param, list_param, text_param
+from workbook.local.store import SYSTEM_KEYS, quote
+
+if TYPE_CHECKING:
+    from workbook.local.catalog import Item
+
+INDEX_TYPES = ("key", "fulltext", "unique", "spatial")
+MAX_INDEXES = 58
+MAX_INDEX_LENGTH = 768
+SYSTEM_INDEXABLE = ("$id", "$createdAt", "$updatedAt")
+
+
+def _invalid(message: str) -> AppwriteError:
+    return bad_request("column_index_invalid", message)
+
+
+def build_index(
+    params: Mapping[str, Any], columns: Sequence[Item], existing: Sequence[Item]
+) -> dict[str, Any]:
+    """Validate an index request against the table's columns and indexes."""
+    key = key_param(params, "key")
+    kind = text_param(params, "type")
+    if kind not in INDEX_TYPES:
+        raise invalid_argument("type", "Value must be one of (" + ", ".join(INDEX_TYPES) + ")")
+    names = list_param(params, "columns")
+    orders = list_param(params, "orders", default=[])
+    lengths = list_param(params, "lengths", default=[])
+    if any(i.key.lower() == key.lower() for i in existing):
+        raise conflict(
+            "column_index_already_exists", "Index with the requested key already exists."
+        )
+    if len(existing) >= MAX_INDEXES:
+        raise bad_request(
+            "column_index_limit_exceeded", "The maximum number of indexes has been reached."
+        )
+    if not names:
+        raise _invalid("No attributes provided for index")
+    if len({str(n).lower() for n in names}) != len(names):
+        raise _invalid("Duplicate attributes provided")
+    for order in orders:
+        if order is not None and str(order).upper() not in ("ASC", "DESC"):
+            raise invalid_argument("orders", "Value must be one of (ASC, DESC)")
+    for length in lengths:
+        if length is not None and (int_value(length) is None or int_value(length) < 0):
+            raise invalid_argument("lengths", "Value must be a valid integer")
+    by_key = {c.key: c for c in columns}
+    total_length = 0
+    for position, name in enumerate(names):
+        if not isinstance(name, str):
+            raise invalid_argument("columns", "Value must be a valid string")
+        length = int_value(lengths[position]) if position < len(lengths) else None
+        if name in SYSTEM_INDEXABLE:
+            total_length += length or (36 if name == "$id" else 1)
+            continue
+        column = by_key.get(name)
+        if column is None or column.status == "deleting":
+            raise bad_request("column_unknown", f"Unknown column: {name}. Verify the column name.")
+        if column.status != "available":
+            raise bad_request(
+                "column_not_available",
+                "The requested column is not yet available. Please try again later.",
+            )
+        definition = column.definition
+        if definition.get("array"):
+            raise bad_request(
+                "index_invalid",
+                "Creating indexes on array attributes is not currently supported.",
+            )
+        is_text = definition["type"] in ("string", "varchar", "text", "mediumtext", "longtext")
+        if kind == "fulltext" and not is_text:
+            raise _invalid(
+                f'Attribute "{name}" cannot be part of a fulltext index, must be of type string'
+            )
+        if kind == "spatial":
+            raise _invalid("Spatial index can only be created on spatial attributes")
+        if is_text:
+            size = int(definition.get("size") or 0)
+            if length is not None and length > size:
+                raise _invalid(f"Index length {length} is larger than the size for {name}: {size}")
+            total_length += length if length is not None else size
+        else:
+            total_length += 2 if definition["type"] == "double" else 1
+    if kind != "fulltext" and total_length > MAX_INDEX_LENGTH:
+        raise _invalid(f"Index length is longer than the maximum: {MAX_INDEX_LENGTH}")
+    padded = [int_value(lengths[i]) if i < len(lengths) and lengths[i] is not None else None
+              for i in range(len(names))]
+    return {
+        "key": key,
+        "type": kind,
+        "columns": list(names),
+        "lengths": padded,
+        "orders": [str(o).upper() if o is not None else None for o in orders],
+    }
+
+
+def index_sql(table_sql: str, index_sql_name: str, definition: Mapping[str, Any]) -> str:
+    """The real SQLite index; a fulltext index is an ordinary one (search is a scan)."""
+    unique = "UNIQUE " if definition["type"] == "unique" else ""
+    orders = definition.get("orders") or []
+    parts = []
+    for position, name in enumerate(definition["columns"]):
+        order = orders[position] if position < len(orders) and orders[position] else ""
+        parts.append(f"{quote(SYSTEM_KEYS.get(name, name))} {order}".strip())
+    return f"CREATE {unique}INDEX {index_sql_name} ON {table_sql} ({', '.join(parts)})"
+
+
+def index_body(
+    db_seq: int,
+    table_seq: int,
+    definition: Mapping[str, Any],
+    status: str,
+    error: str,
+    created: str,
+    updated: str,
+) -> dict[str, Any]:
+    return {
+        "$id": f"{db_seq}_{table_seq}_{definition['key']}",
+        "$createdAt": created,
+        "$updatedAt": updated,
+        "key": definition["key"],
+        "type": definition["type"],
+        "status": status,
+        "error": error,
+        "columns": list(definition["columns"]),
+        "lengths": list(definition.get("lengths") or []),
+        "orders": list(definition.get("orders") or []),
+    }

@@ -1,0 +1,393 @@
+"""The TablesDB routes (`/v1/tablesdb/...`) and `/v1/health`: parameters → operations → replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbook.local import catalog, rows
+from workbook.local.errors import AppwriteError, bad_request, invalid_argument
+from workbook.local.http import ApiRequest, ApiRoute, Reply
+from workbook.local.listing import apply_queries
+from workbook.local.params import (
+    MISSING,
+    bool_param,
+    float_param,
+    list_param,
+    object_param,
+    string_list_param,
+    text_param,
+    uid_param,
+)
+from workbook.local.state import ServerState
+
+DB_READ = ("databases.read",)
+DB_WRITE = ("databases.write",)
+TABLES_READ = ("tables.read", "collections.read")
+TABLES_WRITE = ("tables.write", "collections.write")
+COLUMNS_READ = ("tables.read", "collections.read", "columns.read", "attributes.read")
+COLUMNS_WRITE = ("tables.write", "collections.write", "columns.write", "attributes.write")
+INDEXES_READ = ("tables.read", "collections.read", "indexes.read")
+INDEXES_WRITE = ("tables.write", "collections.write", "indexes.write")
+ROWS_READ = ("rows.read", "documents.read")
+ROWS_WRITE = ("rows.write", "documents.write")
+HEALTH = ("health.read",)
+PUBLIC = ("public",)
+
+
+def queries_param(request: ApiRequest) -> list[str]:
+    return string_list_param(request.params, "queries", default=[], max_len=4096)
+
+
+def total_param(request: ApiRequest) -> bool:
+    return bool_param(request.params, "total", default=True)
+
+
+def _listed(
+    request: ApiRequest, items: list[dict[str, Any]], name: str, allowed: tuple[str, ...],
+    id_field: str = "$id",
+) -> Reply:
+    search = text_param(request.params, "search", max_len=256, default=None)
+    total, page = apply_queries(
+        items, queries_param(request), allowed=allowed, id_field=id_field, search=search,
+        with_total=total_param(request),
+    )
+    return Reply(200, {"total": total, name: page})
+
+
+# --- health ---------------------------------------------------------------------------------
+
+def health_version(state: ServerState, request: ApiRequest) -> Reply:
+    from workbook.local.errors import APPWRITE_VERSION
+
+    return Reply(200, {"version": APPWRITE_VERSION})
+
+
+def health(state: ServerState, request: ApiRequest) -> Reply:
+    with state.store.read() as conn:
+        conn.execute("SELECT 1").fetchone()
+    return Reply(200, {"name": "http", "status": "pass", "ping": 0})
+
+
+# --- databases ------------------------------------------------------------------------------
+
+def list_databases(state: ServerState, request: ApiRequest) -> Reply:
+    return _listed(request, catalog.list_databases(state), "databases", ("name", "$id", "enabled"))
+
+
+def create_database(state: ServerState, request: ApiRequest, type: str = "tablesdb") -> Reply:
+    p = request.params
+    database_id = uid_param(p, "databaseId")
+    name = text_param(p, "name", max_len=128)
+    enabled = bool_param(p, "enabled", default=True)
+    return Reply(201, catalog.create_database(state, database_id, name, enabled, type))
+
+
+def get_database(state: ServerState, request: ApiRequest) -> Reply:
+    return Reply(200, catalog.get_database(state, request.path["databaseId"]))
+
+
+def update_database(state: ServerState, request: ApiRequest) -> Reply:
+    p = request.params
+    name = text_param(p, "name", max_len=128, default=None)
+    enabled = bool_param(p, "enabled", default=None)
+    return Reply(200, catalog.update_database(state, request.path["databaseId"], name, enabled))
+
+
+def delete_database(state: ServerState, request: ApiRequest) -> Reply:
+    catalog.delete_database(state, request.path["databaseId"])
+    return Reply(204)
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+def list_tables(state: ServerState, request: ApiRequest) -> Reply:
+    items = catalog.list_tables(state, request.path["databaseId"])
+    return _listed(request, items, "tables",
+                   ("name", "enabled", "rowSecurity", "$id", "$createdAt", "$updatedAt"))
+
+
+def _permissions(request: ApiRequest, default: Any) -> Any:
+    value = request.params.get("permissions")
+    if value is None:
+        return default
+    return rows.check_permissions(list_param(request.params, "permissions"))
+
+
+def create_table(state: ServerState, request: ApiRequest) -> Reply:
+    p = request.params
+    table_id = uid_param(p, "tableId")
+    name = text_param(p, "name", max_len=128)
+    columns = list_param(p, "columns", default=[])
+    indexes = list_param(p, "indexes", default=[])
+    for item in [*columns, *indexes]:
+        if not isinstance(item, dict):
+            raise invalid_argument("columns", "Each item must be a JSON object")
+    body = catalog.create_table(
+        state,
+        request.path["databaseId"],
+        table_id,
+        name,
+        _permissions(request, []),
+        bool_param(p, "rowSecurity", default=bool_param(p, "documentSecurity", default=False)),
+        bool_param(p, "enabled", default=True),
+        columns,
+        indexes,
+    )
+    return Reply(201, body)
+
+
+def get_table(state: ServerState, request: ApiRequest) -> Reply:
+    return Reply(200, catalog.get_table(state, request.path["databaseId"], request.path["tableId"]))
+
+
+def update_table(state: ServerState, request: ApiRequest) -> Reply:
+    p = request.params
+    security = bool_param(p, "rowSecurity", default=bool_param(p, "documentSecurity", default=None))
+    body = catalog.update_table(
+        state,
+        request.path["databaseId"],
+        request.path["tableId"],
+        text_param(p, "name", max_len=128, default=None),
+        _permissions(request, None),
+        security,
+        bool_param(p, "enabled", default=None),
+    )
+    return Reply(200, body)
+
+
+def delete_table(state: ServerState, request: ApiRequest) -> Reply:
+    catalog.delete_table(state, request.path["databaseId"], request.path["tableId"])
+    return Reply(204)
+
+
+# --- columns --------------------------------------------------------------------------------
+
+def list_columns(state: ServerState, request: ApiRequest) -> Reply:
+    items = catalog.list_columns(state, request.path["databaseId"], request.path["tableId"])
+    return _listed(request, items, "columns",
+                   ("key", "type", "size", "required", "array", "status", "error"),
+                   id_field="key")
+
+
+def create_column(state: ServerState, request: ApiRequest) -> Reply:
+    body = catalog.create_column(
+        state, request.path["databaseId"], request.path["tableId"], request.path["type"],
+        request.params,
+    )
+    return Reply(202, body)
+
+
+def update_column(state: ServerState, request: ApiRequest) -> Reply:
+    kind = request.path["type"]
+    if kind == "relationship" or request.path["key"] == "relationship":
+        return update_relationship(state, request)
+    body = catalog.update_column(
+        state, request.path["databaseId"], request.path["tableId"], kind,
+        request.path["key"], request.params,
+    )
+    return Reply(200, body)
+
+
+def update_relationship(state: ServerState, request: ApiRequest) -> Reply:
+    raise bad_request(
+        "general_argument_invalid", "Relationship columns are not supported by the local server."
+    )
+
+
+def get_column(state: ServerState, request: ApiRequest) -> Reply:
+    path = request.path
+    return Reply(200, catalog.get_column(state, path["databaseId"], path["tableId"], path["key"]))
+
+
+def delete_column(state: ServerState, request: ApiRequest) -> Reply:
+    path = request.path
+    catalog.delete_column(state, path["databaseId"], path["tableId"], path["key"])
+    return Reply(204)
+
+
+# --- indexes --------------------------------------------------------------------------------
+
+def list_indexes(state: ServerState, request: ApiRequest) -> Reply:
+    items = catalog.list_indexes(state, request.path["databaseId"], request.path["tableId"])
+    return _listed(request, items, "indexes", ("key", "type", "status", "columns", "error"),
+                   id_field="key")
+
+
+def create_index(state: ServerState, request: ApiRequest) -> Reply:
+    params = dict(request.params)
+    if "columns" not in params and "attributes" in params:
+        params["columns"] = params["attributes"]
+    body = catalog.create_index(state, request.path["databaseId"], request.path["tableId"], params)
+    return Reply(202, body)
+
+
+def get_index(state: ServerState, request: ApiRequest) -> Reply:
+    path = request.path
+    return Reply(200, catalog.get_index(state, path["databaseId"], path["tableId"], path["key"]))
+
+
+def delete_index(state: ServerState, request: ApiRequest) -> Reply:
+    path = request.path
+    catalog.delete_index(state, path["databaseId"], path["tableId"], path["key"])
+    return Reply(204)
+
+
+# --- rows -----------------------------------------------------------------------------------
+
+def _no_transactions(request: ApiRequest) -> None:
+    if request.params.get("transactionId") is not None:
+        raise AppwriteError(
+            404, "transaction_not_found", "Transactions are not supported by the local server."
+        )
+
+
+def list_rows(state: ServerState, request: ApiRequest) -> Reply:
+    _no_transactions(request)
+    path = request.path
+    body = rows.list_rows(state, path["databaseId"], path["tableId"], queries_param(request),
+                          total_param(request))
+    return Reply(200, body)
+
+
+def create_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    """Single create (`rowId`, `data`) or bulk create (`rows`), as Appwrite tells them apart."""
+    _no_transactions(request)
+    p = request.params
+    path = request.path
+    has_rows = p.get("rows") is not None
+    has_data = p.get("data") is not None and p.get("data") != {}
+    if has_rows and has_data:
+        raise bad_request(
+            "general_bad_request", "You can only send one of the following parameters: data, rows"
+        )
+    if has_rows:
+        return Reply(201, rows.create_rows(state, path["databaseId"], path["tableId"], p["rows"]))
+    data = object_param(p, "data", default={})
+    if not data or p.get(row_id_param) is None:
+        raise bad_request(
+            "row_missing_data", "The row data is missing. Try again with row data populated"
+        )
+    row_id = uid_param(p, row_id_param)
+    permissions = _permissions(request, None)
+    body = rows.create_row(state, path["databaseId"], path["tableId"], row_id, data, permissions)
+    return Reply(201, body)
+
+
+def upsert_rows(state: ServerState, request: ApiRequest) -> Reply:
+    _no_transactions(request)
+    path = request.path
+    batch = list_param(request.params, "rows", max_items=rows.BATCH_LIMIT)
+    return Reply(200, rows.upsert_rows(state, path["databaseId"], path["tableId"], batch))
+
+
+def update_rows(state: ServerState, request: ApiRequest) -> Reply:
+    _no_transactions(request)
+    path = request.path
+    data = object_param(request.params, "data", default={})
+    body = rows.update_rows(state, path["databaseId"], path["tableId"], data,
+                            queries_param(request))
+    return Reply(200, body)
+
+
+def delete_rows(state: ServerState, request: ApiRequest) -> Reply:
+    _no_transactions(request)
+    path = request.path
+    body = rows.delete_rows(state, path["databaseId"], path["tableId"], queries_param(request))
+    return Reply(200, body)
+
+
+def get_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    _no_transactions(request)
+    path = request.path
+    body = rows.get_row(state, path["databaseId"], path["tableId"], path[row_id_param],
+                        queries_param(request))
+    return Reply(200, body)
+
+
+def upsert_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    _no_transactions(request)
+    path = request.path
+    data = object_param(request.params, "data", default={})
+    body = rows.upsert_row(state, path["databaseId"], path["tableId"], path[row_id_param], data,
+                           _permissions(request, None))
+    return Reply(200, body)
+
+
+def update_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    _no_transactions(request)
+    path = request.path
+    data = object_param(request.params, "data", default={})
+    body = rows.update_row(state, path["databaseId"], path["tableId"], path[row_id_param], data,
+                           _permissions(request, None))
+    return Reply(200, body)
+
+
+def delete_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    _no_transactions(request)
+    path = request.path
+    rows.delete_row(state, path["databaseId"], path["tableId"], path[row_id_param])
+    return Reply(204)
+
+
+def _step(state: ServerState, request: ApiRequest, sign: int, row_id_param: str) -> Reply:
+    _no_transactions(request)
+    path = request.path
+    p = request.params
+    value = float_param(p, "value", default=1)
+    if value <= 0:
+        raise invalid_argument("value", "Value must be a valid number greater than 0")
+    bound = float_param(p, "max" if sign > 0 else "min", default=None)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    body = rows.increment(state, path["databaseId"], path["tableId"], path[row_id_param],
+                          path["column"], sign * value, bound)
+    return Reply(200, body)
+
+
+def increment_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    return _step(state, request, 1, row_id_param)
+
+
+def decrement_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
+    return _step(state, request, -1, row_id_param)
+
+
+T = "/v1/tablesdb/{databaseId}/tables/{tableId}"
+
+ROUTES: list[ApiRoute] = [
+    ApiRoute("GET", "/v1/health/version", health_version, PUBLIC),
+    ApiRoute("GET", "/v1/health", health, HEALTH),
+    ApiRoute("GET", "/v1/tablesdb", list_databases, DB_READ),
+    ApiRoute("POST", "/v1/tablesdb", create_database, DB_WRITE),
+    ApiRoute("GET", "/v1/tablesdb/{databaseId}", get_database, DB_READ),
+    ApiRoute("PUT", "/v1/tablesdb/{databaseId}", update_database, DB_WRITE),
+    ApiRoute("DELETE", "/v1/tablesdb/{databaseId}", delete_database, DB_WRITE),
+    ApiRoute("GET", "/v1/tablesdb/{databaseId}/tables", list_tables, TABLES_READ),
+    ApiRoute("POST", "/v1/tablesdb/{databaseId}/tables", create_table, TABLES_WRITE),
+    ApiRoute("GET", T, get_table, TABLES_READ),
+    ApiRoute("PUT", T, update_table, TABLES_WRITE),
+    ApiRoute("DELETE", T, delete_table, TABLES_WRITE),
+    ApiRoute("GET", T + "/columns", list_columns, COLUMNS_READ),
+    ApiRoute("POST", T + "/columns/{type}", create_column, COLUMNS_WRITE),
+    ApiRoute("PATCH", T + "/columns/{key}/relationship", update_relationship, COLUMNS_WRITE),
+    ApiRoute("PATCH", T + "/columns/{type}/{key}", update_column, COLUMNS_WRITE),
+    ApiRoute("GET", T + "/columns/{key}", get_column, COLUMNS_READ),
+    ApiRoute("DELETE", T + "/columns/{key}", delete_column, COLUMNS_WRITE),
+    ApiRoute("GET", T + "/indexes", list_indexes, INDEXES_READ),
+    ApiRoute("POST", T + "/indexes", create_index, INDEXES_WRITE),
+    ApiRoute("GET", T + "/indexes/{key}", get_index, INDEXES_READ),
+    ApiRoute("DELETE", T + "/indexes/{key}", delete_index, INDEXES_WRITE),
+    ApiRoute("GET", T + "/rows", list_rows, ROWS_READ),
+    ApiRoute("POST", T + "/rows", create_row, ROWS_WRITE),
+    ApiRoute("PUT", T + "/rows", upsert_rows, ROWS_WRITE),
+    ApiRoute("PATCH", T + "/rows", update_rows, ROWS_WRITE),
+    ApiRoute("DELETE", T + "/rows", delete_rows, ROWS_WRITE),
+    ApiRoute("GET", T + "/rows/{rowId}", get_row, ROWS_READ),
+    ApiRoute("PUT", T + "/rows/{rowId}", upsert_row, ROWS_WRITE),
+    ApiRoute("PATCH", T + "/rows/{rowId}", update_row, ROWS_WRITE),
+    ApiRoute("DELETE", T + "/rows/{rowId}", delete_row, ROWS_WRITE),
+    ApiRoute("PATCH", T + "/rows/{rowId}/{column}/increment", increment_row, ROWS_WRITE),
+    ApiRoute("PATCH", T + "/rows/{rowId}/{column}/decrement", decrement_row, ROWS_WRITE),
+]
+
+__all__ = ["MISSING", "ROUTES"]

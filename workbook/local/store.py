@@ -1,0 +1,135 @@
+"""The SQLite file behind the local server: one connection, one writer, commit before answering.
+
+WAL with `synchronous=NORMAL` makes every committed transaction survive a kill -9 of the server
+(the WAL is in the OS before COMMIT returns); `BEGIN IMMEDIATE` plus `busy_timeout` lets several
+server processes share one file. Metadata lives in `wb_*` tables; each Appwrite table is a real
+table `t_<seq>` with system columns `_seq`, `_uid`, `_createdAt`, `_updatedAt`, `_permissions`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 30_000
+
+METADATA = """
+CREATE TABLE IF NOT EXISTS wb_databases (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wb_tables (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    db_seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    row_security INTEGER NOT NULL,
+    permissions TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (db_seq, id)
+);
+CREATE TABLE IF NOT EXISTS wb_columns (
+    table_seq INTEGER NOT NULL,
+    key TEXT NOT NULL COLLATE NOCASE,
+    position INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    ready_at REAL NOT NULL DEFAULT 0,
+    physical INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (table_seq, key)
+);
+CREATE TABLE IF NOT EXISTS wb_indexes (
+    table_seq INTEGER NOT NULL,
+    key TEXT NOT NULL COLLATE NOCASE,
+    position INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    ready_at REAL NOT NULL DEFAULT 0,
+    physical INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (table_seq, key)
+);
+"""
+
+SYSTEM_COLUMNS_SQL = (
+    '"_seq" INTEGER PRIMARY KEY AUTOINCREMENT, "_uid" TEXT NOT NULL UNIQUE, '
+    '"_createdAt" TEXT, "_updatedAt" TEXT, "_permissions" TEXT'
+)
+SYSTEM_KEYS = {"$id": "_uid", "$sequence": "_seq", "$createdAt": "_createdAt",
+               "$updatedAt": "_updatedAt"}
+
+
+def quote(name: str) -> str:
+    """An SQL identifier; keys are validated to `[A-Za-z0-9._-]`, so doubling quotes is enough."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_sql_name(table_seq: int) -> str:
+    return f"t_{table_seq}"
+
+
+def index_sql_name(table_seq: int, key: str) -> str:
+    return f"i_{table_seq}_{key}"
+
+
+class Store:
+    """One SQLite connection guarded by one lock; every request runs as one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(
+            str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            check_same_thread=False,
+        )
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=OFF")
+        with self.write() as conn:
+            for statement in METADATA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, committed (durably, in the WAL) before the caller answers."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for a list and its count."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
