@@ -528,6 +528,7 @@ COMPILE_ERRORS = [
         [Q.less_than("born", "yesterday")],
         'Invalid query: Query value is invalid for attribute "born"',
     ),
+    ([Q.equal("score", 10**400)], 'Invalid query: Query value is invalid for attribute "score"'),
     ([Q.equal("score", "1.5")], 'Invalid query: Query value is invalid for attribute "score"'),
     (
         [Q.equal("$sequence", "abc")],

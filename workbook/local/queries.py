@@ -24,6 +24,7 @@ DEFAULT_LIMIT = 25
 COUNT_CAP = 5000
 MAX_INT = 2**63 - 1
 MIN_INT = -(2**63)
+MAX_DOUBLE = 1.7976931348623157e308
 
 
 def _names(text: str) -> frozenset[str]:
@@ -155,8 +156,7 @@ def parse_queries(raw: Sequence[object]) -> list[Query]:
     ):
         raise invalid_argument("queries", QUERIES_PARAM)
     parsed: list[Query] = []
-    for text in raw:
-        assert isinstance(text, str)
+    for text in map(str, raw):
         try:
             data = json.loads(text)
         except ValueError:
@@ -221,8 +221,8 @@ def _coerce(column: _Column, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool) and MIN_INT <= value <= MAX_INT:
             bound = value
     elif kind in ("double", "float"):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            bound = float(value)
+        if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+            bound = float(value) if abs(value) <= MAX_DOUBLE else None
     elif kind == "boolean":
         bound = int(value) if isinstance(value, bool) else None
     elif kind == "datetime":
