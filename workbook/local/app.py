@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from workbook.local import legacy
 from workbook.local.auth import is_admin
 from workbook.local.errors import AppwriteError
 from workbook.local.faults import fault_error, monotonic
@@ -150,7 +151,12 @@ def build_app(state: ServerState, extra_routes: list[Route] | None = None) -> AS
         state.store.close()
 
     app = Starlette(
-        routes=[*starlette_routes(state, ROUTES), *(extra_routes or []), *admin_routes(state)],
+        routes=[
+            *starlette_routes(state, ROUTES),
+            *legacy.routes(state),
+            *(extra_routes or []),
+            *admin_routes(state),
+        ],
         exception_handlers={
             HTTPException: _http_error,
             AppwriteError: _appwrite_error,

@@ -1,0 +1,352 @@
+"""The official Appwrite CLI (npm `appwrite-cli@12`) pushes and pulls a schema unchanged.
+
+`appwrite push tables` creates databases and tables through `/v1/tablesdb` but columns
+and indexes through the legacy `/v1/databases/.../attributes|indexes` routes, and polls
+the legacy lists until everything is `available`; `appwrite pull tables` reads it all
+back through `/v1/tablesdb`. So this test covers both APIs of the local server.
+
+The CLI keeps its endpoint and key in `$HOME/.appwrite/prefs.json`; the test gives it a
+temporary HOME, so no key is ever written inside the repository.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from appwrite.client import Client
+from appwrite.services.tables_db import TablesDB
+
+from workbook.local.server import LocalServer, start_local_server
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_PREFIX = ROOT / ".cache" / "node"
+CLI = NODE_PREFIX / "node_modules" / ".bin" / "appwrite"
+CLI_TIMEOUT = 90
+
+DATABASE = {"$id": "shop", "name": "Shop", "enabled": True}
+
+CUSTOMERS: dict[str, Any] = {
+    "$id": "customers",
+    "$permissions": [],
+    "databaseId": "shop",
+    "name": "Customers",
+    "enabled": True,
+    "rowSecurity": False,
+    "columns": [
+        {
+            "key": "name",
+            "type": "string",
+            "required": True,
+            "array": False,
+            "size": 128,
+            "default": None,
+        },
+        {
+            "key": "email",
+            "type": "string",
+            "required": True,
+            "array": False,
+            "format": "email",
+            "default": None,
+        },
+        {
+            "key": "age",
+            "type": "integer",
+            "required": False,
+            "array": False,
+            "min": 0,
+            "max": 150,
+            "default": 18,
+        },
+        {"key": "vip", "type": "boolean", "required": False, "array": False, "default": False},
+        {
+            "key": "joinedAt",
+            "type": "datetime",
+            "required": False,
+            "array": False,
+            "format": "datetime",
+            "default": None,
+        },
+        {
+            "key": "tier",
+            "type": "string",
+            "required": False,
+            "array": False,
+            "format": "enum",
+            "elements": ["free", "pro", "enterprise"],
+            "default": "free",
+        },
+    ],
+    "indexes": [
+        {"key": "email_unique", "type": "unique", "columns": ["email"], "orders": ["ASC"]},
+        {"key": "tier_age", "type": "key", "columns": ["tier", "age"], "orders": ["ASC", "DESC"]},
+    ],
+}
+
+ORDERS: dict[str, Any] = {
+    "$id": "orders",
+    "$permissions": ['read("any")'],
+    "databaseId": "shop",
+    "name": "Orders",
+    "enabled": True,
+    "rowSecurity": True,
+    "columns": [
+        {
+            "key": "customerId",
+            "type": "string",
+            "required": True,
+            "array": False,
+            "size": 36,
+            "default": None,
+        },
+        {
+            "key": "quantity",
+            "type": "integer",
+            "required": True,
+            "array": False,
+            "min": 1,
+            "max": 1000,
+            "default": None,
+        },
+        {"key": "paid", "type": "boolean", "required": True, "array": False, "default": None},
+        {
+            "key": "placedAt",
+            "type": "datetime",
+            "required": True,
+            "array": False,
+            "format": "datetime",
+            "default": None,
+        },
+        {
+            "key": "tags",
+            "type": "string",
+            "required": False,
+            "array": True,
+            "size": 32,
+            "default": None,
+        },
+    ],
+    "indexes": [
+        {
+            "key": "by_customer",
+            "type": "key",
+            "columns": ["customerId", "placedAt"],
+            "orders": ["ASC", "DESC"],
+        },
+    ],
+}
+
+
+def ensure_cli() -> Path:
+    """Install the CLI like `./dev setup` does; one installer at a time across workers."""
+    if CLI.exists():
+        return CLI
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed, so the official Appwrite CLI cannot be installed")
+    NODE_PREFIX.mkdir(parents=True, exist_ok=True)
+    with open(NODE_PREFIX / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not CLI.exists():
+            subprocess.run(
+                [
+                    "npm",
+                    "install",
+                    "--silent",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(NODE_PREFIX),
+                    "appwrite-cli@12",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+    return CLI
+
+
+class Cli:
+    """Runs the CLI non-interactively with its own HOME (where it keeps the key)."""
+
+    def __init__(self, binary: Path, home: Path, server: LocalServer) -> None:
+        self.binary, self.home, self.server = binary, home, server
+
+    def run(self, cwd: Path, *args: str) -> str:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(self.home),
+            "NO_COLOR": "1",
+            "FORCE_COLOR": "0",
+            "CI": "1",
+        }
+        done = subprocess.run(
+            [str(self.binary), *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+        )
+        output = (done.stdout + done.stderr).replace(self.server.api_key, "<key>")
+        assert done.returncode == 0, f"appwrite {' '.join(args)} failed:\n{output}"
+        assert "Error" not in output, f"appwrite {' '.join(args)} reported an error:\n{output}"
+        return output
+
+    def link(self, folder: Path) -> None:
+        """`appwrite client` is the CLI's own way to set endpoint, project and key."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.run(
+            folder,
+            "client",
+            "--endpoint",
+            self.server.endpoint,
+            "--project-id",
+            self.server.project_id,
+            "--key",
+            self.server.api_key,
+        )
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalServer]:
+    running = start_local_server(tmp_path / "local.sqlite", schema_delay=0.0)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, server: LocalServer) -> Cli:
+    home = tmp_path / "home"
+    home.mkdir()
+    return Cli(ensure_cli(), home, server)
+
+
+def write_config(folder: Path, project_id: str, tables: list[dict[str, Any]]) -> None:
+    config = {
+        "projectId": project_id,
+        "projectName": "Workbook local",
+        "tablesDB": [DATABASE],
+        "tables": tables,
+    }
+    (folder / "appwrite.config.json").write_text(json.dumps(config, indent=4))
+
+
+def normalized_column(column: dict[str, Any]) -> dict[str, Any]:
+    """The part of a column that defines it; what the server adds on its own is dropped."""
+    out = {k: column.get(k) for k in ("key", "type", "required", "array", "default")}
+    out["array"] = bool(out["array"])
+    fmt = column.get("format") or None
+    if fmt:
+        out["format"] = fmt
+    if column["type"] == "string" and not fmt:
+        out["size"] = column["size"]
+    if column["type"] in ("integer", "double"):
+        out["min"], out["max"] = column["min"], column["max"]
+    if fmt == "enum":
+        out["elements"] = list(column["elements"])
+    return out
+
+
+def normalized_table(table: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "$id": table["$id"],
+        "databaseId": table["databaseId"],
+        "name": table["name"],
+        "enabled": table["enabled"],
+        "rowSecurity": table["rowSecurity"],
+        "$permissions": sorted(table["$permissions"]),
+        "columns": sorted((normalized_column(c) for c in table["columns"]), key=lambda c: c["key"]),
+        "indexes": sorted(
+            (
+                {
+                    "key": i["key"],
+                    "type": i["type"],
+                    "columns": list(i["columns"]),
+                    "orders": [o.upper() for o in i.get("orders") or []],
+                }
+                for i in table["indexes"]
+            ),
+            key=lambda i: i["key"],
+        ),
+    }
+
+
+def sdk(server: LocalServer) -> TablesDB:
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    return TablesDB(client.set_key(server.api_key))
+
+
+def assert_schema_arrived(tables: TablesDB, expected: dict[str, Any]) -> None:
+    """Read the pushed schema back through the Python SDK, column by column."""
+    table_id = expected["$id"]
+    table = tables.get_table("shop", table_id)
+    assert table.name == expected["name"]
+    assert table.rowsecurity == expected["rowSecurity"]
+    assert sorted(table.permissions) == sorted(expected["$permissions"])
+    for want in expected["columns"]:
+        got = tables.get_column("shop", table_id, want["key"]).to_dict()
+        assert got["status"] == "available", got
+        assert got["type"] == want["type"], got
+        assert got["required"] == want["required"], got
+        assert bool(got.get("array")) == want["array"], got
+        assert got.get("default") == want["default"], got
+        if "format" in want:
+            assert got["format"] == want["format"], got
+        if "size" in want:
+            assert got["size"] == want["size"], got
+        if "min" in want:
+            assert (got["min"], got["max"]) == (want["min"], want["max"]), got
+        if "elements" in want:
+            assert got["elements"] == want["elements"], got
+    for want in expected["indexes"]:
+        got = tables.get_index("shop", table_id, want["key"]).to_dict()
+        assert got["status"] == "available", got
+        assert got["type"] == want["type"], got
+        assert got["columns"] == want["columns"], got
+        assert [o.upper() for o in got["orders"]] == want["orders"], got
+
+
+def test_push_then_pull_round_trips_the_schema(
+    tmp_path: Path, server: LocalServer, cli: Cli
+) -> None:
+    pushed = [copy.deepcopy(CUSTOMERS), copy.deepcopy(ORDERS)]
+    push_dir = tmp_path / "push"
+    cli.link(push_dir)
+    write_config(push_dir, server.project_id, pushed)
+
+    output = cli.run(push_dir, "push", "tables", "--all", "--force")
+    assert "Successfully pushed 2 tables" in output, output
+
+    tables = sdk(server)
+    assert [d.id for d in tables.list().databases] == ["shop"]
+    for expected in pushed:
+        assert_schema_arrived(tables, expected)
+
+    pull_dir = tmp_path / "pull"
+    cli.link(pull_dir)
+    output = cli.run(pull_dir, "pull", "tables", "--all")
+    assert "Successfully pulled 2 tables" in output, output
+    pulled = json.loads((pull_dir / "appwrite.config.json").read_text())
+
+    assert pulled["tablesDB"] == [DATABASE]
+    by_id = {t["$id"]: t for t in pulled["tables"]}
+    assert sorted(by_id) == ["customers", "orders"]
+    for expected in pushed:
+        assert normalized_table(by_id[expected["$id"]]) == normalized_table(expected)
+
+    # The pulled file pushed back is a no-op: the CLI sees nothing to recreate or delete.
+    again = cli.run(pull_dir, "push", "tables", "--all", "--force")
+    assert "Successfully pushed 0 tables" in again, again
+    for word in ("recreating", "deleting", "adding", "Creating"):
+        assert word not in again, again
