@@ -360,6 +360,24 @@ def test_limit_offset_defaults_and_first_one_wins(conn: sqlite3.Connection) -> N
     assert _total(conn, [Q.starts_with("$id", "extra")]) == 30
 
 
+def test_bulk_plans_have_no_default_limit(conn: sqlite3.Connection) -> None:
+    _insert(conn, [{"$id": f"extra{n}", "age": n} for n in range(30)])
+
+    def bulk(queries: list[str]) -> list[str]:
+        plan = build_list_sql(
+            TABLE,
+            COLUMNS,
+            parse_queries(queries),
+            load_cursor_row=_loader(conn),
+            default_limit=None,
+        )
+        return [row[1] for row in conn.execute(plan.sql, plan.params)]
+
+    assert len(bulk([])) == 35
+    assert bulk([Q.order_desc("age"), Q.limit(3)]) == ["grace", "edsger", "alan"]
+    assert bulk([Q.greater_than("age", 80), Q.cursor_after("ada")]) == ["grace"]
+
+
 def test_total_is_capped_at_5000(tmp_path: Path) -> None:
     connection = sqlite3.connect(tmp_path / "big.sqlite")
     _create(connection)

@@ -97,7 +97,7 @@ class ListSQL:
     """Everything a list route needs to fetch one page and its total.
 
     `columns` are the SQL column names `sql` selects, in order; `select` the user
-    keys asked by `select()` (None = all).
+    keys asked by `select()` (None = all); `limit` -1 means none.
     """
 
     sql: str
@@ -567,10 +567,13 @@ def build_list_sql(
     *,
     load_cursor_row: Callable[[str], Mapping[str, object] | None],
     fulltext: Collection[str] = (),
+    default_limit: int | None = DEFAULT_LIMIT,
 ) -> ListSQL:
     """One page of rows and its capped total, as Appwrite's list rows computes them.
 
     `load_cursor_row(id)` gives the cursor row's stored values by SQL column name.
+    Bulk update/delete pass `default_limit=None`: without a `limit()` query they
+    reach every matching row, in the same order and from the same cursor as a list.
     """
     cursor_query = next((q for q in queries if q.method in ("cursorAfter", "cursorBefore")), None)
     cursor_row: Mapping[str, object] | None = None
@@ -600,7 +603,9 @@ def build_list_sql(
     order_sql = ", ".join(_order_term(compiler, attr, way, before) for attr, way in orders)
     select = None if paging.select_all else paging.select
     selected = [*SYSTEM_SQL, *(key for key in columns if select is None or key in select)]
-    limit = DEFAULT_LIMIT if paging.limit is None else paging.limit
+    limit = paging.limit if paging.limit is not None else default_limit
+    if limit is None:
+        limit = -1  # SQLite: no limit
     offset = 0 if paging.offset is None else paging.offset
     sql = (
         f"SELECT {', '.join(quote_ident(name) for name in selected)} FROM {table_sql} "
