@@ -1,0 +1,60 @@
+"""Shared fixtures: one local server per test session (per xdist worker), a fresh database per
+test.
+
+Other test modules may add fixtures here, additively.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from appwrite.client import Client
+from appwrite.services.tables_db import TablesDB
+
+from workbook.local.server import LocalServer, start_local_server
+
+# A key with read-only scopes, for the scope tests.
+READ_ONLY_KEY = "read-only-" + uuid.uuid4().hex
+READ_ONLY_SCOPES = ["databases.read", "tables.read", "rows.read"]
+TEST_SCHEMA_DELAY = 0.02
+
+
+@pytest.fixture(scope="session")
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    server = start_local_server(
+        tmp_path_factory.mktemp("local") / "session.db",
+        schema_delay=TEST_SCHEMA_DELAY,
+        extra_keys={READ_ONLY_KEY: READ_ONLY_SCOPES},
+    )
+    yield server
+    server.stop()
+
+
+def sdk_client_for(server: LocalServer, key: str | None = None) -> Client:
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    return client.set_key(key if key is not None else server.api_key)
+
+
+@pytest.fixture
+def client(local_server: LocalServer) -> Client:
+    return sdk_client_for(local_server)
+
+
+@pytest.fixture
+def tables(client: Client) -> TablesDB:
+    return TablesDB(client)
+
+
+@pytest.fixture
+def database_id(tables: TablesDB) -> str:
+    database_id = "db" + uuid.uuid4().hex[:12]
+    tables.create(database_id, database_id)
+    return database_id
+
+
+@pytest.fixture
+def read_only_key() -> str:
+    """A key of the session server that has only `*.read` scopes."""
+    return READ_ONLY_KEY
