@@ -335,7 +335,7 @@ def _step(state: ServerState, request: ApiRequest, sign: int, row_id_param: str)
     p = request.params
     value = float_param(p, "value", default=1)
     if value <= 0:
-        raise invalid_argument("value", "Value must be a valid number greater than 0")
+        raise bad_request("general_argument_invalid", "Value must be numeric and greater than 0")
     bound = float_param(p, "max" if sign > 0 else "min", default=None)
     if isinstance(value, float) and value.is_integer():
         value = int(value)

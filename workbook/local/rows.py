@@ -444,33 +444,34 @@ def increment(
     value: float,
     bound: float | None,
 ) -> dict[str, Any]:
-    """Add `value` (negative to decrement) to a numeric column, refusing to cross `bound`."""
+    """Add `value` (negative to decrement) to a numeric column, refusing to cross `bound`.
+
+    Errors follow Appwrite's Increment/Decrement actions: an unknown row or column is
+    `row_not_found` (utopia's NotFoundException), a non-number column `column_type_invalid`,
+    crossing the bound `column_limit_exceeded`.
+    """
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
         columns = available_columns(conn, ref)
-        column = next((c for c in columns if c["key"] == key), None)
-        if column is None:
-            raise not_found("column_not_found", "Column with the requested key could not be found.")
-        if column["type"] not in ("integer", "bigint", "double") or column.get("array"):
-            raise bad_request(
-                "column_type_invalid", f"Column '{key}' must be an integer or float column."
-            )
         existing = _load(conn, ref, row_id)
-        if existing is None:
+        column = next((c for c in columns if c["key"] == key), None)
+        if existing is None or column is None:
             raise row_not_found()
-        current = existing[key] or 0
-        result = current + value
+        if column["type"] not in ("integer", "bigint", "double") or column.get("array"):
+            raise bad_request("column_type_invalid", f'Column "{key}" is not a number')
+        result = (existing[key] or 0) + value
         if column["type"] != "double":
             result = int(result)
-        limit_hit = bound is not None and (result > bound if value >= 0 else result < bound)
-        if limit_hit or not column["min"] <= result <= column["max"]:
+        if bound is not None and (result > bound if value >= 0 else result < bound):
+            edge = "maximum" if value >= 0 else "minimum"
+            bound_text = int(bound) if float(bound).is_integer() else bound
             raise bad_request(
-                "row_invalid_structure" if not limit_hit else "column_value_invalid",
-                f"Invalid document structure: Attribute \"{key}\" has invalid type. "
-                f"{cols.value_problem({**column, 'key': None}, result) or 'Value out of bounds'}"
-                if not limit_hit
-                else f"Value {result} of column '{key}' would cross the limit {bound}.",
+                "column_limit_exceeded",
+                f'Column "{key}" has reached the {edge} value of {bound_text}',
             )
+        problem = cols.value_problem(column, result)
+        if problem:
+            raise structure_error(problem)
         conn.execute(
             f"UPDATE {ref.sql} SET {quote(key)} = ?, _updatedAt = ? WHERE _seq = ?",
             (result, now_iso(), existing["_seq"]),
