@@ -232,6 +232,16 @@ FILTER_CASES = [
     ([Q.starts_with('we"ird', "w_")], {"linus"}),
     ([Q.ends_with('we"ird', "%")], {"edsger"}),
     ([Q.contains("bio", "100%")], {"grace"}),
+    ([Q.contains("bio", "cobol")], {"grace"}),
+    ([Q.not_contains("bio", "GOTO")], {"ada", "alan", "grace"}),
+    ([Q.search("bio", "COBOL")], {"grace"}),
+    ([Q.search("bio", "time")], {"grace"}),
+    ([Q.search("bio", "programmer")], {"ada"}),
+    ([Q.search("bio", "science,")], {"ada"}),
+    ([Q.search("bio", "science,first")], {"ada"}),
+    ([Q.search("bio", "cobol?[x]")], {"grace"}),
+    ([Q.search("bio", '"science first"')], {"ada"}),
+    ([Q.search("bio", '"poet science"')], set()),
     ([Q.contains("bio", ["harmful", "machinery"])], {"alan", "edsger"}),
     ([Q.not_contains("bio", "o")], set()),
     ([Q.not_contains("bio", "Goto")], {"ada", "alan", "grace"}),
@@ -627,6 +637,19 @@ def test_invalid_queries_are_refused_like_appwrite(
     if not any("cursor" in text for text in raw):
         error = _error(lambda: build_where(COLUMNS, parse_queries(raw)))
         assert error.message.startswith(message)
+
+
+def test_deep_nesting_is_refused_not_a_crash(conn: sqlite3.Connection) -> None:
+    def nested(depth: int) -> str:
+        query = Q.not_search("bio", '"a b"')
+        for level in range(depth):
+            join = Q.or_queries if level % 2 else Q.and_queries
+            query = join([query, Q.is_null("bio")])
+        return query
+
+    assert _ids(conn, [nested(40)], fulltext=["bio"]) == ["linus"]
+    error = _error(lambda: _plan(conn, [nested(41)], fulltext=["bio"]))
+    assert error.type == "general_query_invalid" and "nested deeper than 40" in error.message
 
 
 def test_cursor_errors(conn: sqlite3.Connection) -> None:

@@ -25,6 +25,7 @@ COUNT_CAP = 5000
 MAX_INT = 2**63 - 1
 MIN_INT = -(2**63)
 MAX_DOUBLE = 1.7976931348623157e308
+MAX_NESTING = 40  # and/or levels; deeper SQL overflows SQLite's parser stack
 
 
 def _names(text: str) -> frozenset[str]:
@@ -266,6 +267,7 @@ class _Compiler:
         self.table_sql = table_sql
         self.fulltext = frozenset(fulltext)
         self.searched: list[str] = []
+        self.depth = 0
 
     def column(self, attribute: str) -> _Column:
         if attribute in SYSTEM_COLUMNS:
@@ -329,6 +331,12 @@ class _Compiler:
         return self.condition(method, column, bound, params)
 
     def logical(self, query: Query, params: list[object]) -> str:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise query_invalid(
+                f"Invalid query: Queries nested deeper than {MAX_NESTING} levels are not "
+                "supported by the local server"
+            )
         parts: list[str] = []
         for item in query.values:
             assert isinstance(item, Query)
@@ -336,6 +344,7 @@ class _Compiler:
                 self.paging(item, _Paging())
             else:
                 parts.append(self.filter(item, params))
+        self.depth -= 1
         name = _ucfirst(query.method)
         if len(parts) != len(query.values):
             raise query_invalid(f"Invalid query: {name} queries can only contain filter queries")
@@ -387,7 +396,9 @@ class _Compiler:
             if method == "notContains":
                 return f"({ref} IS NOT NULL AND NOT {test})"
             return test
-        parts = [f"instr({ref}, ?) > 0" for _ in values]
+        # MariaDB's LIKE under the default collation ignores case; so does utopia's
+        # own in-memory adapter for contains on strings (ASCII here, as lower()).
+        parts = [f"instr(lower({ref}), lower(?)) > 0" for _ in values]
         if method == "notContains":
             return "NOT (" + " OR ".join(parts) + ")"
         return "(" + (" AND " if method == "containsAll" else " OR ").join(parts) + ")"
@@ -471,17 +482,16 @@ def _search(method: str, ref: str, value: str, params: list[object]) -> str:
     utopia strips the operator characters and appends `*`, so a row matches when
     any query word is one of its words, the last one as a prefix; a fully quoted
     query matches the phrase. ASCII case is ignored, as MariaDB's fulltext does.
+    Words are split at ASCII punctuation and spaces, as MariaDB's parser splits them.
     """
     exact = len(value) >= 2 and value.startswith('"') and value.endswith('"')
-    words = [
-        _glob_escape(_ascii_lower(word)) for word in re.sub(r'[@+\-*()<>~"]', " ", value).split()
-    ]
+    words = [word for word in WORD_SPLIT.split(_ascii_lower(value)) if word]
     text = f"(' ' || lower({ref}) || ' ')"
     if not words:
         condition = "0"
     elif exact:
         params.append(f"*{NON_WORD}{NON_WORD.join(words)}{NON_WORD}*")
-        condition = f"{text} GLOB ?"
+        condition = f"{_phrase_text(ref)} GLOB ?"
     else:
         patterns = [f"*{NON_WORD}{word}{NON_WORD}*" for word in words[:-1]]
         patterns.append(f"*{NON_WORD}{words[-1]}*")
@@ -490,17 +500,31 @@ def _search(method: str, ref: str, value: str, params: list[object]) -> str:
     return f"NOT ({condition})" if method == "notSearch" else condition
 
 
-NON_WORD = "[^a-z0-9_]"
+# ASCII whitespace and punctuation except `_` (a word character for MariaDB's
+# fulltext parser); letters outside ASCII stay word characters. The GLOB class
+# and the regex are the same set; it holds every GLOB wildcard, so words need no escaping.
+NON_WORD = "[]\t\n\r -/:-@[\\^`{-~]"
+WORD_SPLIT = re.compile(r"[\s!-/:-@\[-^`{-~]+")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _phrase_text(ref: str) -> str:
+    """The column with the usual punctuation runs (", ", ". ") folded to one space.
+
+    A phrase is a sequence of words whatever separates them; SQLite has no regex,
+    and deeply nested replace() overflows its parser, so only the common cases fold.
+    """
+    expr = f"lower({ref})"
+    for char in ",.;:!?":
+        expr = f"replace({expr}, '{char}', ' ')"
+    for _ in range(2):
+        expr = f"replace({expr}, '  ', ' ')"
+    return f"(' ' || {expr} || ' ')"
 
 
 def _ascii_lower(text: str) -> str:
     """Lower case as SQLite's lower() does it (ASCII only), so both sides agree."""
     return text.translate(_ASCII_LOWER)
-
-
-def _glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def _ucfirst(text: str) -> str:
