@@ -217,8 +217,10 @@ class Cli:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalServer]:
-    running = start_local_server(tmp_path / "local.sqlite", schema_delay=0.0)
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalServer]:
+    # By default the CLI first sees `processing` and has to poll (every 2 s, its own pace).
+    delay = getattr(request, "param", 0.05)
+    running = start_local_server(tmp_path / "local.sqlite", schema_delay=delay)
     try:
         yield running
     finally:
@@ -232,14 +234,32 @@ def cli(tmp_path: Path, server: LocalServer) -> Cli:
     return Cli(ensure_cli(), home, server)
 
 
-def write_config(folder: Path, project_id: str, tables: list[dict[str, Any]]) -> None:
-    config = {
-        "projectId": project_id,
-        "projectName": "Workbook local",
-        "tablesDB": [DATABASE],
-        "tables": tables,
-    }
+def write_config(folder: Path, project_id: str, **resources: Any) -> None:
+    config = {"projectId": project_id, "projectName": "Workbook local", **resources}
     (folder / "appwrite.config.json").write_text(json.dumps(config, indent=4))
+
+
+def as_collection(table: dict[str, Any]) -> dict[str, Any]:
+    """The same schema in the legacy (`collections`) section of appwrite.config.json."""
+    collection = {k: v for k, v in table.items() if k not in ("rowSecurity", "columns")}
+    collection["documentSecurity"] = table["rowSecurity"]
+    collection["attributes"] = copy.deepcopy(table["columns"])
+    collection["indexes"] = [
+        {"key": i["key"], "type": i["type"], "attributes": i["columns"], "orders": i["orders"]}
+        for i in table["indexes"]
+    ]
+    return collection
+
+
+def as_table(collection: dict[str, Any]) -> dict[str, Any]:
+    table = {k: v for k, v in collection.items() if k not in ("documentSecurity", "attributes")}
+    table["rowSecurity"] = collection["documentSecurity"]
+    table["columns"] = collection["attributes"]
+    table["indexes"] = [
+        {**{k: v for k, v in i.items() if k != "attributes"}, "columns": i["attributes"]}
+        for i in collection["indexes"]
+    ]
+    return table
 
 
 def normalized_column(column: dict[str, Any]) -> dict[str, Any]:
@@ -323,7 +343,7 @@ def test_push_then_pull_round_trips_the_schema(
     pushed = [copy.deepcopy(CUSTOMERS), copy.deepcopy(ORDERS)]
     push_dir = tmp_path / "push"
     cli.link(push_dir)
-    write_config(push_dir, server.project_id, pushed)
+    write_config(push_dir, server.project_id, tablesDB=[DATABASE], tables=pushed)
 
     output = cli.run(push_dir, "push", "tables", "--all", "--force")
     assert "Successfully pushed 2 tables" in output, output
@@ -350,3 +370,38 @@ def test_push_then_pull_round_trips_the_schema(
     assert "Successfully pushed 0 tables" in again, again
     for word in ("recreating", "deleting", "adding", "Creating"):
         assert word not in again, again
+
+
+def api_paths(server: LocalServer) -> set[str]:
+    return {e["path"] for e in server.request_log() if not e["path"].startswith("/v1/health")}
+
+
+@pytest.mark.parametrize("server", [0.0], indirect=True)
+def test_deprecated_collection_commands_use_the_legacy_api(
+    tmp_path: Path, server: LocalServer, cli: Cli
+) -> None:
+    """`push collections` / `pull collections` talk only to `/v1/databases/...`."""
+    pushed = as_collection(CUSTOMERS)
+    push_dir = tmp_path / "push"
+    cli.link(push_dir)
+    write_config(push_dir, server.project_id, databases=[DATABASE], collections=[pushed])
+    server.clear_request_log()
+
+    output = cli.run(push_dir, "push", "collections", "--all", "--force")
+    assert "Successfully pushed 1 collections" in output, output
+    used = api_paths(server)
+    tables = sdk(server)
+    assert tables.get("shop").type.value == "legacy"
+    assert_schema_arrived(tables, CUSTOMERS)
+
+    pull_dir = tmp_path / "pull"
+    cli.link(pull_dir)
+    server.clear_request_log()
+    output = cli.run(pull_dir, "pull", "collections", "--all")
+    used |= api_paths(server)
+    assert "Successfully pulled 1 collections from 1 databases" in output, output
+    pulled = json.loads((pull_dir / "appwrite.config.json").read_text())
+    assert pulled["databases"] == [DATABASE]
+    [collection] = pulled["collections"]
+    assert normalized_table(as_table(collection)) == normalized_table(CUSTOMERS)
+    assert used and all(p.startswith("/v1/databases") for p in used), sorted(used)
