@@ -17,7 +17,15 @@ from typing import Any
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
-from workbook.columns import ColumnSpec, IndexSpec, column_kind, same_value, update_method
+from workbook.columns import (
+    NUMERIC,
+    SIZED,
+    ColumnSpec,
+    IndexSpec,
+    column_kind,
+    same_value,
+    update_method,
+)
 from workbook.dryrun import NO_OP, DryRunProxy, Plan
 from workbook.errors import OperationFailed
 
@@ -309,6 +317,7 @@ class Ops:
             current = self.wait_for_column(table_id, key) if not self.dry_run else current
         kind = column_kind(current)
         method = update_method(current)
+        _check_update_options(target, kind, size=size, min=min, max=max, elements=elements)
         wanted_required = bool(current.get("required")) if required is None else required
         if default is KEEP:
             wanted_default = None if wanted_required else current.get("default")
@@ -635,6 +644,16 @@ class Ops:
                     hint="Appwrite's worker may be behind; re-run the migration to finish it",
                 )
             time.sleep(self.poll_interval)
+
+
+def _check_update_options(target: str, kind: str, **options: Any) -> None:
+    allowed = {"size": SIZED, "min": NUMERIC, "max": NUMERIC, "elements": ("enum",)}
+    for name, value in options.items():
+        if value is not None and kind not in allowed[name]:
+            raise OperationFailed(
+                f"update_column {target}: {name}= does not apply to a {kind} column",
+                hint=f"{name}= is for {', '.join(allowed[name])} columns",
+            )
 
 
 def _find(table: dict[str, Any] | None, kind: str, key: str) -> dict[str, Any] | None:
