@@ -131,14 +131,21 @@ def measure_echo(total: int, pages: list[int]) -> Figures:
     return figures
 
 
-def raw_sqlite_schema(conn: sqlite3.Connection) -> None:
-    """The layout the local server gives a table with the benchmark's four columns."""
-    conn.execute(
-        'CREATE TABLE "items" ('
-        "_seq INTEGER PRIMARY KEY AUTOINCREMENT, _id TEXT NOT NULL UNIQUE, "
-        "_createdAt TEXT NOT NULL, _updatedAt TEXT NOT NULL, _permissions TEXT NOT NULL, "
-        "title TEXT, n INTEGER, flag INTEGER, at TEXT)"
-    )
+def raw_sqlite_schema(conn: sqlite3.Connection) -> str:
+    """The server's own layout for the benchmark table: its system columns, then ALTER TABLE
+    ADD COLUMN per column with the affinity the server picks. Returns the quoted table name."""
+    from workbook.local.catalog import inline_column
+    from workbook.local.columns import sql_affinity
+    from workbook.local.store import SYSTEM_COLUMNS_SQL, quote, table_sql_name
+
+    table = quote(table_sql_name(1))
+    conn.execute(f"CREATE TABLE {table} ({SYSTEM_COLUMNS_SQL})")
+    for item in COLUMNS:
+        definition = inline_column(item)
+        conn.execute(
+            f"ALTER TABLE {table} ADD COLUMN {quote(item['key'])} {sql_affinity(definition)}"
+        )
+    return table
 
 
 def measure_sqlite(total: int, pages: list[int], folder: Path) -> Figures:
@@ -146,10 +153,10 @@ def measure_sqlite(total: int, pages: list[int], folder: Path) -> Figures:
     conn = sqlite3.connect(folder / "raw.sqlite", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    raw_sqlite_schema(conn)
+    table = raw_sqlite_schema(conn)
     stamp = "2026-01-01T00:00:00.000+00:00"
     insert = (
-        'INSERT INTO "items" (_id, _createdAt, _updatedAt, _permissions, title, n, flag, at) '
+        f"INSERT INTO {table} (_uid, _createdAt, _updatedAt, _permissions, title, n, flag, at) "
         "VALUES (?, ?, ?, '[]', ?, ?, ?, ?)"
     )
     started = time.perf_counter()
@@ -161,7 +168,7 @@ def measure_sqlite(total: int, pages: list[int], folder: Path) -> Figures:
         )
         conn.execute("COMMIT")
     figures.insert = rate(total, time.perf_counter() - started)
-    select = 'SELECT * FROM "items" WHERE _seq > ? ORDER BY _seq LIMIT ?'
+    select = f"SELECT * FROM {table} WHERE _seq > ? ORDER BY _seq LIMIT ?"
     for page in pages:
         started = time.perf_counter()
         seen, after = 0, 0
