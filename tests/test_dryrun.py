@@ -90,7 +90,7 @@ def test_proxy_records_sdk_writes_and_passes_reads(
     assert plan[1].detail["type"] == "key"
     assert plan[3].detail["rows"][-1] == "… 20 more"
     assert json.loads(json.dumps(plan.to_records()))
-    assert tables.get_row(database_id, "posts", "r1")["title"] == "hello"
+    assert tables.get_row(database_id, "posts", "r1").data["title"] == "hello"
     assert tables.get_table(database_id, "posts").id == "posts"
 
 
@@ -137,7 +137,7 @@ def test_dry_run_ops_send_only_gets_and_plan_every_step(
     ]
     assert dry.plan[4].detail == {"size": 80}
     assert dry.plan[5].detail == {"new_key": "headline"}
-    assert len(dry.plan) == 8
+    assert len(dry.plan) == 7
     # The target is untouched.
     assert live.column("posts", "slug") is None and live.table("authors") is None
 
@@ -149,7 +149,8 @@ def test_dry_run_of_applied_migration_is_all_noops(tables: TablesDB, database_id
         ops.create_table("posts", columns=COLUMNS)
         ops.add_column("posts", "slug", "varchar", size=50)
         ops.add_index("posts", "by_slug", "key", ["slug"])
-        ops.rename_column("posts", "title", "headline")
+        ops.update_column("posts", "views", max=10_000)
+        ops.delete_column("posts", "legacy")
 
     migration(live)
     dry = Ops(tables, database_id, dry_run=True)

@@ -15,12 +15,7 @@ from workbook.ops import Ops
 def test_failed_column_names_table_column_and_server_error(ops: Ops, ops_server: Any) -> None:
     ops.create_table("posts")
     ops_server.inject_fault(
-        {
-            "kind": "column",
-            "key": "views",
-            "outcome": "failed",
-            "error": "Attribute already exists in metadata",
-        }
+        kind="column", key="views", outcome="failed", error="Attribute already exists in metadata"
     )
     with pytest.raises(OperationFailed) as info:
         ops.add_column("posts", "views", "integer")
@@ -38,12 +33,10 @@ def test_failed_column_names_table_column_and_server_error(ops: Ops, ops_server:
 def test_failed_index(ops: Ops, ops_server: Any) -> None:
     ops.create_table("posts", columns=[{"key": "title", "type": "varchar", "size": 20}])
     ops_server.inject_fault(
-        {
-            "kind": "index",
-            "key": "by_title",
-            "outcome": "failed",
-            "error": "Index length is longer than the maximum: 768",
-        }
+        kind="index",
+        key="by_title",
+        outcome="failed",
+        error="Index length is longer than the maximum: 768",
     )
     with pytest.raises(OperationFailed, match=r"index posts\.by_title is failed: Index length"):
         ops.add_index("posts", "by_title", "key", ["title"])
@@ -51,9 +44,7 @@ def test_failed_index(ops: Ops, ops_server: Any) -> None:
 
 def test_stuck_column(ops: Ops, ops_server: Any) -> None:
     ops.create_table("posts")
-    ops_server.inject_fault(
-        {"kind": "column", "key": "views", "outcome": "stuck", "error": "worker crashed"}
-    )
+    ops_server.inject_fault(kind="column", key="views", outcome="stuck", error="worker crashed")
     with pytest.raises(OperationFailed, match=r"posts\.views is stuck: worker crashed"):
         ops.add_column("posts", "views", "integer")
 
@@ -61,7 +52,7 @@ def test_stuck_column(ops: Ops, ops_server: Any) -> None:
 def test_processing_forever_times_out(tables: TablesDB, database_id: str, ops_server: Any) -> None:
     ops = Ops(tables, database_id, poll_interval=0.02, timeout=0.3)
     ops.create_table("posts")
-    ops_server.inject_fault({"kind": "column", "key": "views", "outcome": "processing"})
+    ops_server.inject_fault(kind="column", key="views", outcome="processing")
     with pytest.raises(OperationFailed) as info:
         ops.add_column("posts", "views", "integer")
     assert "column posts.views not available after 0.3s" in str(info.value)

@@ -123,7 +123,12 @@ class Ops:
         permissions: list[str] | None = None,
     ) -> dict[str, Any] | None:
         """Create a table with its columns and indexes in one call; if it exists, add what
-        is missing and check that what is there matches."""
+        is missing and check that what is there matches.
+
+        Appwrite builds inline columns atomically, so a re-run finds all or none of them.
+        A later step of the same migration that renames or deletes one of these columns
+        would see it re-added on a re-run: put such a step in a later migration.
+        """
         column_specs = [ColumnSpec.from_dict(item) for item in columns]
         index_specs = [IndexSpec.from_dict(item) for item in indexes]
         if self.table(table_id) is None:
