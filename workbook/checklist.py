@@ -68,6 +68,16 @@ def _default_mode() -> str:
     return "interactive" if shell is not None and getattr(shell, "kernel", None) else "batch"
 
 
+def _notebook_confirmed() -> Any:
+    """The notebook's `confirmed` parameter (set by `workbook up -p confirmed=…`), if any."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    shell = get_ipython()
+    return shell.user_ns.get("confirmed") if shell is not None else None
+
+
 def _default_dry_run() -> bool:
     from workbook import session
 
@@ -76,7 +86,11 @@ def _default_dry_run() -> bool:
 
 
 class Checklist:
-    """Manual steps with optional automatic checks; `.require()` gates the rest of the run."""
+    """Manual steps with optional automatic checks; `.require()` gates the rest of the run.
+
+    `confirmed` defaults to the notebook's `confirmed` parameter, `dry_run` to the connected
+    Workbook's, and `mode` to "batch" under `WORKBOOK_BATCH=1` (or outside a kernel).
+    """
 
     def __init__(
         self,
@@ -90,7 +104,7 @@ class Checklist:
         self.title = title
         self.steps: list[Step] = [s if isinstance(s, Step) else Step(*s) for s in steps]
         self._validate()
-        self.confirmed = parse_confirmed(confirmed)
+        self.confirmed = parse_confirmed(_notebook_confirmed() if confirmed is None else confirmed)
         self.dry_run = _default_dry_run() if dry_run is None else dry_run
         self.mode = mode or _default_mode()
         if self.mode not in ("batch", "interactive"):
