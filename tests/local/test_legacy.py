@@ -389,3 +389,23 @@ def test_documents_of_a_fresh_database_path(tmp_path: Path) -> None:
         assert got.collectionid == "people" and got.data["name"] == "Ann"
     finally:
         second.stop()
+
+
+def test_metadata_queries_use_legacy_field_names(
+    client: Client, legacy: Databases, db: str
+) -> None:
+    people(legacy, db)
+    legacy.create_collection(db, "open", "Open", document_security=False)
+    secured = legacy.list_collections(db, [Query.equal("documentSecurity", [True])])
+    assert [c.id for c in secured.collections] == ["people"]
+    base = f"/databases/{db}/collections/people/indexes"
+    found = raw(client, "get", base, {"queries": [Query.contains("attributes", ["name"])]})
+    assert [i["key"] for i in found["indexes"]] == ["by_name"]
+
+
+def test_quoted_user_keys_in_messages_are_not_renamed(legacy: Databases, db: str) -> None:
+    people(legacy, db)
+    with pytest.raises(AppwriteException) as err:
+        legacy.create_document(db, "people", "x", {"name": "X", "rows": 1})
+    assert err.value.type == "document_invalid_structure"
+    assert '"rows"' in err.value.message

@@ -12,6 +12,7 @@ Renames touch structure, never user data: a document's own fields pass unchanged
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -68,12 +69,32 @@ MESSAGE_WORDS = {
     "row": "document",
     "Rows": "Documents",
     "rows": "documents",
+}
+# Parameter names, renamed where utopia quotes a parameter: `tableId` and Param "tableId".
+MESSAGE_PARAMS = {
     "tableId": "collectionId",
     "rowId": "documentId",
     "rowSecurity": "documentSecurity",
     "relatedTableId": "relatedCollectionId",
+    "columns": "attributes",
+    "rows": "documents",
 }
-_MESSAGE_RE = re.compile(r"\b(" + "|".join(sorted(MESSAGE_WORDS, key=len, reverse=True)) + r")\b")
+_MESSAGE_RE = re.compile(
+    r"""(?P<param>`[^`]*`|Param "[^"]*")|(?P<quoted>"[^"]*"|'[^']*')|\b(?P<word>"""
+    + "|".join(sorted(MESSAGE_WORDS, key=len, reverse=True))
+    + r")\b"
+)
+
+
+def _message_part(match: re.Match[str]) -> str:
+    """Rename a parameter or a word; other quoted text is user data and stays."""
+    if match.group("param") is not None:
+        text = match.group("param")
+        name = text.split('"')[1] if text.startswith("Param") else text[1:-1]
+        return text.replace(name, MESSAGE_PARAMS[name]) if name in MESSAGE_PARAMS else text
+    if match.group("quoted") is not None:
+        return match.group("quoted")
+    return MESSAGE_WORDS[match.group("word")]
 
 
 def legacy_error_type(kind: str) -> str:
@@ -86,7 +107,8 @@ def legacy_error_type(kind: str) -> str:
 
 
 def legacy_message(message: str) -> str:
-    return _MESSAGE_RE.sub(lambda m: MESSAGE_WORDS[m.group(1)], message)
+    """Legacy words in a message; quoted user keys stay as they are."""
+    return _MESSAGE_RE.sub(_message_part, message)
 
 
 def legacy_error(error: AppwriteError) -> AppwriteError:
@@ -98,12 +120,34 @@ def _renamed(mapping: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str
     return {renames.get(key, key): value for key, value in mapping.items()}
 
 
-def tablesdb_request(request: ApiRequest) -> ApiRequest:
+def renamed_queries(queries: Any, renames: Mapping[str, str]) -> Any:
+    """Queries on metadata lists name legacy fields (`documentSecurity`, index `attributes`)."""
+    if not isinstance(queries, list):
+        return queries
+    out = []
+    for query in queries:
+        try:
+            parsed = json.loads(query)
+        except (TypeError, ValueError):
+            out.append(query)
+            continue
+        if isinstance(parsed, dict) and parsed.get("attribute") in renames:
+            parsed["attribute"] = renames[parsed["attribute"]]
+            query = json.dumps(parsed)
+        out.append(query)
+    return out
+
+
+def tablesdb_request(
+    request: ApiRequest, query_renames: Mapping[str, str] | None = None
+) -> ApiRequest:
     """The legacy request as its TablesDB twin expects it."""
     params = _renamed(request.params, PARAM_RENAMES)
     if "attributes" in params and "columns" not in params:
         # Inline schema of a collection create, or an index's attribute list.
         params["columns"] = params.pop("attributes")
+    if query_renames and "queries" in params:
+        params["queries"] = renamed_queries(params["queries"], query_renames)
     return ApiRequest(
         method=request.method,
         path=_renamed(request.path, PARAM_RENAMES),
@@ -161,12 +205,14 @@ INDEXES = listed("indexes", "indexes", legacy_index)
 DOCUMENTS = listed("rows", "documents", legacy_document)
 
 
-def wrap(handler: Handler, reply_shape: Shape | None) -> Handler:
+def wrap(
+    handler: Handler, reply_shape: Shape | None, query_renames: Mapping[str, str] | None = None
+) -> Handler:
     """The legacy handler: rename in, call the TablesDB handler, rename out (errors too)."""
 
     def legacy_handler(state: ServerState, request: ApiRequest) -> Reply:
         try:
-            reply = handler(state, tablesdb_request(request))
+            reply = handler(state, tablesdb_request(request, query_renames))
         except AppwriteError as error:
             raise legacy_error(error) from None
         if reply_shape is not None and isinstance(reply.body, Mapping):
@@ -187,9 +233,14 @@ C = D + "/collections/{collectionId}"
 
 
 def _route(
-    method: str, path: str, handler: Handler, scopes: tuple[str, ...], shape: Shape | None
+    method: str,
+    path: str,
+    handler: Handler,
+    scopes: tuple[str, ...],
+    shape: Shape | None,
+    query_renames: Mapping[str, str] | None = None,
 ) -> ApiRoute:
-    return ApiRoute(method, path, wrap(handler, shape), scopes)
+    return ApiRoute(method, path, wrap(handler, shape, query_renames), scopes)
 
 
 LEGACY_ROUTES: list[ApiRoute] = [
@@ -198,7 +249,14 @@ LEGACY_ROUTES: list[ApiRoute] = [
     _route("GET", D, tablesdb.get_database, DB_READ, None),
     _route("PUT", D, tablesdb.update_database, DB_WRITE, None),
     _route("DELETE", D, tablesdb.delete_database, DB_WRITE, None),
-    _route("GET", D + "/collections", tablesdb.list_tables, COLLECTIONS_READ, COLLECTIONS),
+    _route(
+        "GET",
+        D + "/collections",
+        tablesdb.list_tables,
+        COLLECTIONS_READ,
+        COLLECTIONS,
+        {"documentSecurity": "rowSecurity"},
+    ),
     _route("POST", D + "/collections", tablesdb.create_table, COLLECTIONS_WRITE, legacy_collection),
     _route("GET", C, tablesdb.get_table, COLLECTIONS_READ, legacy_collection),
     _route("PUT", C, tablesdb.update_table, COLLECTIONS_WRITE, legacy_collection),
@@ -227,7 +285,14 @@ LEGACY_ROUTES: list[ApiRoute] = [
     ),
     _route("GET", C + "/attributes/{key}", tablesdb.get_column, COLLECTIONS_READ, legacy_attribute),
     _route("DELETE", C + "/attributes/{key}", tablesdb.delete_column, COLLECTIONS_WRITE, None),
-    _route("GET", C + "/indexes", tablesdb.list_indexes, COLLECTIONS_READ, INDEXES),
+    _route(
+        "GET",
+        C + "/indexes",
+        tablesdb.list_indexes,
+        COLLECTIONS_READ,
+        INDEXES,
+        {"attributes": "columns"},
+    ),
     _route("POST", C + "/indexes", tablesdb.create_index, COLLECTIONS_WRITE, legacy_index),
     _route("GET", C + "/indexes/{key}", tablesdb.get_index, COLLECTIONS_READ, legacy_index),
     _route("DELETE", C + "/indexes/{key}", tablesdb.delete_index, COLLECTIONS_WRITE, None),
