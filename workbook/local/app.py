@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import struct
 import time
@@ -129,6 +130,16 @@ class FaultsAndLog:
             self.state.log.add(method, path, query, status, started, monotonic() - clock)
 
 
+class _QuietDroppedConnections(logging.Filter):
+    """uvicorn reports a deliberately dropped connection as an error; a 'reset' fault is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without starting response" not in record.getMessage()
+
+
+_QUIET = _QuietDroppedConnections()
+
+
 def _drop_connection(send: Send) -> None:
     """Close the client's TCP connection with a reset (SO_LINGER 0), answering nothing."""
     protocol: Any = getattr(send, "__self__", None)
@@ -139,6 +150,9 @@ def _drop_connection(send: Send) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    logger = logging.getLogger("uvicorn.error")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
     transport.abort()
 
 

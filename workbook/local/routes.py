@@ -9,7 +9,6 @@ from workbook.local.errors import AppwriteError, bad_request, invalid_argument
 from workbook.local.http import ApiRequest, ApiRoute, Reply
 from workbook.local.listing import apply_queries
 from workbook.local.params import (
-    MISSING,
     bool_param,
     float_param,
     list_param,
@@ -389,5 +388,3 @@ ROUTES: list[ApiRoute] = [
     ApiRoute("PATCH", T + "/rows/{rowId}/{column}/increment", increment_row, ROWS_WRITE),
     ApiRoute("PATCH", T + "/rows/{rowId}/{column}/decrement", decrement_row, ROWS_WRITE),
 ]
-
-__all__ = ["MISSING", "ROUTES"]

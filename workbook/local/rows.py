@@ -289,7 +289,7 @@ def create_row(
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
         columns = available_columns(conn, ref)
-        row = _insert(conn, ref, columns, row_id, data, permissions or [])
+        row = _insert(conn, ref, columns, row_id, data, permissions)
         return row_body(ref, columns, row)
 
 
