@@ -94,3 +94,19 @@ def test_dry_run_backfill_counts_and_writes_nothing(
         ROWS,
     )
     assert all(r.get("full") is None for r in ops.iter_rows("people"))
+
+
+def test_backfill_with_select_writes_only_the_changes(
+    ops: Ops, tables: TablesDB, database_id: str, ops_server: Any
+) -> None:
+    _seed(ops, tables, database_id)
+    writes = len(writes_to(ops_server, database_id))
+    changed = ops.backfill(
+        "people",
+        lambda row: {"full": row["first"]} if row["n"] < 3 else None,
+        queries=[Query.select(["$id", "first", "n"])],
+    )
+    assert changed == 3
+    assert len(writes_to(ops_server, database_id)) - writes == 3  # per-row PATCH
+    rows = {r["$id"]: r for r in ops.iter_rows("people", [Query.less_than("n", 3)])}
+    assert rows["p0000"]["full"] == "F0" and rows["p0000"]["last"] == "L0"

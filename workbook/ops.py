@@ -10,6 +10,7 @@ of each touched table lets later steps see what earlier ones would have done.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -550,7 +551,9 @@ class Ops:
         table = self.table(table_id)
         if table is None and table_id not in self._planned_tables:
             raise OperationFailed(f"backfill {table_id}: table does not exist")
-        per_row = any(c.get("type") == "relationship" for c in (table or {}).get("columns", []))
+        per_row = _selects(queries) or any(
+            c.get("type") == "relationship" for c in (table or {}).get("columns", [])
+        )
         write_size = max(1, min(batch_size, BULK_LIMIT))
         changed = scanned = 0
         pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -649,6 +652,17 @@ class Ops:
                     hint="Appwrite's worker may be behind; re-run the migration to finish it",
                 )
             time.sleep(self.poll_interval)
+
+
+def _selects(queries: Sequence[str]) -> bool:
+    for query in queries:
+        try:
+            method = json.loads(str(query)).get("method")
+        except (ValueError, AttributeError):
+            continue
+        if method == "select":
+            return True
+    return False
 
 
 def _check_update_options(target: str, kind: str, **options: Any) -> None:
