@@ -405,3 +405,47 @@ def test_deprecated_collection_commands_use_the_legacy_api(
     [collection] = pulled["collections"]
     assert normalized_table(as_table(collection)) == normalized_table(CUSTOMERS)
     assert used and all(p.startswith("/v1/databases") for p in used), sorted(used)
+
+
+@pytest.mark.parametrize("server", [0.0], indirect=True)
+def test_push_of_a_changed_schema_adds_updates_and_deletes(
+    tmp_path: Path, server: LocalServer, cli: Cli
+) -> None:
+    """A second push diffs against the server: new column and index, changed bounds and
+    default (legacy PATCH), a removed column (legacy DELETE)."""
+    folder = tmp_path / "project"
+    cli.link(folder)
+    write_config(folder, server.project_id, tablesDB=[DATABASE], tables=[CUSTOMERS])
+    cli.run(folder, "push", "tables", "--all", "--force")
+
+    changed = copy.deepcopy(CUSTOMERS)
+    columns = {c["key"]: c for c in changed["columns"]}
+    columns["age"].update({"max": 120, "default": 21})
+    del columns["vip"]
+    columns["nickname"] = {
+        "key": "nickname",
+        "type": "string",
+        "required": False,
+        "array": False,
+        "size": 32,
+        "default": "anon",
+    }
+    changed["columns"] = list(columns.values())
+    changed["indexes"].append(
+        {"key": "by_joined", "type": "key", "columns": ["joinedAt"], "orders": ["DESC"]}
+    )
+    write_config(folder, server.project_id, tablesDB=[DATABASE], tables=[changed])
+    output = cli.run(folder, "push", "tables", "--all", "--force")
+    assert "Successfully pushed 1 tables" in output, output
+
+    tables = sdk(server)
+    assert_schema_arrived(tables, changed)
+    keys = {
+        c["key"]
+        for c in tables.client.call(
+            "get",
+            "/tablesdb/shop/tables/customers/columns",
+            {"X-Appwrite-Project": server.project_id},
+        )["columns"]
+    }
+    assert keys == set(columns)
