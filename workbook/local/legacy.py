@@ -43,9 +43,6 @@ PARAM_RENAMES = {
 
 # TablesDB error types whose legacy name is not a plain prefix swap.
 ERROR_TYPES = {
-    "table_not_found": "collection_not_found",
-    "table_already_exists": "collection_already_exists",
-    "table_limit_exceeded": "collection_limit_exceeded",
     "column_index_not_found": "index_not_found",
     "column_index_already_exists": "index_already_exists",
     "column_index_limit_exceeded": "index_limit_exceeded",
