@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workbook.local import legacy
 from workbook.local.auth import is_admin
-from workbook.local.errors import AppwriteError
+from workbook.local.errors import AppwriteError, appwrite_error
 from workbook.local.faults import fault_error, monotonic
 from workbook.local.http import (
     error_response,
@@ -36,11 +36,7 @@ ADMIN_PREFIX = "/_workbook"
 
 
 def route_not_found() -> AppwriteError:
-    return AppwriteError(
-        404,
-        "general_route_not_found",
-        "The requested route was not found. Please refer to the API docs and try again.",
-    )
+    return appwrite_error("general_route_not_found")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

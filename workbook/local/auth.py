@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 
-from workbook.local.errors import AppwriteError
+from workbook.local.errors import AppwriteError, appwrite_error
 from workbook.local.state import ServerState
 
 # What a key gets on top of its own scopes (the `keys` role base scopes).
@@ -45,9 +45,7 @@ def authorize(
             "initializing your Appwrite SDK.",
         )
     if project != state.project_id:
-        raise AppwriteError(
-            404, "project_not_found", "Project with the requested ID could not be found."
-        )
+        raise appwrite_error("project_not_found")
     secret = headers.get("x-appwrite-key")
     if not secret:
         raise AppwriteError(

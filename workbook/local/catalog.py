@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbook.local import columns as cols
-from workbook.local.errors import bad_request, conflict, invalid_argument, not_found
+from workbook.local.errors import appwrite_error, bad_request, invalid_argument
 from workbook.local.indexes import build_index, index_body, index_sql
 from workbook.local.params import now_iso
 from workbook.local.state import ServerState
@@ -80,7 +80,7 @@ def database_body(row: sqlite3.Row) -> dict[str, Any]:
 def database_row(conn: sqlite3.Connection, database_id: str) -> sqlite3.Row:
     row = conn.execute("SELECT * FROM wb_databases WHERE id = ?", (database_id,)).fetchone()
     if row is None:
-        raise not_found("database_not_found", "Database not found")
+        raise appwrite_error("database_not_found", database_id)
     return row
 
 
@@ -102,9 +102,7 @@ def create_database(
                 (database_id, name, int(enabled), type, now, now),
             )
         except sqlite3.IntegrityError:
-            raise conflict(
-                "database_already_exists", "Database with the requested ID already exists."
-            ) from None
+            raise appwrite_error("database_already_exists", database_id) from None
         return database_body(database_row(conn, database_id))
 
 
@@ -147,7 +145,7 @@ def table_ref(conn: sqlite3.Connection, database_id: str, table_id: str) -> Tabl
         "SELECT * FROM wb_tables WHERE db_seq = ? AND id = ?", (db["seq"], table_id)
     ).fetchone()
     if row is None:
-        raise not_found("table_not_found", "Table with the requested ID could not be found.")
+        raise appwrite_error("table_not_found", table_id)
     return TableRef(db["seq"], db["id"], row["seq"], row["id"], row)
 
 
@@ -250,9 +248,7 @@ def create_table(
                  json.dumps(permissions), now, now),
             )
         except sqlite3.IntegrityError:
-            raise conflict(
-                "table_already_exists", "Table with the requested ID already exists."
-            ) from None
+            raise appwrite_error("table_already_exists", table_id) from None
         seq = int(cursor.lastrowid or 0)
         conn.execute(f"CREATE TABLE {quote(table_sql_name(seq))} ({SYSTEM_COLUMNS_SQL})")
         ref = table_ref(conn, database_id, table_id)
@@ -357,14 +353,11 @@ def _add_column(
     existing = load_columns(conn, ref.seq)
     key = definition["key"]
     if any(c.key.lower() == key.lower() for c in existing):
-        raise conflict("column_already_exists", "Column with the requested key already exists.")
+        raise appwrite_error("column_already_exists", key)
     if len(existing) + 1 > cols.MAX_COLUMNS or cols.row_width(
         [c.definition for c in existing] + [definition]
     ) > cols.ROW_WIDTH_LIMIT:
-        raise bad_request(
-            "column_limit_exceeded",
-            "The maximum number or size of columns for this table has been reached.",
-        )
+        raise appwrite_error("column_limit_exceeded", ref.id)
     fault = None if inline else state.faults.take_schema("column", ref.id, key)
     status, error, physical = "available", "", True
     if fault is not None:
@@ -410,7 +403,7 @@ def list_columns(state: ServerState, database_id: str, table_id: str) -> list[di
 def _column(conn: sqlite3.Connection, ref: TableRef, key: str) -> Item:
     item = _find(load_columns(conn, ref.seq), key)
     if item is None:
-        raise not_found("column_not_found", "Column with the requested key could not be found.")
+        raise appwrite_error("column_not_found", key)
     return item
 
 
@@ -439,35 +432,23 @@ def update_column(
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
         item = _column(conn, ref, key)
-        updated = cols.update_column(item.definition, kind, params)
         if item.status != "available":
-            raise bad_request(
-                "column_not_available",
-                "The requested column is not yet available. Please try again later.",
-            )
+            raise appwrite_error("column_not_available")
+        updated = cols.update_column(item.definition, kind, params)
         new_key = updated["key"]
         if new_key != key:
             if any(c.key.lower() == new_key.lower() and c.key != key
                    for c in load_columns(conn, ref.seq)):
-                raise conflict(
-                    "column_already_exists", "Column with the requested key already exists."
-                )
+                raise appwrite_error("column_already_exists", new_key)
             if _index_users(conn, ref, key):
-                raise conflict(
-                    "column_index_dependency",
-                    "Column cannot be renamed or deleted. Please remove the associated index "
-                    "first.",
-                )
+                raise appwrite_error("column_index_dependency", key)
         old_size = item.definition.get("size")
         if updated.get("size") is not None and old_size and updated["size"] < old_size:
             longest = conn.execute(
                 f"SELECT MAX(LENGTH({quote(key)})) FROM {ref.sql}"
             ).fetchone()[0]
             if longest is not None and longest > updated["size"]:
-                raise bad_request(
-                    "column_invalid_resize",
-                    "Existing data is too large for the new size; truncate it first.",
-                )
+                raise appwrite_error("column_invalid_resize")
         if new_key != key:
             conn.execute(
                 f"ALTER TABLE {ref.sql} RENAME COLUMN {quote(key)} TO {quote(new_key)}"
@@ -491,10 +472,7 @@ def delete_column(state: ServerState, database_id: str, table_id: str, key: str)
         if item.status == "deleting":
             return
         if _index_users(conn, ref, key):
-            raise conflict(
-                "column_index_dependency",
-                "Column cannot be renamed or deleted. Please remove the associated index first.",
-            )
+            raise appwrite_error("column_index_dependency", key)
         if item.physical:
             conn.execute(f"ALTER TABLE {ref.sql} DROP COLUMN {quote(key)}")
         conn.execute(
@@ -517,7 +495,7 @@ def _add_index(
 ) -> dict[str, Any]:
     _purge(conn, ref.seq)
     existing = load_indexes(conn, ref.seq)
-    definition = build_index(params, load_columns(conn, ref.seq), existing)
+    definition = build_index(params, load_columns(conn, ref.seq), existing, ref.id)
     key = definition["key"]
     fault = None if inline else state.faults.take_schema("index", ref.id, key)
     status, error, physical = "available", "", True
@@ -564,9 +542,7 @@ def create_index(
 def _index(conn: sqlite3.Connection, ref: TableRef, key: str) -> Item:
     item = _find(load_indexes(conn, ref.seq), key)
     if item is None:
-        raise not_found(
-            "column_index_not_found", "Index with the requested key could not be found."
-        )
+        raise appwrite_error("column_index_not_found", key)
     return item
 
 

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from workbook.local.errors import AppwriteError, bad_request, invalid_argument, missing_argument
+from workbook.local.errors import (
+    AppwriteError,
+    appwrite_error,
+    bad_request,
+    invalid_argument,
+    missing_argument,
+)
 from workbook.local.params import (
     DATETIME_DESCRIPTION,
     PHP_FLOAT_MAX,
@@ -245,11 +251,7 @@ def path_kind(column: Column) -> str:
 def update_column(old: Column, kind: str, params: Mapping[str, Any]) -> Column:
     """Validate `PATCH …/columns/<kind>/<key>`; the `default` key must be present (null allowed)."""
     if kind != path_kind(old):
-        raise bad_request(
-            "column_type_invalid",
-            f"Column type mismatch: column '{old['key']}' is of type {path_kind(old)}, "
-            f"not {kind}.",
-        )
+        raise appwrite_error("column_type_invalid")
     required = bool_param(params, "required")
     if "default" not in params:
         raise missing_argument("default")

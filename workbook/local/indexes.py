@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workbook.local.errors import AppwriteError, bad_request, conflict, invalid_argument
+from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
 from workbook.local.params import int_value, key_param, list_param, text_param
 from workbook.local.store import SYSTEM_KEYS, quote
 
@@ -23,7 +23,7 @@ def _invalid(message: str) -> AppwriteError:
 
 
 def build_index(
-    params: Mapping[str, Any], columns: Sequence[Item], existing: Sequence[Item]
+    params: Mapping[str, Any], columns: Sequence[Item], existing: Sequence[Item], table_id: str
 ) -> dict[str, Any]:
     """Validate an index request against the table's columns and indexes."""
     key = key_param(params, "key")
@@ -34,13 +34,9 @@ def build_index(
     orders = list_param(params, "orders", default=[])
     lengths = list_param(params, "lengths", default=[])
     if any(i.key.lower() == key.lower() for i in existing):
-        raise conflict(
-            "column_index_already_exists", "Index with the requested key already exists."
-        )
+        raise appwrite_error("column_index_already_exists", key)
     if len(existing) >= MAX_INDEXES:
-        raise bad_request(
-            "column_index_limit_exceeded", "The maximum number of indexes has been reached."
-        )
+        raise appwrite_error("column_index_limit_exceeded", table_id)
     if not names:
         raise _invalid("No attributes provided for index")
     if len({str(n).lower() for n in names}) != len(names):
@@ -62,12 +58,9 @@ def build_index(
             continue
         column = by_key.get(name)
         if column is None or column.status == "deleting":
-            raise bad_request("column_unknown", f"Unknown column: {name}. Verify the column name.")
+            raise appwrite_error("column_unknown", name)
         if column.status != "available":
-            raise bad_request(
-                "column_not_available",
-                "The requested column is not yet available. Please try again later.",
-            )
+            raise appwrite_error("column_not_available", name)
         definition = column.definition
         if definition.get("array"):
             raise bad_request(

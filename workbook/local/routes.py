@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbook.local import catalog, rows
-from workbook.local.errors import AppwriteError, bad_request, invalid_argument
+from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
 from workbook.local.http import ApiRequest, ApiRoute, Reply
 from workbook.local.listing import apply_queries
 from workbook.local.params import (
@@ -263,9 +263,7 @@ def create_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
         return Reply(201, rows.create_rows(state, path["databaseId"], path["tableId"], p["rows"]))
     data = object_param(p, "data", default={})
     if not data or p.get(row_id_param) is None:
-        raise bad_request(
-            "row_missing_data", "The row data is missing. Try again with row data populated"
-        )
+        raise appwrite_error("row_missing_data")
     row_id = uid_param(p, row_id_param)
     permissions = _permissions(request, None)
     body = rows.create_row(state, path["databaseId"], path["tableId"], row_id, data, permissions)

@@ -10,7 +10,7 @@ from typing import Any
 
 from workbook.local import columns as cols
 from workbook.local.catalog import TableRef, available_columns, fulltext_keys, table_ref
-from workbook.local.errors import AppwriteError, bad_request, conflict, invalid_argument, not_found
+from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
 from workbook.local.params import is_key, new_uid, now_iso, parse_datetime
 from workbook.local.queries import ColumnSpec, build_list_sql, build_where, parse_queries
 from workbook.local.state import ServerState
@@ -27,8 +27,8 @@ def structure_error(reason: str) -> AppwriteError:
     return bad_request("row_invalid_structure", f"Invalid document structure: {reason}")
 
 
-def row_not_found() -> AppwriteError:
-    return not_found("row_not_found", "Row with the requested ID could not be found.")
+def row_not_found(row_id: str) -> AppwriteError:
+    return appwrite_error("row_not_found", row_id)
 
 
 def check_permissions(permissions: object, param: str = "permissions") -> list[str]:
@@ -128,17 +128,10 @@ def _dates(system: Mapping[str, Any]) -> dict[str, str]:
     return dates
 
 
-def _integrity(exc: sqlite3.IntegrityError) -> AppwriteError:
+def _integrity(exc: sqlite3.IntegrityError, row_id: str) -> AppwriteError:
     if "._uid" in str(exc):
-        return conflict(
-            "row_already_exists",
-            "Row with the requested ID already exists. Try again with a different ID or use "
-            "ID.unique() to generate a unique ID.",
-        )
-    return conflict(
-        "row_unique_constraint_violation",
-        "Row with the same values for a unique index already exists.",
-    )
+        return appwrite_error("row_already_exists", row_id)
+    return appwrite_error("row_unique_constraint_violation")
 
 
 def _load(conn: sqlite3.Connection, ref: TableRef, row_id: str) -> sqlite3.Row | None:
@@ -166,7 +159,7 @@ def _insert(
     try:
         conn.execute(f"INSERT INTO {ref.sql} ({names}) VALUES ({marks})", list(record.values()))
     except sqlite3.IntegrityError as exc:
-        raise _integrity(exc) from None
+        raise _integrity(exc, row_id) from None
     row = _load(conn, ref, row_id)
     assert row is not None
     return row
@@ -197,7 +190,7 @@ def _update(
             [*record.values(), existing["_seq"]],
         )
     except sqlite3.IntegrityError as exc:
-        raise _integrity(exc) from None
+        raise _integrity(exc, existing["_uid"]) from None
     row = conn.execute(f"SELECT * FROM {ref.sql} WHERE _seq = ?", (existing["_seq"],)).fetchone()
     assert row is not None
     return row
@@ -274,7 +267,7 @@ def get_row(
         columns = available_columns(conn, ref)
         row = _load(conn, ref, row_id)
         if row is None:
-            raise row_not_found()
+            raise row_not_found(row_id)
         return _project(row_body(ref, columns, row), columns, selected)
 
 
@@ -370,17 +363,13 @@ def update_row(
     permissions: list[str] | None,
 ) -> dict[str, Any]:
     if not data and permissions is None:
-        raise bad_request(
-            "row_missing_payload",
-            "The row data and permissions are missing. You must provide either row data or "
-            "permissions to be updated.",
-        )
+        raise appwrite_error("row_missing_payload")
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
         columns = available_columns(conn, ref)
         existing = _load(conn, ref, row_id)
         if existing is None:
-            raise row_not_found()
+            raise row_not_found(row_id)
         payload = {k: v for k, v in data.items() if k != "$id"}
         row = _update(conn, ref, columns, existing, payload, permissions)
         return row_body(ref, columns, row)
@@ -421,7 +410,7 @@ def delete_row(state: ServerState, database_id: str, table_id: str, row_id: str)
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
         if conn.execute(f"DELETE FROM {ref.sql} WHERE _uid = ?", (row_id,)).rowcount == 0:
-            raise row_not_found()
+            raise row_not_found(row_id)
 
 
 def delete_rows(
@@ -456,7 +445,7 @@ def increment(
         existing = _load(conn, ref, row_id)
         column = next((c for c in columns if c["key"] == key), None)
         if existing is None or column is None:
-            raise row_not_found()
+            raise row_not_found(row_id)
         if column["type"] not in ("integer", "bigint", "double") or column.get("array"):
             raise bad_request("column_type_invalid", f'Column "{key}" is not a number')
         result = (existing[key] or 0) + value
