@@ -52,12 +52,42 @@ COLUMNS = [
 
 
 @dataclass
+class Phase:
+    """One timed phase: wall-clock rows/s, and CPU microseconds per row on each side.
+
+    CPU per row does not depend on what else the machine is doing, so it stays comparable
+    on a busy shared machine where rows/s does not.
+    """
+
+    rows_per_s: float
+    client_us: float
+    server_us: float | None = None
+
+
+@dataclass
 class Figures:
-    """rows/s of one target: the insert, and the full listing at each page size."""
+    """One target: the insert phase and one paging phase per page size."""
 
     name: str
-    insert: float = 0.0
-    paging: dict[int, float] = field(default_factory=dict)
+    insert: Phase | None = None
+    paging: dict[int, Phase] = field(default_factory=dict)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def timed(rows: int, server_pid: int | None, out: list[Phase]) -> Iterator[None]:
+    wall, client = time.perf_counter(), time.process_time()
+    server = process_cpu(server_pid) if server_pid else 0.0
+    yield
+    wall, client = time.perf_counter() - wall, time.process_time() - client
+    server_us = (process_cpu(server_pid) - server) * 1e6 / rows if server_pid else None
+    out.append(Phase(rate(rows, wall), client * 1e6 / rows, server_us))
 
 
 def bench_row(seq: int) -> dict[str, object]:
@@ -73,16 +103,13 @@ def rate(rows: int, seconds: float) -> float:
     return rows / seconds if seconds > 0 else float("inf")
 
 
-def sdk_insert(tables: TablesDB, total: int) -> float:
-    started = time.perf_counter()
+def sdk_insert(tables: TablesDB, total: int) -> None:
     for rows in batches(total):
         tables.create_rows(DATABASE_ID, TABLE_ID, rows=rows)
-    return rate(total, time.perf_counter() - started)
 
 
-def sdk_page_all(tables: TablesDB, total: int, page: int) -> float:
+def sdk_page_all(tables: TablesDB, total: int, page: int) -> None:
     """Walk the whole table with cursorAfter; fail loudly if a row goes missing."""
-    started = time.perf_counter()
     seen, cursor = 0, None
     while True:
         queries = [Query.limit(page)]
@@ -95,10 +122,19 @@ def sdk_page_all(tables: TablesDB, total: int, page: int) -> float:
         cursor = result.rows[-1].id
         if len(result.rows) < page:
             break
-    elapsed = time.perf_counter() - started
     if seen != total:
         raise SystemExit(f"paging by {page} saw {seen} rows, expected {total}")
-    return rate(total, elapsed)
+
+
+def sdk_phases(tables: TablesDB, total: int, pages: list[int], pid: int, fig: Figures) -> None:
+    out: list[Phase] = []
+    with timed(total, pid, out):
+        sdk_insert(tables, total)
+    fig.insert = out.pop()
+    for page in pages:
+        with timed(total, pid, out):
+            sdk_page_all(tables, total, page)
+        fig.paging[page] = out.pop()
 
 
 def sdk_client(endpoint: str, project: str, key: str) -> TablesDB:
@@ -107,7 +143,7 @@ def sdk_client(endpoint: str, project: str, key: str) -> TablesDB:
 
 
 @contextmanager
-def echo_server(total: int) -> Iterator[str]:
+def echo_server(total: int) -> Iterator[tuple[str, int]]:
     script = Path(__file__).resolve().parent / "echo_server.py"
     proc = subprocess.Popen(
         [sys.executable, str(script), "--rows", str(total)], stdout=subprocess.PIPE, text=True
@@ -115,7 +151,7 @@ def echo_server(total: int) -> Iterator[str]:
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}/v1", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -123,11 +159,8 @@ def echo_server(total: int) -> Iterator[str]:
 
 def measure_echo(total: int, pages: list[int]) -> Figures:
     figures = Figures("echo")
-    with echo_server(total) as endpoint:
-        tables = sdk_client(endpoint, "bench", "unused")
-        figures.insert = sdk_insert(tables, total)
-        for page in pages:
-            figures.paging[page] = sdk_page_all(tables, total, page)
+    with echo_server(total) as (endpoint, pid):
+        sdk_phases(sdk_client(endpoint, "bench", "unused"), total, pages, pid, figures)
     return figures
 
 
@@ -159,26 +192,28 @@ def measure_sqlite(total: int, pages: list[int], folder: Path) -> Figures:
         f"INSERT INTO {table} (_uid, _createdAt, _updatedAt, _permissions, title, n, flag, at) "
         "VALUES (?, ?, ?, '[]', ?, ?, ?, ?)"
     )
-    started = time.perf_counter()
-    for rows in batches(total):
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(
-            insert,
-            [(r["$id"], stamp, stamp, r["title"], r["n"], r["flag"], r["at"]) for r in rows],
-        )
-        conn.execute("COMMIT")
-    figures.insert = rate(total, time.perf_counter() - started)
+    out: list[Phase] = []
+    with timed(total, None, out):
+        for rows in batches(total):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                insert,
+                [(r["$id"], stamp, stamp, r["title"], r["n"], r["flag"], r["at"]) for r in rows],
+            )
+            conn.execute("COMMIT")
+    figures.insert = out.pop()
     select = f"SELECT * FROM {table} WHERE _seq > ? ORDER BY _seq LIMIT ?"
     for page in pages:
-        started = time.perf_counter()
         seen, after = 0, 0
-        while True:
-            rows = conn.execute(select, (after, page)).fetchall()
-            if not rows:
-                break
-            seen += len(rows)
-            after = rows[-1][0]
-        figures.paging[page] = rate(seen, time.perf_counter() - started)
+        with timed(total, None, out):
+            while True:
+                rows = conn.execute(select, (after, page)).fetchall()
+                if not rows:
+                    break
+                seen += len(rows)
+                after = rows[-1][0]
+        assert seen == total, f"raw paging by {page} saw {seen} rows"
+        figures.paging[page] = out.pop()
     conn.close()
     return figures
 
@@ -230,11 +265,17 @@ def measure_server(
     try:
         tables = sdk_client(server.endpoint, server.project_id, server.api_key)
         create_schema(tables)
-        report(f"server RSS before insert: {rss_kib(server.pid) / 1024:.1f} MiB")
-        figures.insert = sdk_insert(tables, total)
+        assert server.pid is not None
+        pid = server.pid
+        report(f"server RSS before insert: {rss_kib(pid) / 1024:.1f} MiB")
+        out: list[Phase] = []
+        with timed(total, pid, out):
+            sdk_insert(tables, total)
+        figures.insert = out.pop()
         for page in pages:
-            with RssSampler(server.pid) as sampler:
-                figures.paging[page] = sdk_page_all(tables, total, page)
+            with RssSampler(pid) as sampler, timed(total, pid, out):
+                sdk_page_all(tables, total, page)
+            figures.paging[page] = out.pop()
             s = sampler.samples
             report(
                 f"server RSS paging by {page}: start {s[0] / 1024:.1f} MiB, "
@@ -246,26 +287,36 @@ def measure_server(
     return figures
 
 
+def phases(fig: Figures, pages: list[int]) -> list[Phase]:
+    assert fig.insert is not None
+    return [fig.insert, *(fig.paging[p] for p in pages)]
+
+
 def print_table(results: list[Figures], pages: list[int]) -> None:
-    header = f"{'target':<8} {'insert rows/s':>14}" + "".join(
-        f" {f'page {p} rows/s':>17}" for p in pages
-    )
-    print(header)
+    names = ["insert", *(f"page {p}" for p in pages)]
+    print(f"{'rows/s':<8}" + "".join(f" {n:>12}" for n in names))
     for fig in results:
-        line = f"{fig.name:<8} {fig.insert:>14,.0f}"
-        line += "".join(f" {fig.paging[p]:>17,.0f}" for p in pages)
-        print(line)
+        print(f"{fig.name:<8}" + "".join(f" {p.rows_per_s:>12,.0f}" for p in phases(fig, pages)))
+    print(f"{'CPU us/row client+server':<8}")
+    for fig in results:
+        cells = [
+            f"{p.client_us:.1f}+{p.server_us:.1f}"
+            if p.server_us is not None
+            else f"{p.client_us:.1f}"
+            for p in phases(fig, pages)
+        ]
+        print(f"{fig.name:<8}" + "".join(f" {c:>12}" for c in cells))
     by_name = {fig.name: fig for fig in results}
-    if "server" in by_name and "echo" in by_name:
-        server, echo = by_name["server"], by_name["echo"]
-        ratios = [f"insert {server.insert / echo.insert:.2f}"]
-        ratios += [f"page {p} {server.paging[p] / echo.paging[p]:.2f}" for p in pages]
-        print("server/echo: " + ", ".join(ratios))
-    if "server" in by_name and "sqlite" in by_name:
-        server, raw = by_name["server"], by_name["sqlite"]
-        ratios = [f"insert {server.insert / raw.insert:.3f}"]
-        ratios += [f"page {p} {server.paging[p] / raw.paging[p]:.3f}" for p in pages]
-        print("server/sqlite: " + ", ".join(ratios))
+    for other in ("echo", "sqlite"):
+        if "server" in by_name and other in by_name:
+            pairs = zip(
+                phases(by_name["server"], pages), phases(by_name[other], pages), strict=True
+            )
+            ratios = [
+                f"{n} {a.rows_per_s / b.rows_per_s:.3f}"
+                for n, (a, b) in zip(names, pairs, strict=True)
+            ]
+            print(f"server/{other} rows/s: " + ", ".join(ratios))
 
 
 def main(argv: list[str] | None = None) -> int:
