@@ -1,12 +1,23 @@
 """The official Appwrite CLI (npm `appwrite-cli@12`) pushes and pulls a schema unchanged.
 
-`appwrite push tables` creates databases and tables through `/v1/tablesdb` but columns
-and indexes through the legacy `/v1/databases/.../attributes|indexes` routes, and polls
-the legacy lists until everything is `available`; `appwrite pull tables` reads it all
-back through `/v1/tablesdb`. So this test covers both APIs of the local server.
+What CLI 12.0.1 sends (read in its source, confirmed with the server's request log):
+- `appwrite client --endpoint E --project-id P --key K`: `GET /v1/health/version` with
+  project `console` and no key; writes E and K to `$HOME/.appwrite/prefs.json`, P to
+  `./appwrite.config.json`. Every later call sends `X-Appwrite-Project`, `X-Appwrite-Key`,
+  `X-Appwrite-Mode: default`, `X-Appwrite-Response-Format: 1.8.0`.
+- `push tables --all --force`: `GET /v1/tablesdb` (limit/offset pages), `POST /v1/tablesdb`
+  `{databaseId, name, enabled}`, `GET …/tables`, `GET …/tables/{t}` (404 = create),
+  `POST …/tables` `{tableId, name, rowSecurity, permissions}`; then the LEGACY routes
+  `POST /v1/databases/{db}/collections/{t}/attributes/<string|email|url|ip|enum|integer|
+  float|boolean|datetime>` `{key, required, default, array, size?, min?, max?, elements?}`,
+  `PATCH …/attributes/<type>/{key}`, `DELETE …/attributes/{key}`, `POST …/indexes`
+  `{key, type, attributes, orders}`, polling `GET …/attributes` / `…/indexes` every 2 s
+  until every key is `available`. It knows only `string`, not `varchar`/`text`.
+- `pull tables --all`: `GET /v1/tablesdb`, `GET /v1/tablesdb/{db}`, `GET …/tables` pages.
+- `push|pull collections`: the same through `/v1/databases[/{db}[/collections…]]` only.
 
-The CLI keeps its endpoint and key in `$HOME/.appwrite/prefs.json`; the test gives it a
-temporary HOME, so no key is ever written inside the repository.
+The CLI keeps its key in `$HOME`; the test gives it a temporary HOME, so no key is ever
+written inside the repository.
 """
 
 from __future__ import annotations
