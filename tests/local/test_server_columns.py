@@ -11,7 +11,8 @@ from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, raw, wait_status
 
-from workbook.local.server import start_local_server
+from workbook.local import catalog
+from workbook.local.server import LocalServer, make_state, start_local_server
 
 INT_MAX = 9223372036854775807
 FLOAT_MAX = 1.7976931348623157e308
@@ -280,11 +281,16 @@ def test_list_columns_with_queries(
 
 
 @pytest.fixture(scope="module")
-def slow_tables(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TablesDB]:
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """A server whose schema work takes a minute, so intermediate states can be observed."""
     with start_local_server(tmp_path_factory.mktemp("slow") / "s.db", schema_delay=60) as srv:
-        client = Client().set_endpoint(srv.endpoint).set_project(srv.project_id)
-        yield TablesDB(client.set_key(srv.api_key))
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def slow_tables(slow_server: LocalServer) -> TablesDB:
+    client = Client().set_endpoint(slow_server.endpoint).set_project(slow_server.project_id)
+    return TablesDB(client.set_key(slow_server.api_key))
 
 
 def test_intermediate_states_processing_and_deleting(slow_tables: TablesDB) -> None:
@@ -302,3 +308,28 @@ def test_intermediate_states_processing_and_deleting(slow_tables: TablesDB) -> N
     assert slow_tables.get_column("slow", "t", "a").status.value == "deleting"
     error = error_of(slow_tables.create_integer_column, "slow", "t", "a", False)
     assert error.type == "column_already_exists"
+
+
+def test_column_count_limit(slow_server: LocalServer, slow_tables: TablesDB) -> None:
+    """1010 user columns fit, the 1011th does not. The first 1010 are written through a
+    second store on the same file (as a second server process would), to keep this quick."""
+    slow_tables.create("count", "count")
+    slow_tables.create_table("count", "many", "many")
+    writer = make_state(slow_server.db_path, "other", "other-key", 0.0)
+    for i in range(1010):
+        catalog.create_column(writer, "count", "many", "boolean", {"key": f"c{i}",
+                                                                     "required": False})
+    writer.store.close()
+    assert slow_tables.list_columns("count", "many").total == 1010
+    error = error_of(slow_tables.create_boolean_column, "count", "many", "one_more", False)
+    assert (error.code, error.type) == (400, "column_limit_exceeded")
+    assert "'many'" in error.message
+
+
+def test_enum_update_refuses_empty_elements(tables: TablesDB, database_id: str) -> None:
+    tables.create_table(database_id, "e", "e", columns=[
+        {"key": "k", "type": "enum", "elements": ["a"], "required": False}])
+    error = error_of(tables.update_enum_column, database_id, "e", "k", [], False, None)
+    assert (error.code, error.type) == (400, "column_value_invalid")
+    error = error_of(tables.update_enum_column, database_id, "e", "k", ["a", ""], False, None)
+    assert error.type == "column_value_invalid"

@@ -184,6 +184,10 @@ def _format(kind: str, params: Mapping[str, Any], old: Column | None) -> Column:
     column: Column = {"type": "string", "format": kind, "size": FORMAT_SIZES[kind]}
     if kind == "enum":
         elements = string_list_param(params, "elements", max_items=100, max_len=255)
+        if old is not None and not elements:
+            raise _default_error("Enum elements must not be empty")
+        if old is not None and any(e == "" for e in elements):
+            raise _default_error("Each enum element must not be empty")
         if not elements or any(e == "" for e in elements):
             raise invalid_argument(
                 "elements",
