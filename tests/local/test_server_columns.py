@@ -36,7 +36,7 @@ CREATES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("text", {}, {"type": "text", "default": None, "encrypt": False}),
     ("mediumtext", {"default": "m"}, {"type": "mediumtext", "default": "m"}),
     ("longtext", {}, {"type": "longtext", "default": None}),
-    ("integer", {}, {"type": "integer", "min": -INT_MAX, "max": INT_MAX,
+    ("integer", {}, {"type": "integer", "min": -INT_MAX - 1, "max": INT_MAX,
                      "default": None}),
     ("integer", {"min": 0, "max": 10, "default": 5},
      {"type": "integer", "min": 0, "max": 10, "default": 5}),

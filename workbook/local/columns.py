@@ -24,6 +24,7 @@ from workbook.local.params import (
     DATETIME_DESCRIPTION,
     PHP_FLOAT_MAX,
     PHP_INT_MAX,
+    PHP_INT_MIN,
     bool_param,
     float_param,
     float_value,
@@ -134,11 +135,12 @@ def _numeric(kind: str, params: Mapping[str, Any], old: Column | None) -> Column
     is_float = kind == "float"
     read = float_param if is_float else int_param
     top = PHP_FLOAT_MAX if is_float else PHP_INT_MAX
+    bottom = -PHP_FLOAT_MAX if is_float else PHP_INT_MIN
     lo = read(params, "min", default=None)
     hi = read(params, "max", default=None)
     default = read(params, "default", default=None)
     if lo is None:
-        lo = old["min"] if old else -top
+        lo = old["min"] if old else bottom
     if hi is None:
         hi = old["max"] if old else top
     if lo > hi:
@@ -148,7 +150,7 @@ def _numeric(kind: str, params: Mapping[str, Any], old: Column | None) -> Column
         raise _default_error(_range_description(lo, hi, stored))
     column: Column = {"type": stored, "min": lo, "max": hi, "default": default}
     if kind == "integer":
-        column["size"] = 8 if hi > 2147483647 or lo < -2147483648 else 4
+        column["size"] = 8 if hi > 2147483647 else 4
         column["format"] = "intRange"
         column["signed"] = True
     elif kind == "bigint":

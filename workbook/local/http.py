@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,6 +172,12 @@ def endpoint(state: ServerState, route: ApiRoute) -> Callable[[Request], Any]:
             reply = await run_in_threadpool(route.handler, state, api_request)
         except AppwriteError as error:
             return error_response(error)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                return error_response(unexpected(exc))
+            return error_response(AppwriteError(
+                408, "database_timeout", "Database timed out. Try again later."
+            ))
         except Exception as exc:  # noqa: BLE001 - the server must keep serving
             return error_response(unexpected(exc))
         return reply_response(reply)
