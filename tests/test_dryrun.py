@@ -10,7 +10,7 @@ from appwrite.enums.tables_db_index_type import TablesDBIndexType
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from ops_fixtures import *  # noqa: F403 - the module's fixtures
-from ops_fixtures import requests_to
+from ops_fixtures import requests_to, writes_to
 
 from workbook.dryrun import NO_OP, DryRunProxy, Plan, PlanStep
 from workbook.errors import OperationFailed
@@ -159,10 +159,33 @@ def test_dry_run_of_applied_migration_is_all_noops(tables: TablesDB, database_id
     assert {s.effect for s in dry.plan} == {NO_OP}
 
 
+def test_dry_run_plans_steps_on_tables_an_earlier_migration_creates(
+    tables: TablesDB, database_id: str, ops_server: Any
+) -> None:
+    """Each migration dry-runs in its own kernel: 002 cannot see 001's planned table."""
+    dry = Ops(tables, database_id, dry_run=True)
+    dry.add_column("blog_posts", "views", "integer", min=0, default=0)
+    assert dry.backfill("blog_posts", lambda row: {"views": 0}) == 0
+    dry.add_index("blog_posts", "by_views", "key", ["views"])
+    dry.add_column("blog_posts", "views", "integer", min=0, default=0)
+    dry.rename_column("blog_posts", "author", "author_name")
+    steps = [(s.operation, s.effect, "assumes" in s.detail) for s in dry.plan]
+    assert steps == [
+        ("add_column", "change", True),
+        ("backfill", "change", True),
+        ("add_index", "change", True),
+        ("add_column", NO_OP, False),
+        ("rename_column", "change", True),
+    ]
+    assert "blog_posts exists by then" in dry.plan[0].detail["assumes"]
+    assert not writes_to(ops_server, database_id)
+
+
 def test_dry_run_errors_like_a_live_run(tables: TablesDB, database_id: str) -> None:
     dry = Ops(tables, database_id, dry_run=True)
-    with pytest.raises(OperationFailed, match="table nowhere does not exist"):
-        dry.add_column("nowhere", "x", "text")
     dry.create_table("posts", columns=COLUMNS)
     with pytest.raises(OperationFailed, match="exists but differs"):
         dry.add_column("posts", "views", "varchar", size=3)
+    dry.delete_table("posts")
+    with pytest.raises(OperationFailed, match="deleted earlier in this plan"):
+        dry.add_column("posts", "views", "integer")

@@ -257,9 +257,10 @@ class Ops:
             self._note_noop("add_column", target, "column exists")
             return self.wait_for_column(table_id, spec.key)
         if self.dry_run:
-            self._require_table(table_id)
-            self.plan.add("add_column", target, {"type": spec.type, **spec.sdk_arguments()})
-            self._shadow_table(table_id)["columns"].append(spec.stored())
+            shadow, assumes = self._dry_table(table_id)
+            detail = {"type": spec.type, **spec.sdk_arguments(), **assumes}
+            self.plan.add("add_column", target, detail)
+            shadow["columns"].append(spec.stored())
             return None
         try:
             create = getattr(self.tables, spec.create_method)
@@ -317,6 +318,21 @@ class Ops:
             current = self.column(table_id, new_key)
             if current is not None:
                 key, new_key, target = new_key, None, f"{table_id}.{new_key}"
+        if current is None and self.dry_run:
+            given = {
+                "required": required,
+                "size": size,
+                "min": min,
+                "max": max,
+                "elements": list(elements) if elements is not None else None,
+                "new_key": new_key,
+            }
+            detail = {k: v for k, v in given.items() if v is not None}
+            if default is not KEEP:
+                detail["default"] = default
+            detail["assumes"] = f"column {target} exists by then (it does not yet)"
+            self.plan.add(operation, target, detail)
+            return None
         if current is None:
             raise OperationFailed(f"column {target} does not exist")
         if current.get("status") != "available":
@@ -447,17 +463,15 @@ class Ops:
             self._note_noop("add_index", target, "index exists")
             return self.wait_for_index(table_id, spec.key)
         if self.dry_run:
-            self._require_table(table_id)
-            self.plan.add(
-                "add_index",
-                target,
-                {
-                    "type": spec.type,
-                    "columns": list(spec.columns),
-                    "orders": list(spec.orders or ()),
-                },
-            )
-            self._shadow_table(table_id)["indexes"].append(spec.stored())
+            shadow, assumes = self._dry_table(table_id)
+            detail = {
+                "type": spec.type,
+                "columns": list(spec.columns),
+                "orders": list(spec.orders or ()),
+                **assumes,
+            }
+            self.plan.add("add_index", target, detail)
+            shadow["indexes"].append(spec.stored())
             return None
         try:
             self.tables.create_index(
@@ -549,7 +563,11 @@ class Ops:
         the changes. In a dry run nothing is written and one plan step gives the count.
         """
         table = self.table(table_id)
-        if table is None and table_id not in self._planned_tables:
+        if self.dry_run and (table is None or table_id in self._planned_tables):
+            note = f"table {table_id} does not exist yet, so its rows are unknown"
+            self.plan.add("backfill", table_id, {"rows": None, "scanned": 0, "assumes": note})
+            return 0
+        if table is None:
             raise OperationFailed(f"backfill {table_id}: table does not exist")
         per_row = _selects(queries) or any(
             c.get("type") == "relationship" for c in (table or {}).get("columns", [])
@@ -603,9 +621,17 @@ class Ops:
         if self.dry_run:
             self.plan.add(operation, target, {"reason": reason}, effect=NO_OP)
 
-    def _require_table(self, table_id: str) -> None:
-        if self.table(table_id) is None:
-            raise OperationFailed(f"table {table_id} does not exist")
+    def _dry_table(self, table_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """The shadow table a dry-run change applies to, and what the plan must assume.
+
+        Each migration of a run executes in its own kernel, so a dry run of 002 cannot see
+        the table 001 would create. Rather than fail, the step is planned and marked as
+        assuming the table exists by then; a typo shows up in the plan the same way.
+        """
+        shadow = self._shadow_table(table_id)
+        if shadow.get("_assumed"):
+            return shadow, {"assumes": f"table {table_id} exists by then (it does not yet)"}
+        return shadow, {}
 
     def _shadow_table(self, table_id: str) -> dict[str, Any]:
         """The dry run's copy of a table, loaded from the live one on first change."""
@@ -614,7 +640,8 @@ class Ops:
         if table_id not in self._shadow:
             live = self._get(self._path("tables", table_id))
             if live is None:
-                raise OperationFailed(f"table {table_id} does not exist")
+                live = {"$id": table_id, "_assumed": True}
+                self._planned_tables.add(table_id)
             live.setdefault("columns", [])
             live.setdefault("indexes", [])
             self._shadow[table_id] = live
