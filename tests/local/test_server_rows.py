@@ -235,3 +235,17 @@ def test_rows_only_see_available_columns(
 def test_transactions_are_refused(tables: TablesDB, database_id: str, table_id: str) -> None:
     error = error_of(tables.list_rows, database_id, table_id, transaction_id="t1")
     assert error.code == 404
+
+
+def test_create_route_rules(client: Client, database_id: str, table_id: str) -> None:
+    path = f"/tablesdb/{database_id}/tables/{table_id}/rows"
+    error = error_of(raw, client, "post", path, {"rows": [{"title": "x"}], "rowId": "a"})
+    assert error.type == "general_bad_request" and '"rowId"' in error.message
+    error = error_of(raw, client, "post", path,
+                     {"rows": [{"title": "x"}], "permissions": ['read("any")']})
+    assert error.type == "general_bad_request"
+    error = error_of(raw, client, "post", path, {"rowId": "a", "data": {}})
+    assert error.type == "row_missing_data"
+    body = raw(client, "post", path, {"rowId": "w", "data": {"title": "w"},
+                                      "permissions": ['write("any")', 'read("any")']})
+    assert body["$permissions"] == ['update("any")', 'delete("any")', 'read("any")']

@@ -105,11 +105,11 @@ def list_tables(state: ServerState, request: ApiRequest) -> Reply:
                    ("name", "enabled", "rowSecurity", "$id", "$createdAt", "$updatedAt"))
 
 
-def _permissions(request: ApiRequest, default: Any) -> Any:
+def _permissions(request: ApiRequest, default: Any, *, table: bool = False) -> Any:
     value = request.params.get("permissions")
     if value is None:
         return default
-    return rows.check_permissions(list_param(request.params, "permissions"))
+    return rows.check_permissions(list_param(request.params, "permissions"), table=table)
 
 
 def create_table(state: ServerState, request: ApiRequest) -> Reply:
@@ -126,7 +126,7 @@ def create_table(state: ServerState, request: ApiRequest) -> Reply:
         request.path["databaseId"],
         table_id,
         name,
-        _permissions(request, []),
+        _permissions(request, [], table=True),
         bool_param(p, "rowSecurity", default=bool_param(p, "documentSecurity", default=False)),
         bool_param(p, "enabled", default=True),
         columns,
@@ -147,7 +147,7 @@ def update_table(state: ServerState, request: ApiRequest) -> Reply:
         request.path["databaseId"],
         request.path["tableId"],
         text_param(p, "name", max_len=128, default=None),
-        _permissions(request, None),
+        _permissions(request, None, table=True),
         security,
         bool_param(p, "enabled", default=None),
     )
@@ -253,17 +253,32 @@ def create_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
     _no_transactions(request)
     p = request.params
     path = request.path
-    has_rows = p.get("rows") is not None
-    has_data = p.get("data") is not None and p.get("data") != {}
-    if has_rows and has_data:
+    data = object_param(p, "data", default={})
+    batch = list_param(p, "rows", default=None, max_items=rows.BATCH_LIMIT)
+    if not data and not batch:
+        raise appwrite_error("row_missing_data")
+    if data and batch:
         raise bad_request(
             "general_bad_request", "You can only send one of the following parameters: data, rows"
         )
-    if has_rows:
-        return Reply(201, rows.create_rows(state, path["databaseId"], path["tableId"], p["rows"]))
-    data = object_param(p, "data", default={})
-    if not data or p.get(row_id_param) is None:
-        raise appwrite_error("row_missing_data")
+    if data and not p.get(row_id_param):
+        raise appwrite_error(
+            "row_missing_data", message="Row ID is required when creating a single row."
+        )
+    if batch:
+        if p.get(row_id_param):
+            raise bad_request(
+                "general_bad_request",
+                f'Param "{row_id_param}" is not allowed when creating multiple rows, set "$id" '
+                "on each instead.",
+            )
+        if p.get("permissions"):
+            raise bad_request(
+                "general_bad_request",
+                'Param "permissions" is disallowed when creating multiple rows, set '
+                '"$permissions" on each instead',
+            )
+        return Reply(201, rows.create_rows(state, path["databaseId"], path["tableId"], batch))
     row_id = uid_param(p, row_id_param)
     permissions = _permissions(request, None)
     body = rows.create_row(state, path["databaseId"], path["tableId"], row_id, data, permissions)

@@ -31,7 +31,11 @@ def row_not_found(row_id: str) -> AppwriteError:
     return appwrite_error("row_not_found", row_id)
 
 
-def check_permissions(permissions: object, param: str = "permissions") -> list[str]:
+def check_permissions(
+    permissions: object, param: str = "permissions", *, table: bool = False
+) -> list[str]:
+    """Validate permission strings; `write(role)` becomes update and delete (and create, on a
+    table), as utopia's Permission::aggregate does."""
     if not isinstance(permissions, list) or len(permissions) > 100 or not all(
         isinstance(p, str) and _PERMISSION_RE.match(p) for p in permissions
     ):
@@ -40,7 +44,15 @@ def check_permissions(permissions: object, param: str = "permissions") -> list[s
             "Permissions must be an array of strings like read(\"any\"), no longer than 100 "
             "items.",
         )
-    return list(dict.fromkeys(permissions))
+    expanded: list[str] = []
+    for permission in permissions:
+        if permission.startswith("write("):
+            role = permission[len("write"):]
+            expanded += [f"create{role}"] if table else []
+            expanded += [f"update{role}", f"delete{role}"]
+        else:
+            expanded.append(permission)
+    return list(dict.fromkeys(expanded))
 
 
 def _specs(columns: Columns) -> dict[str, ColumnSpec]:
