@@ -68,6 +68,13 @@ def cli(workspace: Path, *args: str, timeout: float = 180) -> subprocess.Complet
                           timeout=timeout)
 
 
+def cli_background(workspace: Path, *args: str) -> subprocess.Popen[str]:
+    """`workbook …` started now and awaited later (``.communicate()``), to overlap startups."""
+    return subprocess.Popen([sys.executable, "-m", "workbook.cli", *args], cwd=workspace,
+                            env=workbook_env(workspace), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
 @dataclass
 class Lab:
     """A running JupyterLab: where it listens and how to reach a notebook in it."""

@@ -8,6 +8,7 @@ a separate process to read the ledger the notebook wrote.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,6 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    pytest.importorskip("playwright", reason="playwright is in the [dev] extra")
     with harness.chromium_page() as page:
         yield page
 
@@ -90,19 +90,24 @@ def test_run_all_001_skips_down_cells_and_records_applied(
 
         row = _status_row(workspace, "001")
     assert "applied" in row and harness.OPERATOR in row, row
+    mirror = json.loads((workspace / "history" / "local" / "applied.json").read_text())
+    assert [(r["version"], r["appliedBy"]) for r in mirror["applied"]] == [
+        ("001", harness.OPERATOR)]
 
 
 def test_checklist_of_003_renders_as_checkboxes(workspace: Path, page: Any,
                                                 tmp_path: Path) -> None:
     # 003 arrives after 001–002 are applied, as a new migration does: the CLI applies
-    # what the catalog has, then the operator opens the new notebook in JupyterLab.
+    # what the catalog has (while JupyterLab starts), then the operator opens 003.
     later = tmp_path / "003_rename_author.ipynb"
     (workspace / "migrations" / later.name).rename(later)
-    applied = harness.cli(workspace, "up")
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-    later.rename(workspace / "migrations" / later.name)
-
+    up = harness.cli_background(workspace, "up")
     with harness.jupyterlab(workspace, tmp_path / "lab") as lab:
+        out, err = up.communicate(timeout=240)
+        assert up.returncode == 0, out + err
+        assert "002" in out and "applied" in out, out
+        later.rename(workspace / "migrations" / later.name)
+
         _run_all(page, lab, "migrations/003_rename_author.ipynb", tmp_path / "003_run_all.png")
 
         checklist = page.locator(".widget-vbox", has_text="Checklist: Before clients rely on")
