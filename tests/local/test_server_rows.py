@@ -249,3 +249,16 @@ def test_create_route_rules(client: Client, database_id: str, table_id: str) -> 
     body = raw(client, "post", path, {"rowId": "w", "data": {"title": "w"},
                                       "permissions": ['write("any")', 'read("any")']})
     assert body["$permissions"] == ['update("any")', 'delete("any")', 'read("any")']
+
+
+def test_update_validates_the_merged_row(
+    tables: TablesDB, client: Client, database_id: str, table_id: str
+) -> None:
+    tables.create_row(database_id, table_id, "old", {"title": "Old"})
+    tables.create_integer_column(database_id, table_id, "must", True)
+    wait_status(client, database_id, table_id, "must")
+    error = error_of(tables.update_row, database_id, table_id, "old", {"views": 1})
+    assert error.type == "row_invalid_structure" and '"must"' in error.message
+    assert tables.update_row(database_id, table_id, "old", {"must": 1}).data["must"] == 1
+    error = error_of(tables.update_rows, database_id, table_id, {})
+    assert error.type == "row_missing_payload"

@@ -191,6 +191,10 @@ def _update(
     if permissions is None and "$permissions" in system:
         permissions = check_permissions(system["$permissions"], "$permissions")
     values = _prepare(columns, user, partial=partial)
+    for column in columns:
+        # utopia validates the merged row: an old row missing a now-required value fails.
+        if column["required"] and column["key"] not in values and existing[column["key"]] is None:
+            raise structure_error(f'Missing required attribute "{column["key"]}"')
     dates = {"_updatedAt": now_iso(), **_dates(system)}
     record: dict[str, Any] = {**dates, **values}
     if permissions is not None:
@@ -409,13 +413,19 @@ def update_rows(
     data: Mapping[str, Any],
     raw_queries: Sequence[str],
 ) -> dict[str, Any]:
+    """Bulk update by query; like Appwrite, answers the full count but at most 100 rows."""
     payload = {k: v for k, v in data.items() if k != "$id"}
+    if not payload:
+        raise appwrite_error("row_missing_payload")
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
         columns = available_columns(conn, ref)
         targets = _matching(conn, ref, columns, raw_queries)
         updated = [_update(conn, ref, columns, row, payload, None) for row in targets]
-        return {"total": len(updated), "rows": [row_body(ref, columns, r) for r in updated]}
+        return {
+            "total": len(updated),
+            "rows": [row_body(ref, columns, r) for r in updated[:BATCH_LIMIT]],
+        }
 
 
 def delete_row(state: ServerState, database_id: str, table_id: str, row_id: str) -> None:
@@ -433,7 +443,10 @@ def delete_rows(
         columns = available_columns(conn, ref)
         targets = _matching(conn, ref, columns, raw_queries)
         conn.executemany(f"DELETE FROM {ref.sql} WHERE _seq = ?", [(r["_seq"],) for r in targets])
-        return {"total": len(targets), "rows": [row_body(ref, columns, r) for r in targets]}
+        return {
+            "total": len(targets),
+            "rows": [row_body(ref, columns, r) for r in targets[:BATCH_LIMIT]],
+        }
 
 
 def increment(
