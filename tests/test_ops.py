@@ -208,3 +208,43 @@ def test_missing_database_is_an_error_not_none(tables: Any) -> None:
     ops = Ops(tables, "no-such-db", poll_interval=0.02, timeout=5)
     with pytest.raises(OperationFailed, match="no-such-db"):
         ops.table("posts")
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "new_default"),
+    [
+        ("varchar", {"size": 10}, "v"),
+        ("string", {"size": 10}, "s"),
+        ("text", {}, "t"),
+        ("mediumtext", {}, "m"),
+        ("longtext", {}, "l"),
+        ("integer", {}, 7),
+        ("bigint", {}, 9007199254740993),
+        ("float", {}, 1.5),
+        ("boolean", {}, True),
+        ("datetime", {}, "2024-01-02T03:04:05.000+00:00"),
+        ("email", {}, "b@example.com"),
+        ("url", {}, "https://example.com/"),
+        ("ip", {}, "10.0.0.1"),
+        ("enum", {"elements": ["a", "b"]}, "b"),
+    ],
+)
+def test_update_column_default_every_type(
+    ops: Ops, kind: str, options: dict[str, Any], new_default: Any
+) -> None:
+    ops.create_table("things")
+    ops.add_column("things", "c", kind, **options)
+    column = ops.update_column("things", "c", default=new_default)
+    assert column is not None
+    if kind == "datetime":
+        assert column["default"].startswith("2024-01-02T03:04:05")
+    else:
+        assert column["default"] == new_default
+    assert ops.add_column("things", "c", kind, default=new_default, **options) is not None
+
+
+def test_update_column_refuses_options_of_other_types(ops: Ops) -> None:
+    ops.create_table("things")
+    ops.add_column("things", "flag", "boolean")
+    with pytest.raises(OperationFailed, match="size= does not apply to a boolean column"):
+        ops.update_column("things", "flag", size=10)
