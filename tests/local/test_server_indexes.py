@@ -163,3 +163,26 @@ def test_inline_schema_is_available_at_once_and_all_or_nothing(
     ], indexes=[{"key": "i", "type": "key", "attributes": ["missing"]}])
     assert error.type == "column_unknown"
     assert error_of(tables.get_table, database_id, "broken").type == "table_not_found"
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ([{"key": "a", "type": "integer"}, {"key": "A", "type": "integer"}],
+         "Duplicate attribute key: A"),
+        ([{"type": "integer"}], "Attribute at index 0 is missing required field 'key'"),
+        ([{"key": "a", "type": "integer", "required": True, "default": 1}],
+         "Attribute 'a' cannot have a default value when required is true"),
+        ([{"key": "r", "type": "relationship"}],
+         "Relationship attributes cannot be created inline. Use the create relationship "
+         "endpoint instead."),
+        ([{"key": "s", "type": "varchar", "size": 2, "default": "long"}], "Attribute 's': "),
+    ],
+)
+def test_inline_column_errors(
+    client: Client, database_id: str, columns: list, message: str
+) -> None:
+    error = error_of(raw, client, "post", f"/tablesdb/{database_id}/tables",
+                     {"tableId": "bad", "name": "bad", "columns": columns})
+    assert (error.code, error.type) == (400, "general_argument_invalid")
+    assert error.message.startswith(message)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbook.local import columns as cols
-from workbook.local.errors import appwrite_error, bad_request, invalid_argument
+from workbook.local.errors import AppwriteError, appwrite_error, bad_request
 from workbook.local.indexes import build_index, index_body, index_sql
-from workbook.local.params import now_iso
+from workbook.local.params import KEY_DESCRIPTION, is_key, now_iso
 from workbook.local.state import ServerState
 from workbook.local.store import SYSTEM_COLUMNS_SQL, index_sql_name, quote, table_sql_name
 
@@ -251,7 +251,7 @@ def create_table(
     indexes: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Create the table and, synchronously and all-or-nothing, its inline columns and indexes."""
-    definitions = [inline_column(item) for item in columns]
+    definitions = inline_columns(columns)
     now = now_iso()
     with state.store.write() as conn:
         db = database_row(conn, database_id)
@@ -277,23 +277,57 @@ def create_table(
         return table_body(conn, ref)
 
 
+def _argument(message: str) -> AppwriteError:
+    return AppwriteError(400, "general_argument_invalid", message)
+
+
+def inline_columns(items: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validate the `columns` of a table create as Appwrite's Attributes validator does:
+    every problem is a 400 `general_argument_invalid` naming the item."""
+    definitions: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise _argument(f"Attribute at index {index} must be an object")
+        for field in ("key", "type"):
+            if field not in item:
+                raise _argument(f"Attribute at index {index} is missing required field '{field}'")
+        key = item["key"]
+        if not is_key(key):
+            raise _argument(f"Invalid key for attribute at index {index}: {KEY_DESCRIPTION}")
+        if key.lower() in seen:
+            raise _argument(f"Duplicate attribute key: {key}")
+        seen.add(key.lower())
+        definitions.append(inline_column(item))
+    return definitions
+
+
 def inline_column(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A column item of an inline table create: `type` as stored (double, string+format)."""
-    if not isinstance(item, Mapping):
-        raise invalid_argument("columns", "Each column must be an object")
+    """One inline column item; `type` as stored (double, string+format) or as the route name."""
     kind = item.get("type")
     key = item.get("key")
     fmt = item.get("format")
+    if kind == "relationship":
+        raise _argument(
+            "Relationship attributes cannot be created inline. Use the create relationship "
+            "endpoint instead."
+        )
     if kind == "string" and fmt in cols.FORMAT_SIZES:
         kind = fmt
-    elif kind == "double" or kind == "float":
+    elif kind in ("double", "float"):
         kind = "float"
+    if kind in cols.SPATIAL:
+        raise cols.unsupported_type(str(kind))
     if kind not in cols.CREATABLE:
-        if kind in cols.SPATIAL or kind == "relationship":
-            raise cols.unsupported_type(str(kind))
-        raise invalid_argument("columns", f"Invalid type for attribute '{key}': {kind}")
-    params = {"required": False, **item}
-    return cols.build_column(str(kind), params, inline=True)
+        raise _argument(f"Invalid type for attribute '{key}': {kind}")
+    if item.get("default") is not None and item.get("required"):
+        raise _argument(f"Attribute '{key}' cannot have a default value when required is true")
+    if item.get("default") is not None and item.get("array"):
+        raise _argument(f"Attribute '{key}' cannot have a default value when array is true")
+    try:
+        return cols.build_column(str(kind), {"required": False, **item}, inline=True)
+    except AppwriteError as error:
+        raise _argument(f"Attribute '{key}': {error.message}") from None
 
 
 def update_table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbook.local import catalog, rows
-from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
+from workbook.local.errors import AppwriteError, appwrite_error, bad_request
 from workbook.local.http import ApiRequest, ApiRoute, Reply
 from workbook.local.listing import apply_queries
 from workbook.local.params import (
@@ -118,9 +118,11 @@ def create_table(state: ServerState, request: ApiRequest) -> Reply:
     name = text_param(p, "name", max_len=128)
     columns = list_param(p, "columns", default=[])
     indexes = list_param(p, "indexes", default=[])
-    for item in [*columns, *indexes]:
+    for position, item in enumerate(indexes):
         if not isinstance(item, dict):
-            raise invalid_argument("columns", "Each item must be a JSON object")
+            raise bad_request(
+                "general_argument_invalid", f"Index at index {position} must be an object"
+            )
     body = catalog.create_table(
         state,
         request.path["databaseId"],
