@@ -205,6 +205,7 @@ class Schema:
                 if k not in _VOLATILE and k not in ("columns", "indexes", "bytesMax", "databaseId")
             }
             item["id"] = t.get("$id")
+            item["$permissions"] = sorted(t.get("$permissions") or [])
             item["columns"] = sorted(
                 (
                     {k: v for k, v in c.items() if k not in _VOLATILE}
