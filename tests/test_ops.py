@@ -248,3 +248,11 @@ def test_update_column_refuses_options_of_other_types(ops: Ops) -> None:
     ops.add_column("things", "flag", "boolean")
     with pytest.raises(OperationFailed, match="size= does not apply to a boolean column"):
         ops.update_column("things", "flag", size=10)
+
+
+def test_add_column_while_old_one_is_deleting(ops: Ops, tables: Any, database_id: str) -> None:
+    ops.create_table("things")
+    ops.add_column("things", "c", "integer")
+    tables.delete_column(database_id, "things", "c")  # asynchronous: `deleting` for a while
+    column = ops.add_column("things", "c", "varchar", size=5)
+    assert column is not None and column["type"] == "varchar"

@@ -247,6 +247,9 @@ class Ops:
     def _ensure_column(self, table_id: str, spec: ColumnSpec) -> dict[str, Any] | None:
         target = f"{table_id}.{spec.key}"
         existing = self.column(table_id, spec.key)
+        if existing is not None and existing.get("status") == "deleting" and not self.dry_run:
+            self._wait_gone(f"column {target}", lambda: self.column(table_id, spec.key))
+            existing = None
         if existing is not None:
             diffs = spec.differences(existing)
             if diffs:
@@ -453,6 +456,9 @@ class Ops:
     def _ensure_index(self, table_id: str, spec: IndexSpec) -> dict[str, Any] | None:
         target = f"{table_id}.{spec.key}"
         existing = self.index(table_id, spec.key)
+        if existing is not None and existing.get("status") == "deleting" and not self.dry_run:
+            self._wait_gone(f"index {target}", lambda: self.index(table_id, spec.key))
+            existing = None
         if existing is not None:
             diffs = spec.differences(existing)
             if diffs:
