@@ -25,7 +25,8 @@ def _invalid(message: str) -> AppwriteError:
 def build_index(
     params: Mapping[str, Any], columns: Sequence[Item], existing: Sequence[Item], table_id: str
 ) -> dict[str, Any]:
-    """Validate an index request against the table's columns and indexes."""
+    """Validate an index request in the order of Appwrite's Indexes/Create action: parameters,
+    index count, each column (unknown, not available, array), the Index validator, the key."""
     key = key_param(params, "key")
     kind = text_param(params, "type")
     if kind not in INDEX_TYPES:
@@ -33,40 +34,61 @@ def build_index(
     names = list_param(params, "columns")
     orders = list_param(params, "orders", default=[])
     lengths = list_param(params, "lengths", default=[])
-    if any(i.key.lower() == key.lower() for i in existing):
-        raise appwrite_error("column_index_already_exists", key)
-    if len(existing) >= MAX_INDEXES:
-        raise appwrite_error("column_index_limit_exceeded", table_id)
-    if not names:
-        raise _invalid("No attributes provided for index")
-    if len({str(n).lower() for n in names}) != len(names):
-        raise _invalid("Duplicate attributes provided")
+    if not all(isinstance(name, str) for name in names):
+        raise invalid_argument("columns", "Value must a valid array and Value must be a valid key")
     for order in orders:
         if order is not None and str(order).upper() not in ("ASC", "DESC"):
             raise invalid_argument("orders", "Value must be one of (ASC, DESC)")
     for length in lengths:
         if length is not None and (int_value(length) is None or int_value(length) < 0):
             raise invalid_argument("lengths", "Value must be a valid integer")
-    by_key = {c.key: c for c in columns}
-    total_length = 0
-    for position, name in enumerate(names):
-        if not isinstance(name, str):
-            raise invalid_argument("columns", "Value must be a valid string")
-        length = int_value(lengths[position]) if position < len(lengths) else None
+    if len(existing) >= MAX_INDEXES:
+        raise appwrite_error("column_index_limit_exceeded", table_id)
+    by_key = {c.key: c for c in columns if c.status != "deleting"}
+    for name in names:
         if name in SYSTEM_INDEXABLE:
-            total_length += length or (36 if name == "$id" else 1)
             continue
         column = by_key.get(name)
-        if column is None or column.status == "deleting":
+        if column is None:
             raise appwrite_error("column_unknown", name)
         if column.status != "available":
             raise appwrite_error("column_not_available", name)
-        definition = column.definition
-        if definition.get("array"):
+        if column.definition.get("array"):
             raise bad_request(
                 "index_invalid",
                 "Creating indexes on array attributes is not currently supported.",
             )
+    padded = [
+        int_value(lengths[i]) if i < len(lengths) and lengths[i] else None
+        for i in range(len(names))
+    ]
+    _validate(kind, names, padded, by_key)
+    if any(i.key.lower() == key.lower() for i in existing):
+        raise appwrite_error("column_index_already_exists", key)
+    return {
+        "key": key,
+        "type": kind,
+        "columns": list(names),
+        "lengths": padded,
+        "orders": [str(o).upper() if o is not None else None for o in orders],
+    }
+
+
+def _validate(
+    kind: str, names: Sequence[str], lengths: Sequence[int | None], by_key: Mapping[str, Item]
+) -> None:
+    """utopia's Index validator: attributes present and distinct, fulltext on strings only,
+    spatial on spatial columns only, and the total key length within MariaDB's 768."""
+    if not names:
+        raise _invalid("No attributes provided for index")
+    if len({name.lower() for name in names}) != len(names):
+        raise _invalid("Duplicate attributes provided")
+    total_length = 0
+    for name, length in zip(names, lengths, strict=True):
+        if name in SYSTEM_INDEXABLE:
+            total_length += length or (36 if name == "$id" else 1)
+            continue
+        definition = by_key[name].definition
         is_text = definition["type"] in ("string", "varchar", "text", "mediumtext", "longtext")
         if kind == "fulltext" and not is_text:
             raise _invalid(
@@ -83,15 +105,6 @@ def build_index(
             total_length += 2 if definition["type"] == "double" else 1
     if kind != "fulltext" and total_length > MAX_INDEX_LENGTH:
         raise _invalid(f"Index length is longer than the maximum: {MAX_INDEX_LENGTH}")
-    padded = [int_value(lengths[i]) if i < len(lengths) and lengths[i] is not None else None
-              for i in range(len(names))]
-    return {
-        "key": key,
-        "type": kind,
-        "columns": list(names),
-        "lengths": padded,
-        "orders": [str(o).upper() if o is not None else None for o in orders],
-    }
 
 
 def index_sql(table_sql: str, index_sql_name: str, definition: Mapping[str, Any]) -> str:
