@@ -57,3 +57,11 @@ def test_processing_forever_times_out(tables: TablesDB, database_id: str, ops_se
         ops.add_column("posts", "views", "integer")
     assert "column posts.views not available after 0.3s" in str(info.value)
     assert "re-run" in str(info.value)
+
+
+def test_server_error_on_create_then_rerun_finishes(ops: Ops, ops_server: Any) -> None:
+    ops.create_table("posts")
+    ops_server.inject_fault(kind="server_error", method="POST", path="/columns/integer$")
+    with pytest.raises(OperationFailed, match=r"add_column posts\.views failed: Server Error"):
+        ops.add_column("posts", "views", "integer")
+    assert ops.add_column("posts", "views", "integer")["status"] == "available"
