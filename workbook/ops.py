@@ -17,6 +17,7 @@ from typing import Any
 
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
+from appwrite.services.tables_db import TablesDB
 
 from workbook.columns import (
     NUMERIC,
@@ -54,7 +55,7 @@ class Ops:
 
     def __init__(
         self,
-        tables: Any,
+        tables: TablesDB | DryRunProxy,
         database_id: str,
         *,
         dry_run: bool = False,
@@ -68,7 +69,7 @@ class Ops:
         self.plan = plan if plan is not None else Plan()
         if dry_run and not isinstance(tables, DryRunProxy):
             tables = DryRunProxy(tables, self.plan)
-        self.tables = tables
+        self.tables: Any = tables
         self.database_id = database_id
         self.dry_run = dry_run
         self.poll_interval = poll_interval
@@ -102,13 +103,13 @@ class Ops:
         """The column's JSON as Appwrite stores it, or None. Not the typed SDK model: see
         the reference (§0) on list models parsing columns into wrong classes."""
         if table_id in self._shadow:
-            return _find(self._shadow[table_id], "columns", key)
+            return copy.deepcopy(_find(self._shadow[table_id], "columns", key))
         return self._get(self._path("tables", table_id, "columns", key))
 
     def index(self, table_id: str, key: str) -> dict[str, Any] | None:
         """The index's JSON, or None."""
         if table_id in self._shadow:
-            return _find(self._shadow[table_id], "indexes", key)
+            return copy.deepcopy(_find(self._shadow[table_id], "indexes", key))
         return self._get(self._path("tables", table_id, "indexes", key))
 
     # ----------------------------------------------------------------- tables
