@@ -567,7 +567,8 @@ class Ops:
         changes): one request per batch instead of one per row, and correct whether the
         server merges partial rows or replaces them. Tables with relationship columns
         cannot take bulk writes in Appwrite, so those get per-row `update_row` with just
-        the changes. In a dry run nothing is written and one plan step gives the count.
+        the changes; so do backfills whose queries `select` some columns (the rows read are
+        partial). In a dry run nothing is written and one plan step gives the count.
         """
         table = self.table(table_id)
         if self.dry_run and (table is None or table_id in self._planned_tables):
