@@ -111,7 +111,7 @@ def test_required_with_default_and_array_with_default(
         ("varchar", {"size": 16382}, "general_argument_invalid"),
         ("varchar", {}, "general_argument_invalid"),
         ("varchar", {"size": 3, "default": "long"}, "column_value_invalid"),
-        ("varchar", {"size": 149, "encrypt": True}, "column_value_invalid"),
+        ("varchar", {"size": 149, "encrypt": True}, "general_bad_request"),
         ("integer", {"min": 5, "max": 1}, "column_value_invalid"),
         ("integer", {"min": 0, "max": 3, "default": 4}, "column_value_invalid"),
         ("integer", {"default": "seven"}, "general_argument_invalid"),

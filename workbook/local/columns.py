@@ -173,12 +173,13 @@ def _string(kind: str, params: Mapping[str, Any], old: Column | None) -> Column:
         if size is None:
             raise invalid_argument("size", f"Value must be a valid range between 1 and {limit:,}")
     default = text_param(params, "default", default=None)
-    if default is not None and len(default) > size:
-        raise _default_error(f"Default value exceeds the size of the column ({size}).")
     if encrypt and size < 150:
-        raise _default_error(
-            "Size too small. Encrypted strings require a minimum size of 150 characters."
+        raise bad_request(
+            "general_bad_request",
+            "Size too small. Encrypted strings require a minimum size of 150 characters.",
         )
+    if default is not None and len(default) > size:
+        raise _default_error(f"Value must be a valid string and no longer than {size} chars")
     return {"type": kind, "size": size, "default": default, "encrypt": encrypt}
 
 
@@ -194,7 +195,7 @@ def _format(kind: str, params: Mapping[str, Any], old: Column | None) -> Column:
             raise invalid_argument(
                 "elements",
                 "Value must a valid array no longer than 100 items and Value must be a valid "
-                "string and at least 1 chars and at most 255 chars",
+                "string at least 1 chars and no longer than 255 chars",
             )
         column["elements"] = list(dict.fromkeys(elements))
     default = params.get("default")
@@ -326,9 +327,9 @@ def _scalar_problem(column: Column, value: Any) -> str | None:
     if kind in STRING_TYPES:
         size = int(column.get("size") or 0)
         if not isinstance(value, str):
-            return f"Value must be a valid string and at most {size} chars"
+            return f"Value must be a valid string and no longer than {size} chars"
         if len(value) > size:
-            return f"Value must be a valid string and at most {size} chars"
+            return f"Value must be a valid string and no longer than {size} chars"
         if fmt == "email" and not _EMAIL_RE.match(value):
             return "Value must be a valid email address"
         if fmt == "url" and not _valid_url(value):

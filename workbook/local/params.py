@@ -92,7 +92,7 @@ def text_param(
         if min_len:
             desc += f" at least {min_len} chars"
         if max_len:
-            desc += f" and at most {max_len} chars"
+            desc += f" and no longer than {max_len} chars"
         raise invalid_argument(name, desc)
     return value
 
@@ -184,7 +184,7 @@ def string_list_param(
         return values
     for item in values:
         if not isinstance(item, str) or (max_len and len(item) > max_len):
-            limit = f" and at most {max_len} chars" if max_len else ""
+            limit = f" and no longer than {max_len} chars" if max_len else ""
             raise invalid_argument(
                 name,
                 f"Value must a valid array no longer than {max_items} items and "
