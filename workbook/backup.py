@@ -24,7 +24,9 @@ _HEADERS = {"content-type": "application/json"}
 
 
 def _get(client: Client, path: str, params: dict[str, Any] | None = None) -> Any:
-    return client.call("get", path, dict(_HEADERS), params or {})
+    """A raw JSON read; the SDK's services add the project header per call, so must we."""
+    headers = {**_HEADERS, "X-Appwrite-Project": client.get_config("project")}
+    return client.call("get", path, headers, params or {})
 
 
 def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:

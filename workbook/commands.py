@@ -195,6 +195,8 @@ def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: boo
     """lock → backup → run each → release, the lock held across the whole sequence."""
     if not todo:
         return
+    for m in todo:  # every parameter is checked before the first run starts
+        parameters_for(m, given)
     if dry_run:
         for m in todo:
             yield execute(o.workspace, o.target, m, direction=direction, dry_run=True,

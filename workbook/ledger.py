@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 
-from workbook.errors import LockHeld, WorkbookError
+from workbook.errors import LockHeld
 
 LEDGER_TABLE = "workbook_ledger"
 LOCK_TABLE = "workbook_lock"
@@ -292,21 +292,4 @@ def _row_json(row: Any) -> dict[str, Any]:
     return {**data, **{k: v for k, v in dumped.items() if v is not None}}
 
 
-def ensure_ledger_writable(state: VersionState | None, direction: str, version: str,
-                           environment: str) -> None:
-    """Refuse runs that make no sense against the current state."""
-    current = state.state if state else "pending"
-    if direction == "down" and current not in ("applied", "failed"):
-        raise WorkbookError(
-            f"migration {version} is not applied on '{environment}'; nothing to roll back",
-            "see `workbook status`",
-        )
-    if direction == "up" and current == "applied":
-        raise WorkbookError(
-            f"migration {version} is already applied on '{environment}'",
-            f"roll it back first with `workbook down --migration {version}`",
-        )
-
-
-__all__ = ["Ledger", "RunRecord", "VersionState", "asdict", "operator", "version_states",
-           "write_mirror"]
+__all__ = ["Ledger", "RunRecord", "VersionState", "operator", "version_states", "write_mirror"]

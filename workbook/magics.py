@@ -16,13 +16,15 @@ SKIP_MESSAGE = "skipped: {step} step (this run's direction is '{direction}')"
 def run_body(shell: Any, body: str) -> Any:
     """Execute a cell body in the user namespace, displaying its last expression."""
     source = shell.transform_cell(body)
-    tree = ast.parse(source, filename="<cell>")
+    # Registered with IPython's cache so a traceback shows the failing line of the body.
+    filename = shell.compile.cache(source, shell.execution_count, raw_code=body)
+    tree = ast.parse(source, filename=filename)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
+    if tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";"):
         last = ast.Expression(tree.body.pop().value)
-    exec(compile(tree, "<cell>", "exec"), shell.user_ns)  # noqa: S102 - it is the user's cell
+    exec(compile(tree, filename, "exec"), shell.user_ns)  # noqa: S102 - it is the user's cell
     if last is not None:
-        value = eval(compile(last, "<cell>", "eval"), shell.user_ns)  # noqa: S307
+        value = eval(compile(last, filename, "eval"), shell.user_ns)  # noqa: S307
         if value is not None:
             from IPython.display import display
 

@@ -28,6 +28,9 @@ from workbook.session import BATCH_ENV, RUNNER_LOCK_ENV, _redact, new_run_id
 from workbook.target import Target
 
 KERNEL = "python3"
+# The kernel's own log lines (transport warnings, shutdown notices) are not the run's
+# output: the run's output is in the archived notebook.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
             papermill.execute_notebook(
                 str(migration.path), str(archive), parameters=params, kernel_name=KERNEL,
                 cwd=str(workspace.root), progress_bar=False, log_output=False,
+                extra_arguments=KERNEL_ARGUMENTS,
             )
         except PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue}"

@@ -20,8 +20,9 @@ from workbook.catalog import DIRECTIONS, Migration, find, load_catalog
 from workbook.config import Environment, Workspace, find_workspace
 from workbook.dryrun import DryRunProxy, Plan
 from workbook.errors import LockHeld, WorkbookError
-from workbook.ledger import Ledger, ensure_ledger_writable, operator, write_mirror
+from workbook.ledger import Ledger, operator, write_mirror
 from workbook.ops import Ops
+from workbook.status import check_down, check_up
 from workbook.target import Target, connect_target
 
 BATCH_ENV = "WORKBOOK_BATCH"
@@ -72,8 +73,11 @@ class Workbook(Ops):
         if migration is None or self.dry_run:
             return
         self.ledger.ensure()
-        state = self.ledger.states().get(str(migration.number))
-        ensure_ledger_writable(state, self.direction, migration.version, self.environment.name)
+        states = self.ledger.states()
+        catalog = load_catalog(self.workspace.migrations)
+        # The same order rules as `workbook up`/`down`, for runs started in JupyterLab too.
+        check = check_up if self.direction == "up" else check_down
+        check(catalog, states, migration, self.environment.name)
         runner_lock = os.environ.get(RUNNER_LOCK_ENV)
         if runner_lock:  # `workbook up` holds the lock for its whole sequence
             holder = self.ledger.lock_holder()

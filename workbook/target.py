@@ -29,6 +29,7 @@ from workbook.errors import ConnectionFailed
 # retried create answers 409 instead of creating twice.
 RETRY_CODES = {429, 502, 503, 504}
 RETRY_WAITS = (0.25, 0.5, 1.0, 2.0, 4.0)
+NETWORK_TRIES = 3
 
 
 class RetryingClient(Client):
@@ -40,18 +41,22 @@ class RetryingClient(Client):
 
     def call(self, method: str, path: str = "", headers: Any = None, params: Any = None,
              response_type: str = "json") -> Any:
-        for wait in (*self._waits, None):
+        attempt = 0
+        while True:
             try:
                 return super().call(method, path, headers, params, response_type)
             except AppwriteException as exc:
-                if wait is None or not _transient(exc):
+                # a dropped connection gets fewer tries than an explicit "slow down"
+                tries = len(self._waits) if exc.code in RETRY_CODES else NETWORK_TRIES
+                if attempt >= tries or not (exc.code in RETRY_CODES or network_failure(exc)):
                     raise
-                time.sleep(wait)
-        raise AssertionError("unreachable")
+                time.sleep(self._waits[attempt])
+                attempt += 1
 
 
-def _transient(exc: AppwriteException) -> bool:
-    return exc.code in RETRY_CODES or exc.code is None and "Connection" in str(exc.message)
+def network_failure(exc: AppwriteException) -> bool:
+    """The SDK wraps transport errors (refused, reset, timeout) with no HTTP status."""
+    return not exc.code
 
 
 @dataclass
@@ -107,7 +112,7 @@ def translate(exc: AppwriteException, target: Target) -> ConnectionFailed:
     """An SDK failure while connecting, as a message that says what to do next."""
     env = target.environment
     where = f"{target.endpoint} (environment '{env.name}')"
-    if exc.code is None:
+    if network_failure(exc):
         return ConnectionFailed(
             f"cannot reach {where}",
             "check the endpoint in workbook.toml and your network" if not env.is_local
