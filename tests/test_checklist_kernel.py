@@ -53,3 +53,23 @@ def test_batch_kernel_records_confirmation_and_refuses_missing_one() -> None:
     assert "not done: store" in str(error) and "-p confirmed=store" in str(error)
     text = "".join(o.get("data", {}).get("text/plain", "") for o in nb.cells[-1].outputs)
     assert "[ ] store" in text
+
+
+@pytest.mark.timeout(120)
+def test_interactive_display_keeps_the_final_state_in_the_saved_output() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(SETUP),
+        nbformat.v4.new_code_cell(
+            "checklist = Checklist('Key rotation', steps, dry_run=False, mode='interactive')\n"
+            "checklist"
+        ),
+        nbformat.v4.new_code_cell("checklist.confirm('store')"),
+    ]
+    client = NotebookClient(nb, timeout=60, kernel_name="python3")
+    client.execute()
+    [output] = nb.cells[1].outputs
+    assert "application/vnd.jupyter.widget-view+json" in output["data"]
+    assert "[x] store" in output["data"]["text/plain"]
+    assert "ticked by hand" in output["data"]["text/plain"]
+    assert "2/2 done" in output["data"]["text/html"]

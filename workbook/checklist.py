@@ -112,6 +112,7 @@ class Checklist:
         self._widget: Any = None
         self._boxes: dict[str, Any] = {}
         self._status: Any = None
+        self._displays: list[Any] = []
         known = {s.id for s in self.steps}
         self.unknown_confirmations = [c for c in self.confirmed if c not in known]
         for step in self.steps:
@@ -254,6 +255,14 @@ class Checklist:
         bundle.update({"text/plain": self.as_text(), "text/html": self.as_html()})
         return bundle
 
+    def _ipython_display_(self) -> None:
+        """Display with an id, so every tick also updates the text kept in the notebook."""
+        from IPython.display import display
+
+        handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+        if handle is not None:
+            self._displays.append(handle)
+
     # ---------------------------------------------------------------- widgets
 
     @property
@@ -297,6 +306,8 @@ class Checklist:
         return on_change
 
     def _refresh(self) -> None:
+        for handle in getattr(self, "_displays", ()):
+            handle.update(self._repr_mimebundle_(), raw=True)
         if self._widget is None:
             return
         for step in self.steps:
