@@ -91,7 +91,8 @@ class Ops:
         except AppwriteException as exc:
             if exc.code == 404 and exc.type in _GONE_TYPES:
                 return None
-            raise OperationFailed(f"reading {path} failed: {exc.message}", hint=_hint(exc)) from exc
+            message = f"reading {path} failed: {one_line(exc)}"
+            raise OperationFailed(message, hint=_hint(exc)) from exc
 
     def table(self, table_id: str) -> dict[str, Any] | None:
         """The table's JSON (columns and indexes included), or None if it does not exist."""
@@ -726,6 +727,11 @@ def _raise_if_failed(what: str, item: dict[str, Any], table_id: str, key: Any, k
         )
 
 
+def one_line(exc: AppwriteException) -> str:
+    """The server's message on one line (network errors arrive as multi-line reprs)."""
+    return " ".join(str(exc.message).split())
+
+
 def _is_gone(exc: AppwriteException) -> bool:
     return exc.code == 404 and exc.type in _GONE_TYPES
 
@@ -737,4 +743,4 @@ def _hint(exc: AppwriteException) -> str | None:
 
 
 def _failure(what: str, exc: AppwriteException) -> OperationFailed:
-    return OperationFailed(f"{what} failed: {exc.message}", hint=_hint(exc))
+    return OperationFailed(f"{what} failed: {one_line(exc)}", hint=_hint(exc))

@@ -20,6 +20,7 @@ from appwrite.query import Query
 
 from workbook.columns import column_kind
 from workbook.errors import OperationFailed
+from workbook.ops import one_line
 
 PAGE = 100
 COLUMN_FIELDS = [
@@ -261,7 +262,7 @@ def snapshot(client: Any, database_id: str) -> Schema:
             return client.call("get", path, headers, params or {})
         except AppwriteException as exc:
             raise OperationFailed(
-                f"reading the schema of database {database_id} failed: {exc.message}",
+                f"reading the schema of database {database_id} failed: {one_line(exc)}",
                 hint=f"Appwrite error {exc.type}" if exc.type else None,
             ) from exc
 
