@@ -65,3 +65,17 @@ def test_server_error_on_create_then_rerun_finishes(ops: Ops, ops_server: Any) -
     with pytest.raises(OperationFailed, match=r"add_column posts\.views failed: Server Error"):
         ops.add_column("posts", "views", "integer")
     assert ops.add_column("posts", "views", "integer")["status"] == "available"
+
+
+def test_unreachable_server_is_one_line(tmp_path: Any) -> None:
+    from appwrite.client import Client
+
+    from workbook.local.server import start_local_server
+
+    srv = start_local_server(tmp_path / "gone.db", schema_delay=0.0)
+    client = Client().set_endpoint(srv.endpoint).set_project(srv.project_id).set_key(srv.api_key)
+    srv.stop()
+    ops = Ops(TablesDB(client), "db", timeout=1)
+    with pytest.raises(OperationFailed) as info:
+        ops.table("posts")
+    assert "\n" not in str(info.value) and srv.api_key not in str(info.value)
