@@ -255,6 +255,7 @@ def test_update_validates_the_merged_row(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
     tables.create_row(database_id, table_id, "old", {"title": "Old"})
+    tables.create_row(database_id, table_id, "old2", {"title": "Old2"})
     tables.create_integer_column(database_id, table_id, "must", True)
     wait_status(client, database_id, table_id, "must")
     error = error_of(tables.update_row, database_id, table_id, "old", {"views": 1})
@@ -262,3 +263,5 @@ def test_update_validates_the_merged_row(
     assert tables.update_row(database_id, table_id, "old", {"must": 1}).data["must"] == 1
     error = error_of(tables.update_rows, database_id, table_id, {})
     assert error.type == "row_missing_payload"
+    bulk = tables.update_rows(database_id, table_id, {"views": 2}, [Query.equal("$id", "old2")])
+    assert bulk.total == 1 and bulk.rows[0].data["must"] is None

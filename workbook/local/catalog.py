@@ -141,7 +141,8 @@ def update_database(
 def delete_database(state: ServerState, database_id: str) -> None:
     with state.store.write() as conn:
         row = database_row(conn, database_id)
-        for table in conn.execute("SELECT seq FROM wb_tables WHERE db_seq = ?", (row["seq"],)):
+        tables = conn.execute("SELECT seq FROM wb_tables WHERE db_seq = ?", (row["seq"],))
+        for table in tables.fetchall():
             _drop_table(conn, table["seq"])
         conn.execute("DELETE FROM wb_tables WHERE db_seq = ?", (row["seq"],))
         conn.execute("DELETE FROM wb_databases WHERE seq = ?", (row["seq"],))

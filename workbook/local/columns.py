@@ -324,11 +324,14 @@ def _scalar_problem(column: Column, value: Any) -> str | None:
     """Why a single value does not fit the column (utopia's validator description), or None."""
     kind = column["type"]
     fmt = column.get("format")
+    if kind in TEXT_SIZES:
+        size = TEXT_SIZES[kind]
+        if not isinstance(value, str) or len(value.encode()) > size:
+            return f"Value must be a valid string no longer than {size} bytes"
+        return None
     if kind in STRING_TYPES:
         size = int(column.get("size") or 0)
-        if not isinstance(value, str):
-            return f"Value must be a valid string and no longer than {size} chars"
-        if len(value) > size:
+        if not isinstance(value, str) or len(value) > size:
             return f"Value must be a valid string and no longer than {size} chars"
         if fmt == "email" and not _EMAIL_RE.match(value):
             return "Value must be a valid email address"

@@ -186,13 +186,15 @@ def _update(
     permissions: list[str] | None,
     *,
     partial: bool = True,
+    whole_row: bool = True,
 ) -> sqlite3.Row:
+    """Write `data` over `existing`. `whole_row` validates the merged row as utopia's
+    updateDocument does; bulk updates (`updateDocuments`) check only the given values."""
     user, system = _split_system(data)
     if permissions is None and "$permissions" in system:
         permissions = check_permissions(system["$permissions"], "$permissions")
     values = _prepare(columns, user, partial=partial)
-    for column in columns:
-        # utopia validates the merged row: an old row missing a now-required value fails.
+    for column in columns if whole_row else ():
         if column["required"] and column["key"] not in values and existing[column["key"]] is None:
             raise structure_error(f'Missing required attribute "{column["key"]}"')
     dates = {"_updatedAt": now_iso(), **_dates(system)}
@@ -421,7 +423,9 @@ def update_rows(
         ref = table_ref(conn, database_id, table_id)
         columns = available_columns(conn, ref)
         targets = _matching(conn, ref, columns, raw_queries)
-        updated = [_update(conn, ref, columns, row, payload, None) for row in targets]
+        updated = [
+            _update(conn, ref, columns, row, payload, None, whole_row=False) for row in targets
+        ]
         return {
             "total": len(updated),
             "rows": [row_body(ref, columns, r) for r in updated[:BATCH_LIMIT]],
