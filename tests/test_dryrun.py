@@ -61,6 +61,7 @@ def test_proxy_records_sdk_writes_and_passes_reads(
     assert proxy.delete_rows(database_id, "posts", [Query.equal("title", "x")]) is None
     assert proxy.delete_table(database_id, "posts") is None
     assert proxy.create_query(database_id, "posts") is None  # POST: recorded, never sent
+    assert proxy.delete(database_id) is None
     raw = proxy.client.call(
         "post", f"/tablesdb/{database_id}/tables", {}, {"tableId": "sneaky", "name": "x"}
     )
@@ -84,6 +85,7 @@ def test_proxy_records_sdk_writes_and_passes_reads(
         ("delete_rows", "posts"),
         ("delete_table", "posts"),
         ("create_query", "posts"),
+        ("delete", database_id),
         ("call POST", f"/tablesdb/{database_id}/tables"),
     ]
     assert plan[0].detail == {"size": 50, "required": False}

@@ -214,9 +214,11 @@ class DryRunProxy:
                     arguments = {"args": list(args), **kwargs}
             else:
                 arguments = {"args": list(args), **kwargs}
-            arguments.pop("database_id", None)
+            database_id = arguments.pop("database_id", None)
             arguments.pop("model_type", None)
             ids = [str(arguments.pop(key)) for key in _ID_ARGS if arguments.get(key) is not None]
+            if not ids and database_id is not None:
+                ids = [str(database_id)]
             detail = {k: v for k, v in arguments.items() if v is not None}
             self.plan.add(name, ".".join(ids), detail)
             return None
