@@ -102,7 +102,9 @@ class Checklist:
         mode: str | None = None,
     ) -> None:
         self.title = title
-        self.steps: list[Step] = [s if isinstance(s, Step) else Step(*s) for s in steps]
+        self.steps: list[Step] = [
+            Step(s.id, s.text, s.check) if isinstance(s, Step) else Step(*s) for s in steps
+        ]
         self._validate()
         self.confirmed = parse_confirmed(_notebook_confirmed() if confirmed is None else confirmed)
         self.dry_run = _default_dry_run() if dry_run is None else dry_run
