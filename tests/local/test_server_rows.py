@@ -135,8 +135,10 @@ def test_upsert_single_and_bulk(
     again = raw(client, "put", path + "/u1", {"data": {"title": "Uno"}})
     assert again["title"] == "Uno" and again["views"] == 3
     assert again["$sequence"] == first["$sequence"]
+    error = error_of(raw, client, "put", path + "/u1", {"data": {"views": 4}})
+    assert error.type == "row_invalid_structure" and '"title"' in error.message
     result = tables.upsert_rows(database_id, table_id, [
-        {"$id": "u1", "views": 9}, {"$id": "u2", "title": "Two"},
+        {"$id": "u1", "title": "Uno", "views": 9}, {"$id": "u2", "title": "Two"},
     ])
     assert result.total == 2
     assert [r.data.get("views") for r in result.rows] == [9, 0]

@@ -322,8 +322,11 @@ def upsert_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
     _no_transactions(request)
     path = request.path
     data = object_param(request.params, "data", default={})
+    permissions = _permissions(request, None)
+    if not data and permissions is None:
+        raise appwrite_error("row_missing_payload")
     body = rows.upsert_row(state, path["databaseId"], path["tableId"], path[row_id_param], data,
-                           _permissions(request, None))
+                           permissions)
     return Reply(200, body)
 
 

@@ -228,8 +228,11 @@ def _row_id(value: object) -> str:
 
 
 def _merged(columns: Columns, existing: sqlite3.Row, data: Mapping[str, Any]) -> dict[str, Any]:
-    """An upsert of an existing row: the stored values overlaid by the given ones."""
-    merged = {c["key"]: cols.decode_value(c, existing[c["key"]]) for c in columns}
+    """An upsert of an existing row: the given values over the stored optional ones. Like
+    utopia's upsertDocuments, required columns are not carried over: they must be given."""
+    merged = {
+        c["key"]: cols.decode_value(c, existing[c["key"]]) for c in columns if not c["required"]
+    }
     merged.update(data)
     return merged
 
