@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,21 @@ def test_module_entry_point_takes_the_key_from_the_environment(tmp_path: Path) -
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_unexpected_errors_answer_500_json_and_the_server_keeps_serving(tmp_path: Path) -> None:
+    with start_local_server(tmp_path / "broken.db") as server:
+        client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+        tables = TablesDB(client.set_key(server.api_key))
+        tables.create("d", "d")
+        tables.create_table("d", "t", "t", columns=[
+            {"key": "k", "type": "integer", "required": False}])
+        with sqlite3.connect(server.db_path) as conn:
+            conn.execute("UPDATE wb_columns SET definition = '{broken' WHERE key = 'k'")
+        response = requests.get(server.endpoint + "/tablesdb/d/tables/t/columns/k",
+                                headers=_headers(server), timeout=10)
+        assert response.status_code == 500
+        assert response.json() == {"message": "Server Error", "code": 500,
+                                   "type": "general_unknown", "version": "1.9.6"}
+        assert "Traceback" not in response.text
+        assert tables.get("d").id == "d"
