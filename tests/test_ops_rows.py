@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from ops_fixtures import *  # noqa: F403 - the module's fixtures
 from ops_fixtures import writes_to
 
+from workbook.errors import OperationFailed
 from workbook.ops import Ops
 
 ROWS = 250
@@ -110,3 +112,9 @@ def test_backfill_with_select_writes_only_the_changes(
     assert len(writes_to(ops_server, database_id)) - writes == 3  # per-row PATCH
     rows = {r["$id"]: r for r in ops.iter_rows("people", [Query.less_than("n", 3)])}
     assert rows["p0000"]["full"] == "F0" and rows["p0000"]["last"] == "L0"
+
+
+def test_iter_rows_refuses_its_own_paging_queries(ops: Ops) -> None:
+    ops.create_table("people")
+    with pytest.raises(OperationFailed, match="may not contain limit"):
+        list(ops.iter_rows("people", [Query.limit(5)]))

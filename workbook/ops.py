@@ -537,6 +537,12 @@ class Ops:
     ) -> Iterator[dict[str, Any]]:
         """Every row matching `queries`, as plain JSON dicts, one page in memory at a time
         (cursor paging, so it stays correct past Appwrite's 5000-row `total` cap)."""
+        paging = _query_methods(queries) & {"limit", "offset", "cursorAfter", "cursorBefore"}
+        if paging:
+            raise OperationFailed(
+                f"iter_rows {table_id}: queries may not contain {', '.join(sorted(paging))}",
+                hint="it pages by itself; use batch_size= for the page size",
+            )
         if table_id in self._planned_tables:
             return
         path = self._path("tables", table_id, "rows")
@@ -690,15 +696,18 @@ class Ops:
             time.sleep(self.poll_interval)
 
 
-def _selects(queries: Sequence[str]) -> bool:
+def _query_methods(queries: Sequence[str]) -> set[str]:
+    methods = set()
     for query in queries:
         try:
-            method = json.loads(str(query)).get("method")
+            methods.add(str(json.loads(str(query)).get("method")))
         except (ValueError, AttributeError):
             continue
-        if method == "select":
-            return True
-    return False
+    return methods
+
+
+def _selects(queries: Sequence[str]) -> bool:
+    return "select" in _query_methods(queries)
 
 
 def _check_update_options(target: str, kind: str, **options: Any) -> None:
