@@ -11,7 +11,7 @@ from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, raw, wait_status
 
-from workbook.local import catalog
+from workbook.local import table_schema
 from workbook.local.server import LocalServer, make_state, start_local_server
 
 INT_MAX = 9223372036854775807
@@ -317,7 +317,7 @@ def test_column_count_limit(slow_server: LocalServer, slow_tables: TablesDB) -> 
     slow_tables.create_table("count", "many", "many")
     writer = make_state(slow_server.db_path, "other", "other-key", 0.0)
     for i in range(1010):
-        catalog.create_column(writer, "count", "many", "boolean", {"key": f"c{i}",
+        table_schema.create_column(writer, "count", "many", "boolean", {"key": f"c{i}",
                                                                      "required": False})
     writer.store.close()
     assert slow_tables.list_columns("count", "many").total == 1010

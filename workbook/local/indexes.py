@@ -10,7 +10,7 @@ from workbook.local.params import int_value, key_param, list_param, text_param
 from workbook.local.store import SYSTEM_KEYS, quote
 
 if TYPE_CHECKING:
-    from workbook.local.catalog import Item
+    from workbook.local.meta import Item
 
 INDEX_TYPES = ("key", "fulltext", "unique", "spatial")
 MAX_INDEXES = 58

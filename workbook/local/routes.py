@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbook.local import catalog, rows
+from workbook.local import catalog, rows, table_schema
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request
 from workbook.local.http import ApiRequest, ApiRoute, Reply
 from workbook.local.listing import apply_queries
@@ -164,14 +164,14 @@ def delete_table(state: ServerState, request: ApiRequest) -> Reply:
 # --- columns --------------------------------------------------------------------------------
 
 def list_columns(state: ServerState, request: ApiRequest) -> Reply:
-    items = catalog.list_columns(state, request.path["databaseId"], request.path["tableId"])
+    items = table_schema.list_columns(state, request.path["databaseId"], request.path["tableId"])
     return _listed(request, items, "columns",
                    ("key", "type", "size", "required", "array", "status", "error"),
                    id_field="key")
 
 
 def create_column(state: ServerState, request: ApiRequest) -> Reply:
-    body = catalog.create_column(
+    body = table_schema.create_column(
         state, request.path["databaseId"], request.path["tableId"], request.path["type"],
         request.params,
     )
@@ -182,7 +182,7 @@ def update_column(state: ServerState, request: ApiRequest) -> Reply:
     kind = request.path["type"]
     if kind == "relationship" or request.path["key"] == "relationship":
         return update_relationship(state, request)
-    body = catalog.update_column(
+    body = table_schema.update_column(
         state, request.path["databaseId"], request.path["tableId"], kind,
         request.path["key"], request.params,
     )
@@ -197,19 +197,20 @@ def update_relationship(state: ServerState, request: ApiRequest) -> Reply:
 
 def get_column(state: ServerState, request: ApiRequest) -> Reply:
     path = request.path
-    return Reply(200, catalog.get_column(state, path["databaseId"], path["tableId"], path["key"]))
+    body = table_schema.get_column(state, path["databaseId"], path["tableId"], path["key"])
+    return Reply(200, body)
 
 
 def delete_column(state: ServerState, request: ApiRequest) -> Reply:
     path = request.path
-    catalog.delete_column(state, path["databaseId"], path["tableId"], path["key"])
+    table_schema.delete_column(state, path["databaseId"], path["tableId"], path["key"])
     return Reply(204)
 
 
 # --- indexes --------------------------------------------------------------------------------
 
 def list_indexes(state: ServerState, request: ApiRequest) -> Reply:
-    items = catalog.list_indexes(state, request.path["databaseId"], request.path["tableId"])
+    items = table_schema.list_indexes(state, request.path["databaseId"], request.path["tableId"])
     return _listed(request, items, "indexes", ("key", "type", "status", "columns", "error"),
                    id_field="key")
 
@@ -218,18 +219,20 @@ def create_index(state: ServerState, request: ApiRequest) -> Reply:
     params = dict(request.params)
     if "columns" not in params and "attributes" in params:
         params["columns"] = params["attributes"]
-    body = catalog.create_index(state, request.path["databaseId"], request.path["tableId"], params)
+    path = request.path
+    body = table_schema.create_index(state, path["databaseId"], path["tableId"], params)
     return Reply(202, body)
 
 
 def get_index(state: ServerState, request: ApiRequest) -> Reply:
     path = request.path
-    return Reply(200, catalog.get_index(state, path["databaseId"], path["tableId"], path["key"]))
+    body = table_schema.get_index(state, path["databaseId"], path["tableId"], path["key"])
+    return Reply(200, body)
 
 
 def delete_index(state: ServerState, request: ApiRequest) -> Reply:
     path = request.path
-    catalog.delete_index(state, path["databaseId"], path["tableId"], path["key"])
+    table_schema.delete_index(state, path["databaseId"], path["tableId"], path["key"])
     return Reply(204)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbook.local import columns as cols
-from workbook.local.catalog import TableRef, available_columns, fulltext_keys, table_ref
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
+from workbook.local.meta import TableRef, available_columns, fulltext_keys, table_ref
 from workbook.local.params import is_key, new_uid, now_iso, parse_datetime
 from workbook.local.queries import ColumnSpec, build_list_sql, build_where, parse_queries
 from workbook.local.state import ServerState
