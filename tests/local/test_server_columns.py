@@ -122,7 +122,7 @@ def test_required_with_default_and_array_with_default(
         ("email", {"default": "not-an-email"}, "general_argument_invalid"),
         ("url", {"default": "nope"}, "general_argument_invalid"),
         ("ip", {"default": "999.1.1.1"}, "general_argument_invalid"),
-        ("datetime", {"default": "yesterday"}, "general_argument_invalid"),
+        ("datetime", {"default": "invalid-date"}, "general_argument_invalid"),
         ("boolean", {"default": "yes"}, "general_argument_invalid"),
         ("point", {}, "COLUMN_TYPE_NOT_SUPPORTED"),
         ("polygon", {}, "COLUMN_TYPE_NOT_SUPPORTED"),

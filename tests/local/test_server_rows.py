@@ -79,7 +79,7 @@ def test_create_keeps_given_timestamps_and_strips_read_only_fields(
         ({"title": "x", "views": True}, 'Attribute "views" has invalid type'),
         ({"title": "x", "score": "1"}, 'Attribute "score" has invalid type'),
         ({"title": "x", "live": 1}, 'Attribute "live" has invalid type'),
-        ({"title": "x", "at": "not a date"}, 'Attribute "at" has invalid type'),
+        ({"title": "x", "at": "invalid-date"}, 'Attribute "at" has invalid type'),
         ({"title": "x", "mail": "nope"}, 'Attribute "mail" has invalid format'),
         ({"title": "x", "site": "nope"}, 'Attribute "site" has invalid format'),
         ({"title": "x", "ip": "1.2.3"}, 'Attribute "ip" has invalid format'),
