@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
@@ -195,3 +196,10 @@ def test_unexpected_errors_answer_500_json_and_the_server_keeps_serving(tmp_path
                                    "type": "general_unknown", "version": "1.9.6"}
         assert "Traceback" not in response.text
         assert tables.get("d").id == "d"
+
+
+def test_port_in_use_is_a_workbook_error(local_server: LocalServer, tmp_path: Path) -> None:
+    from workbook.errors import WorkbookError
+
+    with pytest.raises(WorkbookError, match="cannot listen"):
+        start_local_server(tmp_path / "x.db", port=local_server.port)

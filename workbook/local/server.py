@@ -22,6 +22,7 @@ from typing import Any, Literal
 import requests
 import uvicorn
 
+from workbook.errors import WorkbookError
 from workbook.local.app import build_app
 from workbook.local.state import ServerState
 from workbook.local.store import Store
@@ -32,7 +33,7 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
 
 
-class LocalServerError(RuntimeError):
+class LocalServerError(WorkbookError):
     """The local server could not start or answer an admin request."""
 
 
@@ -61,7 +62,14 @@ def _uvicorn_config(app: Any) -> uvicorn.Config:
 def _bind(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise LocalServerError(
+            f"cannot listen on {HOST}:{port}: {exc.strerror}",
+            hint="choose another port, or stop the program that uses this one",
+        ) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
