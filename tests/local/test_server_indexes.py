@@ -99,6 +99,13 @@ def test_unique_index_over_duplicate_data_fails(
         ({"type": "key", "columns": ["nope"]}, 400, "column_unknown"),
         ({"type": "trigram", "columns": ["title"]}, 400, "general_argument_invalid"),
         ({"type": "spatial", "columns": ["title"]}, 400, "column_index_invalid"),
+        ({"type": "key", "columns": ["views"], "lengths": [4]}, 400, "column_index_invalid"),
+        ({"type": "key", "columns": ["title"], "lengths": [10, 10]}, 400,
+         "column_index_invalid"),
+        ({"type": "key", "columns": ["$createdAt"], "lengths": [4]}, 400,
+         "column_index_invalid"),
+        ({"type": "key", "columns": ["title", "$id"], "lengths": [None, 700]}, 400,
+         "column_index_invalid"),
     ],
 )
 def test_invalid_indexes(

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 INDEX_TYPES = ("key", "fulltext", "unique", "spatial")
 MAX_INDEXES = 58
 MAX_INDEX_LENGTH = 768
-SYSTEM_INDEXABLE = ("$id", "$createdAt", "$updatedAt")
 
 
 def _invalid(message: str) -> AppwriteError:
@@ -46,7 +45,7 @@ def build_index(
         raise appwrite_error("column_index_limit_exceeded", table_id)
     by_key = {c.key: c for c in columns if c.status != "deleting"}
     for name in names:
-        if name in SYSTEM_INDEXABLE:
+        if name in SYSTEM_DEFINITIONS:
             continue
         column = by_key.get(name)
         if column is None:
@@ -58,6 +57,11 @@ def build_index(
                 "index_invalid",
                 "Creating indexes on array attributes is not currently supported.",
             )
+    if len(lengths) > len(names):
+        raise _invalid(
+            "Invalid index lengths. Count of lengths must be equal or less than the number of "
+            "attributes."
+        )
     padded = [
         int_value(lengths[i]) if i < len(lengths) and lengths[i] else None
         for i in range(len(names))
@@ -74,36 +78,59 @@ def build_index(
     }
 
 
+# The system columns an index may name, as utopia describes them to its Index validator.
+SYSTEM_DEFINITIONS: dict[str, dict[str, Any]] = {
+    "$id": {"key": "$id", "type": "string", "size": 255},
+    "$createdAt": {"key": "$createdAt", "type": "datetime"},
+    "$updatedAt": {"key": "$updatedAt", "type": "datetime"},
+}
+STRING_KINDS = ("string", "varchar", "text", "mediumtext", "longtext")
+
+
 def _validate(
     kind: str, names: Sequence[str], lengths: Sequence[int | None], by_key: Mapping[str, Item]
 ) -> None:
-    """utopia's Index validator: attributes present and distinct, fulltext on strings only,
-    spatial on spatial columns only, and the total key length within MariaDB's 768."""
+    """utopia's Index validator (Validator/Index.php): attributes present and distinct,
+    fulltext on strings only, lengths only on strings and within their size, and the total
+    key length within MariaDB's 768."""
     if not names:
         raise _invalid("No attributes provided for index")
     if len({name.lower() for name in names}) != len(names):
         raise _invalid("Duplicate attributes provided")
-    total_length = 0
-    for name, length in zip(names, lengths, strict=True):
-        if name in SYSTEM_INDEXABLE:
-            total_length += length or (36 if name == "$id" else 1)
-            continue
-        definition = by_key[name].definition
-        is_text = definition["type"] in ("string", "varchar", "text", "mediumtext", "longtext")
-        if kind == "fulltext" and not is_text:
+    definitions = [
+        SYSTEM_DEFINITIONS[name] if name in SYSTEM_DEFINITIONS else by_key[name].definition
+        for name in names
+    ]
+    for definition, length in zip(definitions, lengths, strict=True):
+        if kind == "fulltext" and definition["type"] not in STRING_KINDS:
             raise _invalid(
-                f'Attribute "{name}" cannot be part of a fulltext index, must be of type string'
+                f'Attribute "{definition["key"]}" cannot be part of a fulltext index, must be of '
+                "type string"
             )
-        if kind == "spatial":
-            raise _invalid("Spatial index can only be created on spatial attributes")
-        if is_text:
+        if definition["type"] not in STRING_KINDS and length:
+            raise _invalid(f'Cannot set a length on "{definition["type"]}" attributes')
+    if kind == "spatial":
+        first = definitions[0]
+        raise _invalid(
+            "Spatial index can only be created on spatial attributes (point, linestring, "
+            f'polygon). Attribute "{first["key"]}" is of type "{first["type"]}"'
+        )
+    if kind == "fulltext":
+        return
+    total = 0
+    for definition, length in zip(definitions, lengths, strict=True):
+        if definition["type"] in STRING_KINDS:
             size = int(definition.get("size") or 0)
-            if length is not None and length > size:
-                raise _invalid(f"Index length {length} is larger than the size for {name}: {size}")
-            total_length += length if length is not None else size
+            index_length = length or size
         else:
-            total_length += 2 if definition["type"] == "double" else 1
-    if kind != "fulltext" and total_length > MAX_INDEX_LENGTH:
+            size = index_length = 2 if definition["type"] == "double" else 1
+        if index_length > size:
+            raise _invalid(
+                f"Index length {index_length} is larger than the size for {definition['key']}: "
+                f'{size}"'
+            )
+        total += index_length
+    if total > MAX_INDEX_LENGTH:
         raise _invalid(f"Index length is longer than the maximum: {MAX_INDEX_LENGTH}")
 
 
