@@ -29,7 +29,6 @@ from workbook.local.params import (
     float_param,
     float_value,
     int_param,
-    int_value,
     key_param,
     parse_datetime,
     string_list_param,
@@ -343,9 +342,8 @@ def _scalar_problem(column: Column, value: Any) -> str | None:
             return "Value must be one of (" + ", ".join(column.get("elements", [])) + ")"
         return None
     if kind in ("integer", "bigint"):
+        # utopia's Integer validator is strict: 5.0 (a JSON float) is not an integer.
         number = value if isinstance(value, int) and not isinstance(value, bool) else None
-        if number is None and isinstance(value, float) and value.is_integer():
-            number = int_value(value)
         if number is None:
             return "Value must be a valid integer"
         if not column["min"] <= number <= column["max"]:
