@@ -11,8 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import nbformat
+from typing import Any
 
 from workbook.errors import CatalogError
 
@@ -78,30 +77,23 @@ def read_migration(path: Path) -> Migration:
             f"migrations/{path.name} is not named NNN_slug.ipynb",
             "rename it, e.g. 003_add_user_roles.ipynb (lowercase, digits, underscores)",
         )
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as exc:  # nbformat raises several unrelated types for bad files
-        raise CatalogError(
-            f"migrations/{path.name} is not a valid notebook ({type(exc).__name__})",
-            "open it in JupyterLab to repair it, or remove it",
-        ) from exc
+    nb = read_notebook(path)
     version = match["version"]
-    parameters_cell = next(
-        (c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
-    )
+    cells = nb["cells"]
+    parameters_cell = next((c for c in cells if "parameters" in _tags(c)), None)
     if parameters_cell is None:
         raise CatalogError(
             f"migrations/{path.name} has no cell tagged 'parameters'",
             "tag the cell defining environment/direction/dry_run with 'parameters'",
         )
-    parameters = parse_parameters(parameters_cell.source)
+    parameters = parse_parameters(_source(parameters_cell))
     missing = [p for p in REQUIRED_PARAMETERS if p not in parameters]
     if missing:
         raise CatalogError(
             f"migrations/{path.name}: the parameters cell does not define {', '.join(missing)}",
             'add e.g. environment = "local", direction = "up", dry_run = False',
         )
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    code = "\n".join(_source(c) for c in cells if c.get("cell_type") == "code")
     connect = CONNECT.search(code)
     if connect is None:
         raise CatalogError(
@@ -118,21 +110,54 @@ def read_migration(path: Path) -> Migration:
         version=version,
         slug=match["slug"],
         path=path,
-        description=_description(nb, match["slug"]),
-        checksum=checksum(nb),
+        description=_description(cells, match["slug"]),
+        checksum=checksum(cells),
         parameters=parameters,
-        directions=_directions(nb),
+        directions=_directions(cells),
     )
 
 
-def checksum(nb: nbformat.NotebookNode) -> str:
+def read_notebook(path: Path) -> dict[str, Any]:
+    """A notebook as plain JSON, checked just enough to be read as one.
+
+    Plain JSON rather than nbformat: the catalog is loaded by every command and in every
+    kernel, and nbformat's schema validator takes a second to import.
+    """
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CatalogError(
+            f"migrations/{path.name} is not a valid notebook ({type(exc).__name__})",
+            "open it in JupyterLab to repair it, or remove it",
+        ) from exc
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if nb.get("nbformat") != 4 or not isinstance(cells, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("source", ""), str | list) for c in cells
+    ):
+        raise CatalogError(
+            f"migrations/{path.name} is not a valid notebook (not nbformat 4)",
+            "open it in JupyterLab to repair it, or remove it",
+        )
+    return nb
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _tags(cell: dict[str, Any]) -> list[str]:
+    return list((cell.get("metadata") or {}).get("tags") or [])
+
+
+def checksum(cells: list[dict[str, Any]]) -> str:
     """Hash of what the notebook *does*: cell kinds and sources, not outputs or metadata.
 
     Operators step through migrations in JupyterLab, which saves outputs into the file;
     that must not make an applied migration look modified.
     """
-    cells = [[c.cell_type, c.source.strip()] for c in nb.cells]
-    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode()).hexdigest()
+    normalized = [[c.get("cell_type"), _source(c).strip()] for c in cells]
+    return hashlib.sha256(json.dumps(normalized, ensure_ascii=False).encode()).hexdigest()
 
 
 def parse_parameters(source: str) -> dict[str, str]:
@@ -145,10 +170,10 @@ def parse_parameters(source: str) -> dict[str, str]:
     return found
 
 
-def _description(nb: nbformat.NotebookNode, slug: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            m = TITLE.search(cell.source)
+def _description(cells: list[dict[str, Any]], slug: str) -> str:
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            m = TITLE.search(_source(cell))
             if m:
                 title = m["title"]
                 # "002 — Add blog views" → "Add blog views"
@@ -156,13 +181,13 @@ def _description(nb: nbformat.NotebookNode, slug: str) -> str:
     return slug.replace("_", " ").capitalize()
 
 
-def _directions(nb: nbformat.NotebookNode) -> tuple[str, ...]:
+def _directions(cells: list[dict[str, Any]]) -> tuple[str, ...]:
     found = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in cells:
+        if cell.get("cell_type") != "code":
             continue
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        first = cell.source.lstrip().split("\n", 1)[0].strip()
+        tags = set(_tags(cell))
+        first = _source(cell).lstrip().split("\n", 1)[0].strip()
         for direction in DIRECTIONS:
             if direction in tags or first == f"%%{direction}":
                 found.add(direction)

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from workbook import backup as backups
 from workbook.catalog import Migration, find, load_catalog, next_version, read_migration
 from workbook.config import Environment, Workspace
 from workbook.errors import CatalogError, WorkbookError
 from workbook.ledger import Ledger, VersionState, operator
 from workbook.runner import RunResult, execute
-from workbook.session import new_run_id
+from workbook.runs import new_run_id
 from workbook.status import (
     StatusRow,
     check_down,
@@ -294,6 +292,8 @@ def create(workspace: Workspace, name: str, description: str | None = None) -> P
     if any(m.slug == slug for m in catalog):
         raise CatalogError(f"a migration named {slug} exists already",
                            "choose another --name")
+    import nbformat
+
     version = next_version(catalog)
     title = description or slug.replace("_", " ").capitalize()
     template = workspace.root / "notebooks" / "migration_template.ipynb"

@@ -17,14 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill
-from papermill.exceptions import PapermillExecutionError
-
 from workbook.catalog import Migration
 from workbook.config import Workspace
 from workbook.ledger import Ledger, operator
-from workbook.session import BATCH_ENV, RUNNER_LOCK_ENV, _redact, new_run_id
+from workbook.runs import BATCH_ENV, RUNNER_LOCK_ENV, new_run_id, redact
 from workbook.target import Target
 
 KERNEL = "python3"
@@ -64,6 +60,9 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
             dry_run: bool = False, parameters: dict[str, Any] | None = None,
             lock_id: str | None = None) -> RunResult:
     """Run one migration notebook through papermill and record what happened."""
+    import papermill  # heavy: imported by the commands that run notebooks, not by all
+    from papermill.exceptions import PapermillExecutionError
+
     env = target.environment.name
     run_id = new_run_id(migration.version, direction)
     archive = archive_path(workspace, env, run_id, migration, dry_run)
@@ -100,7 +99,7 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
         "parameters": {k: v for k, v in params.items()},
     })
     return RunResult(migration, env, direction, dry_run, run_id, status, archive, seconds,
-                     _redact(error) if error else None)
+                     redact(error) if error else None)
 
 
 def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
@@ -114,7 +113,7 @@ def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
         return status
     if record.state == "running":
         reason = error or "the notebook ended without calling wb.done()"
-        ledger.finish(run_id, "failed", error=_redact(reason), archive=archive)
+        ledger.finish(run_id, "failed", error=redact(reason), archive=archive)
         return "failed"
     ledger.set_archive(run_id, archive)
     return "failed" if record.state == "failed" else status
@@ -141,6 +140,8 @@ def _kernel_environment(workspace: Workspace, lock_id: str | None) -> Iterator[N
 
 def _annotate(archive: Path, facts: dict[str, Any]) -> None:
     """Provenance in the output (as papermill does), and no secret anywhere in the file."""
+    import nbformat
+
     if not archive.exists():
         nb = nbformat.v4.new_notebook()
         nb.cells.append(nbformat.v4.new_markdown_cell(
@@ -148,7 +149,7 @@ def _annotate(archive: Path, facts: dict[str, Any]) -> None:
     else:
         nb = nbformat.read(archive, as_version=4)
     nb.metadata["workbook"] = facts
-    text = _redact(nbformat.writes(nb))
+    text = redact(nbformat.writes(nb))
     tmp = archive.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(archive)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from workbook.catalog import DIRECTIONS, Migration, find, load_catalog
@@ -22,21 +20,14 @@ from workbook.dryrun import DryRunProxy, Plan
 from workbook.errors import LockHeld, WorkbookError
 from workbook.ledger import Ledger, operator, write_mirror
 from workbook.ops import Ops
+from workbook.runs import RUNNER_LOCK_ENV, new_run_id, redact
 from workbook.status import check_down, check_up
 from workbook.target import Target, connect_target
 
-BATCH_ENV = "WORKBOOK_BATCH"
-RUNNER_LOCK_ENV = "WORKBOOK_RUNNER_LOCK"
 _BANNER_COLOURS = {"production": "#b3261e", "prod": "#b3261e", "staging": "#b26a00",
                    "local": "#1e6b35"}
 
 _current: Workbook | None = None
-
-
-def new_run_id(version: str, direction: str, when: datetime | None = None) -> str:
-    """Sortable by time, unique, and a valid Appwrite row id (≤ 36 chars)."""
-    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-{version}-{direction}-{secrets.token_hex(2)}"
 
 
 def current() -> Workbook:
@@ -54,7 +45,7 @@ class Workbook(Ops):
         service: Any = DryRunProxy(target.tables, plan) if dry_run else target.tables
         super().__init__(service, target.environment.database, dry_run=dry_run, plan=plan)
         self.target = target
-        self.client = target.client
+        self.client = self.tables.client  # guarded in a dry run: non-GET calls are planned
         self.workspace = workspace
         self.environment: Environment = target.environment
         self.migration = migration
@@ -107,7 +98,7 @@ class Workbook(Ops):
             return
         self.finished = True
         try:
-            self.ledger.finish(self.run_id, "failed", error=_redact(error))
+            self.ledger.finish(self.run_id, "failed", error=redact(error))
             self._mirror()
         finally:
             self._release()
@@ -238,11 +229,3 @@ def _show(obj: Any) -> None:
         display(obj)
     else:
         print(repr(obj))
-
-
-def _redact(text: str) -> str:
-    """Remove any known secret value from text bound for the ledger or an archive."""
-    for name, value in os.environ.items():
-        if value and len(value) >= 16 and (name.endswith("_KEY") or "SECRET" in name):
-            text = text.replace(value, "[redacted]")
-    return text

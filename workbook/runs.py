@@ -1,0 +1,30 @@
+"""Facts shared by the runner (CLI process) and the session (kernel): run ids, variables,
+and the redaction every text bound for disk goes through. Kept free of heavy imports."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+
+BATCH_ENV = "WORKBOOK_BATCH"
+RUNNER_LOCK_ENV = "WORKBOOK_RUNNER_LOCK"
+
+
+def new_run_id(version: str, direction: str, when: datetime | None = None) -> str:
+    """Sortable by time, unique, and a valid Appwrite row id (≤ 36 chars)."""
+    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{version}-{direction}-{secrets.token_hex(2)}"
+
+
+def redact(text: str) -> str:
+    """Remove any secret value held in the environment from text bound for disk or output."""
+    for name, value in os.environ.items():
+        if value and len(value) >= 16 and _secret_name(name):
+            text = text.replace(value, "[redacted]")
+    return text
+
+
+def _secret_name(name: str) -> bool:
+    upper = name.upper()
+    return upper.endswith(("_KEY", "_TOKEN", "_SECRET", "_PASSWORD")) or "SECRET" in upper
