@@ -310,7 +310,7 @@ def column_body(
         body["default"] = column.get("default")
     else:
         if fmt == "enum":
-            body["elements"] = column.get("elements", [])
+            body["elements"] = list(column.get("elements", []))
         body["format"] = fmt
         body["default"] = column.get("default")
     return body
