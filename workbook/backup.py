@@ -17,42 +17,17 @@ from appwrite.client import Client
 from appwrite.query import Query
 
 from workbook.ledger import LOCK_TABLE
+from workbook.paging import PAGE, iter_items
 from workbook.target import Target
-
-PAGE = 100
-_HEADERS = {"content-type": "application/json"}
-
-
-def _get(client: Client, path: str, params: dict[str, Any] | None = None) -> Any:
-    """A raw JSON read; the SDK's services add the project header per call, so must we."""
-    headers = {**_HEADERS, "X-Appwrite-Project": client.get_config("project")}
-    return client.call("get", path, headers, params or {})
 
 
 def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:
-    cursor = None
-    while True:
-        queries = [Query.limit(PAGE)] + ([Query.cursor_after(cursor)] if cursor else [])
-        page = _get(client, f"/tablesdb/{database_id}/tables",
-                    {"queries": queries, "total": False})
-        yield from page["tables"]
-        if len(page["tables"]) < PAGE:
-            return
-        cursor = page["tables"][-1]["$id"]
+    return iter_items(client, f"/tablesdb/{database_id}/tables", "tables")
 
 
 def iter_rows(client: Client, database_id: str, table_id: str) -> Iterator[dict[str, Any]]:
-    cursor = None
-    while True:
-        queries = [Query.limit(PAGE), Query.order_asc("$sequence")]
-        if cursor:
-            queries.append(Query.cursor_after(cursor))
-        page = _get(client, f"/tablesdb/{database_id}/tables/{table_id}/rows",
-                    {"queries": queries, "total": False})
-        yield from page["rows"]
-        if len(page["rows"]) < PAGE:
-            return
-        cursor = page["rows"][-1]["$id"]
+    return iter_items(client, f"/tablesdb/{database_id}/tables/{table_id}/rows", "rows",
+                      [Query.order_asc("$sequence")])
 
 
 def export_database(target: Target, dest: Path) -> dict[str, int]:

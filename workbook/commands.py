@@ -227,7 +227,8 @@ def _write_mirror(o: Opened) -> None:
 
 def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[StatusRow]]:
     with opened(workspace, env) as o:
-        _write_mirror(o) if o.ledger.exists() else None
+        if o.ledger.exists():
+            _write_mirror(o)
         return o.environment, status_rows(o.catalog, o.states)
 
 

@@ -11,7 +11,7 @@ import getpass
 import json
 import os
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 
 from workbook.errors import LockHeld
+from workbook.paging import iter_items
 
 LEDGER_TABLE = "workbook_ledger"
 LOCK_TABLE = "workbook_lock"
@@ -183,21 +184,9 @@ class Ledger:
         """Every run, oldest first (cursor-paged: the ledger grows without bound)."""
         if not self.exists():
             return []
-        return [RunRecord.from_row(r) for r in self._iter_rows(LEDGER_TABLE)]
-
-    def _iter_rows(self, table_id: str) -> Iterator[dict[str, Any]]:
-        cursor: str | None = None
-        while True:
-            queries = [Query.limit(100), Query.order_asc("$sequence")]
-            if cursor:
-                queries.append(Query.cursor_after(cursor))
-            page = self.tables.list_rows(self.database_id, table_id, queries=queries,
-                                         total=False)
-            rows = [_row_json(r) for r in page.rows]
-            yield from rows
-            if len(rows) < 100:
-                return
-            cursor = rows[-1]["$id"]
+        path = f"/tablesdb/{self.database_id}/tables/{LEDGER_TABLE}/rows"
+        rows = iter_items(self.tables.client, path, "rows", [Query.order_asc("$sequence")])
+        return [RunRecord.from_row(r) for r in rows]
 
     def states(self) -> dict[str, VersionState]:
         return version_states(self.runs())

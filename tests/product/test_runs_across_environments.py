@@ -1,0 +1,90 @@
+"""Locks, retries, several environments in order, and applied notebooks edited afterwards."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from appwrite.client import Client
+from appwrite.services.tables_db import TablesDB
+
+from tests.product.conftest import Workspace, add_environment
+from workbook.ledger import LOCK_ROW, LOCK_TABLE, Ledger
+from workbook.target import RetryingClient
+
+
+def tables_for(server, client: Client | None = None) -> TablesDB:  # noqa: ANN001
+    client = (client or Client()).set_endpoint(server.endpoint).set_project(server.project_id)
+    return TablesDB(client.set_key(server.api_key))
+
+
+def test_a_held_lock_refuses_the_run_until_unlocked(workspace: Workspace, server) -> None:  # noqa: ANN001
+    tables = tables_for(server)
+    tables.create("main", "main")
+    ledger = Ledger(tables, "main", "test")
+    ledger.ensure()
+    assert ledger.acquire("20260101T000000-lock-up-dead", "ci-job-41")
+    add_environment(workspace, server)
+
+    refused = workspace.run("up", "--env", "test")
+    assert refused.code == 2
+    assert "locked by ci-job-41" in refused.stderr
+    assert "workbook unlock --env test" in refused.stderr
+    assert not (workspace.root / "history/test").exists()
+
+    unlocked = workspace.run("unlock", "--env", "test")
+    assert unlocked.code == 0 and "ci-job-41" in unlocked.stdout
+    with pytest.raises(Exception, match="not be found|not found"):
+        tables.get_row("main", LOCK_TABLE, LOCK_ROW)
+
+
+def test_throttled_and_dropped_requests_are_retried(server) -> None:  # noqa: ANN001
+    tables = tables_for(server, RetryingClient(waits=(0.01, 0.01, 0.01, 0.01)))
+    server.inject_fault(kind="rate_limit", times=2, path="/v1/tablesdb$")
+    tables.create("retry", "retry")  # two 429s, then success
+    server.inject_fault(kind="reset", times=1, method="GET")
+    assert tables.get("retry").name == "retry"
+    statuses = [r["status"] for r in server.request_log() if r["path"] == "/v1/tablesdb"]
+    assert statuses.count(429) == 2 and statuses[-1] == 201
+
+
+def test_environments_run_in_order_and_stop_at_the_first_failure(
+        workspace: Workspace, server) -> None:  # noqa: ANN001
+    tables_for(server).create("main", "main")
+    add_environment(workspace, server)
+    # On 'test' (not local), 003's checklist needs a confirmation this run does not give.
+    first = workspace.run("up", "--env", "test", "--env", "local")
+    assert first.code == 1
+    assert "failed: migration 003 on 'test'" in first.stderr
+    assert not (workspace.root / "history/local").exists()  # local never started
+
+    second = workspace.run("up", "--env", "test", "--env", "local", "-p", "confirmed=app_release")
+    assert second.code == 0, second.output
+    assert second.stdout.index("test →") < second.stdout.index("local →")
+    assert second.output.count("applied in") == 4  # 003 on test, then 001-003 on local
+
+
+def test_an_applied_migration_edited_afterwards_is_reported_and_blocks_up(
+        workspace: Workspace) -> None:
+    assert workspace.run("up", "--migration", "001").code == 0
+    path = workspace.root / "migrations/001_initial_schema.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    up_cell = next(c for c in nb.cells if c.source.startswith("%%up"))
+    up_cell.source += '\nprint("an afterthought")'
+    nbformat.write(nb, path)
+
+    status = workspace.run("status").stdout
+    assert "modified" in next(li for li in status.splitlines() if " 001 " in li)
+    refused = workspace.run("up")
+    assert refused.code == 2 and "001 was modified after it was applied" in refused.stderr
+
+
+def test_a_migration_without_down_cells_is_irreversible(workspace: Workspace) -> None:
+    assert workspace.run("create", "--name", "one_way").code == 0
+    path = workspace.root / "migrations/004_one_way.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if not c.source.startswith("%%down")]
+    nbformat.write(nb, path)
+    assert workspace.run("up").code == 0
+    refused = workspace.run("down")
+    assert refused.code == 2
+    assert "004 is irreversible: it has no %%down cells" in refused.stderr
