@@ -53,9 +53,15 @@ def make_state(
     )
 
 
-def _uvicorn_config(app: Any) -> uvicorn.Config:
+def _uvicorn_config(app: Any, *, own_logging: bool) -> uvicorn.Config:
+    """In a thread of someone else's process (a notebook, pytest) leave its logging alone."""
     return uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2,
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        **({} if own_logging else {"log_config": None}),
     )
 
 
@@ -161,7 +167,7 @@ def start_local_server(
         return _start_process(db_path, port, project_id, key, schema_delay, extra_keys)
     state = make_state(db_path, project_id, key, schema_delay, extra_keys)
     sock = _bind(port)
-    server = uvicorn.Server(_uvicorn_config(build_app(state)))
+    server = uvicorn.Server(_uvicorn_config(build_app(state), own_logging=False))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="workbook-local", daemon=True
     )
@@ -246,4 +252,4 @@ def serve(
         print(f"workbook local server: {endpoint} (project {project_id})", flush=True)
         if api_key is None and not os.environ.get(KEY_ENV) and sys.stdout.isatty():
             print(f"API key: {key}", flush=True)
-    uvicorn.Server(_uvicorn_config(build_app(state))).run(sockets=[sock])
+    uvicorn.Server(_uvicorn_config(build_app(state), own_logging=True)).run(sockets=[sock])
