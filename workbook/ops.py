@@ -47,6 +47,7 @@ _GONE_TYPES = {
     "row_not_found",
 }
 _FAILED = ("failed", "stuck")
+_COLLECTIONS = {"column": "columns", "index": "indexes"}
 _SYSTEM_ROW_FIELDS = ("$sequence", "$tableId", "$databaseId", "$collectionId", "$updatedAt")
 
 
@@ -409,38 +410,11 @@ class Ops:
 
     def delete_column(self, table_id: str, key: str) -> None:
         """Delete a column and wait until Appwrite has removed it; already gone is a no-op."""
-        target = f"{table_id}.{key}"
-        existing = self.column(table_id, key)
-        if existing is None:
-            self._note_noop("delete_column", target, "column does not exist")
-            return
-        if self.dry_run:
-            self.plan.add("delete_column", target)
-            table = self._shadow_table(table_id)
-            table["columns"] = [c for c in table["columns"] if c.get("key") != key]
-            return
-        if existing.get("status") != "deleting":
-            try:
-                self.tables.delete_column(self.database_id, table_id, key)
-            except AppwriteException as exc:
-                if not _is_gone(exc):
-                    raise _failure(f"delete_column {target}", exc) from exc
-        self._wait_gone(f"column {target}", lambda: self.column(table_id, key))
+        self._delete_item("column", table_id, key)
 
     def wait_for_column(self, table_id: str, key: str) -> dict[str, Any]:
         """Poll until the column is `available`; raise on `failed`, `stuck` or timeout."""
-        if self.dry_run:
-            return self.column(table_id, key) or {}
-        target = f"{table_id}.{key}"
-
-        def probe() -> dict[str, Any] | None:
-            column = self.column(table_id, key)
-            if column is None:
-                raise OperationFailed(f"column {target} does not exist")
-            _raise_if_failed(f"column {target}", column, table_id, key, "columns")
-            return column if column.get("status") == "available" else None
-
-        return self._poll(f"column {target}", probe)
+        return self._wait_item("column", table_id, key)
 
     # ----------------------------------------------------------------- indexes
 
@@ -497,38 +471,51 @@ class Ops:
 
     def delete_index(self, table_id: str, key: str) -> None:
         """Delete an index and wait until it is gone; already gone is a no-op."""
-        target = f"{table_id}.{key}"
-        existing = self.index(table_id, key)
-        if existing is None:
-            self._note_noop("delete_index", target, "index does not exist")
-            return
-        if self.dry_run:
-            self.plan.add("delete_index", target)
-            table = self._shadow_table(table_id)
-            table["indexes"] = [i for i in table["indexes"] if i.get("key") != key]
-            return
-        if existing.get("status") != "deleting":
-            try:
-                self.tables.delete_index(self.database_id, table_id, key)
-            except AppwriteException as exc:
-                if not _is_gone(exc):
-                    raise _failure(f"delete_index {target}", exc) from exc
-        self._wait_gone(f"index {target}", lambda: self.index(table_id, key))
+        self._delete_item("index", table_id, key)
 
     def wait_for_index(self, table_id: str, key: str) -> dict[str, Any]:
         """Poll until the index is `available`; raise on `failed`, `stuck` or timeout."""
+        return self._wait_item("index", table_id, key)
+
+    # ------------------------------------------------- columns and indexes alike
+
+    def _read_item(self, kind: str, table_id: str, key: str) -> dict[str, Any] | None:
+        return self.column(table_id, key) if kind == "column" else self.index(table_id, key)
+
+    def _delete_item(self, kind: str, table_id: str, key: str) -> None:
+        """Delete a column or index (Appwrite does it asynchronously) and wait until gone."""
+        target = f"{table_id}.{key}"
+        existing = self._read_item(kind, table_id, key)
+        if existing is None:
+            self._note_noop(f"delete_{kind}", target, f"{kind} does not exist")
+            return
+        collection = _COLLECTIONS[kind]
         if self.dry_run:
-            return self.index(table_id, key) or {}
+            self.plan.add(f"delete_{kind}", target)
+            table = self._shadow_table(table_id)
+            table[collection] = [i for i in table[collection] if i.get("key") != key]
+            return
+        if existing.get("status") != "deleting":
+            try:
+                getattr(self.tables, f"delete_{kind}")(self.database_id, table_id, key)
+            except AppwriteException as exc:
+                if not _is_gone(exc):
+                    raise _failure(f"delete_{kind} {target}", exc) from exc
+        self._wait_gone(f"{kind} {target}", lambda: self._read_item(kind, table_id, key))
+
+    def _wait_item(self, kind: str, table_id: str, key: str) -> dict[str, Any]:
+        if self.dry_run:
+            return self._read_item(kind, table_id, key) or {}
         target = f"{table_id}.{key}"
 
         def probe() -> dict[str, Any] | None:
-            index = self.index(table_id, key)
-            if index is None:
-                raise OperationFailed(f"index {target} does not exist")
-            _raise_if_failed(f"index {target}", index, table_id, key, "indexes")
-            return index if index.get("status") == "available" else None
+            item = self._read_item(kind, table_id, key)
+            if item is None:
+                raise OperationFailed(f"{kind} {target} does not exist")
+            _raise_if_failed(f"{kind} {target}", item, table_id, key, _COLLECTIONS[kind])
+            return item if item.get("status") == "available" else None
 
-        return self._poll(f"index {target}", probe)
+        return self._poll(f"{kind} {target}", probe)
 
     # ----------------------------------------------------------------- rows
 
