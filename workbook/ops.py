@@ -248,33 +248,15 @@ class Ops:
         return self._ensure_column(table_id, spec)
 
     def _ensure_column(self, table_id: str, spec: ColumnSpec) -> dict[str, Any] | None:
-        target = f"{table_id}.{spec.key}"
-        existing = self.column(table_id, spec.key)
-        if existing is not None and existing.get("status") == "deleting" and not self.dry_run:
-            self._wait_gone(f"column {target}", lambda: self.column(table_id, spec.key))
-            existing = None
-        if existing is not None:
-            diffs = spec.differences(existing)
-            if diffs:
-                raise OperationFailed(
-                    f"column {target} exists but differs: {'; '.join(diffs)}",
-                    hint="change it with update_column(), or choose another key",
-                )
-            self._note_noop("add_column", target, "column exists")
-            return self.wait_for_column(table_id, spec.key)
-        if self.dry_run:
-            shadow, assumes = self._dry_table(table_id)
-            detail = {"type": spec.type, **spec.sdk_arguments(), **assumes}
-            self.plan.add("add_column", target, detail)
-            shadow["columns"].append(spec.stored())
-            return None
-        try:
-            create = getattr(self.tables, spec.create_method)
-            create(self.database_id, table_id, spec.key, **spec.sdk_arguments())
-        except AppwriteException as exc:
-            if exc.type not in ("column_already_exists", "attribute_already_exists"):
-                raise _failure(f"add_column {target}", exc) from exc
-        return self.wait_for_column(table_id, spec.key)
+        def create() -> None:
+            create_method = getattr(self.tables, spec.create_method)
+            create_method(self.database_id, table_id, spec.key, **spec.sdk_arguments())
+
+        return self._ensure_item(
+            "column", table_id, spec, detail={"type": spec.type, **spec.sdk_arguments()},
+            create=create, already=("column_already_exists", "attribute_already_exists"),
+            hint="change it with update_column(), or choose another key",
+        )
 
     def update_column(
         self,
@@ -430,44 +412,18 @@ class Ops:
         return self._ensure_index(table_id, IndexSpec.build(key, type, columns, orders))
 
     def _ensure_index(self, table_id: str, spec: IndexSpec) -> dict[str, Any] | None:
-        target = f"{table_id}.{spec.key}"
-        existing = self.index(table_id, spec.key)
-        if existing is not None and existing.get("status") == "deleting" and not self.dry_run:
-            self._wait_gone(f"index {target}", lambda: self.index(table_id, spec.key))
-            existing = None
-        if existing is not None:
-            diffs = spec.differences(existing)
-            if diffs:
-                raise OperationFailed(
-                    f"index {target} exists but differs: {'; '.join(diffs)}",
-                    hint="delete_index() it first, or choose another key",
-                )
-            self._note_noop("add_index", target, "index exists")
-            return self.wait_for_index(table_id, spec.key)
-        if self.dry_run:
-            shadow, assumes = self._dry_table(table_id)
-            detail = {
-                "type": spec.type,
-                "columns": list(spec.columns),
-                "orders": list(spec.orders or ()),
-                **assumes,
-            }
-            self.plan.add("add_index", target, detail)
-            shadow["indexes"].append(spec.stored())
-            return None
-        try:
-            self.tables.create_index(
-                self.database_id,
-                table_id,
-                spec.key,
-                spec.type,
-                list(spec.columns),
-                orders=list(spec.orders) if spec.orders else None,
-            )
-        except AppwriteException as exc:
-            if exc.type not in ("column_index_already_exists", "index_already_exists"):
-                raise _failure(f"add_index {target}", exc) from exc
-        return self.wait_for_index(table_id, spec.key)
+        def create() -> None:
+            orders = list(spec.orders) if spec.orders else None
+            self.tables.create_index(self.database_id, table_id, spec.key, spec.type,
+                                     list(spec.columns), orders=orders)
+
+        detail = {"type": spec.type, "columns": list(spec.columns),
+                  "orders": list(spec.orders or ())}
+        return self._ensure_item(
+            "index", table_id, spec, detail=detail, create=create,
+            already=("column_index_already_exists", "index_already_exists"),
+            hint="delete_index() it first, or choose another key",
+        )
 
     def delete_index(self, table_id: str, key: str) -> None:
         """Delete an index and wait until it is gone; already gone is a no-op."""
@@ -481,6 +437,34 @@ class Ops:
 
     def _read_item(self, kind: str, table_id: str, key: str) -> dict[str, Any] | None:
         return self.column(table_id, key) if kind == "column" else self.index(table_id, key)
+
+    def _ensure_item(self, kind: str, table_id: str, spec: ColumnSpec | IndexSpec, *,
+                     detail: dict[str, Any], create: Callable[[], None],
+                     already: tuple[str, ...], hint: str) -> dict[str, Any] | None:
+        """Create a column or index unless an identical one exists, then wait for it."""
+        target = f"{table_id}.{spec.key}"
+        existing = self._read_item(kind, table_id, spec.key)
+        if existing is not None and existing.get("status") == "deleting" and not self.dry_run:
+            self._wait_gone(f"{kind} {target}", lambda: self._read_item(kind, table_id, spec.key))
+            existing = None
+        if existing is not None:
+            diffs = spec.differences(existing)
+            if diffs:
+                raise OperationFailed(f"{kind} {target} exists but differs: {'; '.join(diffs)}",
+                                      hint=hint)
+            self._note_noop(f"add_{kind}", target, f"{kind} exists")
+            return self._wait_item(kind, table_id, spec.key)
+        if self.dry_run:
+            shadow, assumes = self._dry_table(table_id)
+            self.plan.add(f"add_{kind}", target, {**detail, **assumes})
+            shadow[_COLLECTIONS[kind]].append(spec.stored())
+            return None
+        try:
+            create()
+        except AppwriteException as exc:
+            if exc.type not in already:
+                raise _failure(f"add_{kind} {target}", exc) from exc
+        return self._wait_item(kind, table_id, spec.key)
 
     def _delete_item(self, kind: str, table_id: str, key: str) -> None:
         """Delete a column or index (Appwrite does it asynchronously) and wait until gone."""
