@@ -3,18 +3,18 @@ database per test, so tests stay independent and cheap under `pytest -n 2`."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
-from workbook.local.server import start_local_server
+from conftest import sdk_client_for
 
+from workbook.local.server import start_local_server
 from workbook.ops import Ops
 
-__all__ = ["database_id", "ops", "ops_server", "sdk_client", "tables"]
+__all__ = ["client", "ops", "ops_server"]
 
 
 @pytest.fixture(scope="module")
@@ -25,21 +25,9 @@ def ops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture
-def sdk_client(ops_server: Any) -> Client:
-    client = Client().set_endpoint(ops_server.endpoint).set_project(ops_server.project_id)
-    return client.set_key(ops_server.api_key)
-
-
-@pytest.fixture
-def tables(sdk_client: Client) -> TablesDB:
-    return TablesDB(sdk_client)
-
-
-@pytest.fixture
-def database_id(tables: TablesDB) -> str:
-    database_id = "db" + uuid.uuid4().hex[:12]
-    tables.create(database_id, database_id)
-    return database_id
+def client(ops_server: Any) -> Client:
+    """Overrides the suite's client, so its `tables` and `database_id` use this server."""
+    return sdk_client_for(ops_server)
 
 
 @pytest.fixture

@@ -26,9 +26,9 @@ def _build(ops: Ops) -> None:
     ops.create_table("authors", columns=[{"key": "name", "type": "text"}])
 
 
-def test_snapshot_frames(ops: Ops, sdk_client: Client, database_id: str) -> None:
+def test_snapshot_frames(ops: Ops, client: Client, database_id: str) -> None:
     _build(ops)
-    schema = snapshot(sdk_client, database_id)
+    schema = snapshot(client, database_id)
     assert [t["$id"] for t in schema.tables] == ["authors", "posts"]
     tables = schema.tables_frame()
     assert tables.set_index("table").loc["posts", "columns"] == 4
@@ -61,10 +61,10 @@ def test_snapshot_pages_past_one_page_and_accepts_a_service(
 
 
 def test_to_appwrite_json_matches_cli_12_pull_shape(
-    ops: Ops, sdk_client: Client, database_id: str, ops_server: Any
+    ops: Ops, client: Client, database_id: str, ops_server: Any
 ) -> None:
     _build(ops)
-    config = snapshot(sdk_client, database_id).to_appwrite_json()
+    config = snapshot(client, database_id).to_appwrite_json()
     json.dumps(config)
     assert config["projectId"] == ops_server.project_id
     assert config["tablesDB"] == [{"$id": database_id, "name": database_id, "enabled": True}]
@@ -91,11 +91,11 @@ def test_to_appwrite_json_matches_cli_12_pull_shape(
 
 
 def test_fingerprint_ignores_time_and_status_but_not_schema(
-    ops: Ops, sdk_client: Client, database_id: str
+    ops: Ops, client: Client, database_id: str
 ) -> None:
     _build(ops)
-    first = snapshot(sdk_client, database_id)
-    again = snapshot(sdk_client, database_id)
+    first = snapshot(client, database_id)
+    again = snapshot(client, database_id)
     assert first.fingerprint() == again.fingerprint()
     shuffled = Schema(database_id, list(reversed(json.loads(json.dumps(first.tables)))))
     for table in shuffled.tables:
@@ -105,19 +105,19 @@ def test_fingerprint_ignores_time_and_status_but_not_schema(
             column["status"] = "processing"
     assert shuffled.fingerprint() == first.fingerprint()
     ops.add_column("authors", "born", "datetime")
-    assert snapshot(sdk_client, database_id).fingerprint() != first.fingerprint()
+    assert snapshot(client, database_id).fingerprint() != first.fingerprint()
 
 
-def test_diff_added_removed_changed(ops: Ops, sdk_client: Client, database_id: str) -> None:
+def test_diff_added_removed_changed(ops: Ops, client: Client, database_id: str) -> None:
     _build(ops)
-    before = snapshot(sdk_client, database_id)
+    before = snapshot(client, database_id)
     ops.delete_table("authors")
     ops.create_table("tags", columns=[{"key": "label", "type": "varchar", "size": 20}])
     ops.add_column("posts", "slug", "varchar", size=40)
     ops.update_column("posts", "title", size=200)
     ops.delete_index("posts", "by_title")
     ops.add_index("posts", "by_slug", "key", ["slug"])
-    after = snapshot(sdk_client, database_id)
+    after = snapshot(client, database_id)
     changes = diff(before, after)
     assert list(changes.columns) == DIFF_FIELDS
     rows = {(r.change, r.kind, r.table, r.key) for r in changes.itertuples()}

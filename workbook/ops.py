@@ -292,13 +292,13 @@ class Ops:
         table_id: str,
         key: str,
         *,
-        required: bool | None,
-        default: Any,
-        size: int | None,
-        min: int | float | None,
-        max: int | float | None,
-        elements: Sequence[str] | None,
-        new_key: str | None,
+        required: bool | None = None,
+        default: Any = KEEP,
+        size: int | None = None,
+        min: int | float | None = None,
+        max: int | float | None = None,
+        elements: Sequence[str] | None = None,
+        new_key: str | None = None,
     ) -> dict[str, Any] | None:
         target = f"{table_id}.{key}"
         current = self.column(table_id, key)
@@ -377,18 +377,7 @@ class Ops:
         if self.column(table_id, key) is None and self.column(table_id, new_key) is not None:
             self._note_noop("rename_column", f"{table_id}.{key}", f"already renamed to {new_key}")
             return self.column(table_id, new_key)
-        return self._update_column(
-            "rename_column",
-            table_id,
-            key,
-            required=None,
-            default=KEEP,
-            size=None,
-            min=None,
-            max=None,
-            elements=None,
-            new_key=new_key,
-        )
+        return self._update_column("rename_column", table_id, key, new_key=new_key)
 
     def delete_column(self, table_id: str, key: str) -> None:
         """Delete a column and wait until Appwrite has removed it; already gone is a no-op."""
