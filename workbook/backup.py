@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from appwrite.client import Client
+from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
+from workbook.errors import WorkbookError
 from workbook.ledger import LOCK_TABLE
 from workbook.paging import PAGE, iter_items
 from workbook.target import Target
@@ -46,6 +48,53 @@ def export_database(target: Target, dest: Path) -> dict[str, int]:
     (dest / "schema.json").write_text(json.dumps(
         {"database": database, "tables": tables, "rows": counts}, indent=1), encoding="utf-8")
     return counts
+
+
+_INLINE_KEYS = ("key", "type", "size", "required", "default", "array", "min", "max",
+                "elements", "encrypt")
+
+
+def inline_column(column: dict[str, Any]) -> dict[str, Any]:
+    """A stored column as a table-create item (``string`` + format → the shorthand type)."""
+    item = {k: column[k] for k in _INLINE_KEYS if column.get(k) is not None}
+    if column.get("type") == "string" and column.get("format") in ("email", "url", "ip", "enum"):
+        item["type"] = column["format"]
+        item.pop("size", None)
+    if item.get("required"):
+        item.pop("default", None)
+    return item
+
+
+def inline_index(index: dict[str, Any]) -> dict[str, Any]:
+    item = {"key": index["key"], "type": index["type"],
+            "attributes": index.get("columns") or index.get("attributes") or []}
+    if any(index.get("orders") or []):
+        item["orders"] = index["orders"]
+    return item
+
+
+def read_manifest(source: Path) -> dict[str, Any]:
+    try:
+        return json.loads((source / "schema.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkbookError(f"{source} is not a Workbook backup (no readable schema.json)",
+                            "name a folder under history/<env>/backups/") from exc
+
+
+def restore_table(target: Target, source: Path, table: dict[str, Any]) -> int:
+    """Recreate a table that is gone (columns and indexes as backed up), then its rows."""
+    database = target.environment.database
+    try:
+        target.tables.get_table(database, table["$id"])
+    except AppwriteException as exc:
+        if exc.code != 404:
+            raise
+        target.tables.create_table(
+            database, table["$id"], table["name"], permissions=table.get("$permissions"),
+            row_security=table.get("rowSecurity", False),
+            columns=[inline_column(c) for c in table.get("columns", [])],
+            indexes=[inline_index(i) for i in table.get("indexes", [])])
+    return restore_rows(target, source, table["$id"])
 
 
 def restore_rows(target: Target, source: Path, table_id: str) -> int:

@@ -175,6 +175,18 @@ def history(env: Annotated[str | None, typer.Option("--env", "-e", help="Only th
 
 
 @app.command()
+def restore(backup: Annotated[Path, typer.Argument(help="A folder under history/<env>/backups/.")],
+            env: EnvOption = None,
+            table: Annotated[list[str] | None, typer.Option(
+                "--table", "-t", help="Only these tables (default: all).")] = None,
+            workspace: WorkspaceOption = None) -> None:
+    """Put tables back from a backup taken before a run."""
+    counts = _guard(lambda: commands.restore(_workspace(workspace), env, backup, table))
+    for name, n in counts.items():
+        out.print(f"restored {n} row(s) of {escape(name)}")
+
+
+@app.command()
 def unlock(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
     """Break the lock a dead run left behind."""
     holder = _guard(lambda: commands.unlock(_workspace(workspace), env))

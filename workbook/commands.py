@@ -18,7 +18,7 @@ from workbook import backup as backups
 from workbook.catalog import Migration, find, load_catalog, next_version, read_migration
 from workbook.config import Environment, Workspace
 from workbook.errors import CatalogError, WorkbookError
-from workbook.ledger import Ledger, VersionState, operator
+from workbook.ledger import LEDGER_TABLE, LOCK_TABLE, Ledger, VersionState, operator
 from workbook.runner import RunResult, execute
 from workbook.runs import new_run_id
 from workbook.status import (
@@ -230,6 +230,34 @@ def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[Sta
         if o.ledger.exists():
             _write_mirror(o)
         return o.environment, status_rows(o.catalog, o.states)
+
+
+def restore(workspace: Workspace, env: str | None, source: Path,
+            only: list[str] | None = None) -> dict[str, int]:
+    """Put backed-up tables back: missing tables are recreated, rows upserted by id.
+
+    Rows created after the backup stay; the ledger is not a table a backup restores.
+    """
+    manifest = backups.read_manifest(source)
+    tables = [t for t in manifest["tables"] if t["$id"] not in (LEDGER_TABLE, LOCK_TABLE)]
+    known = {t["$id"] for t in tables}
+    unknown = sorted(set(only or []) - known)
+    if unknown:
+        raise WorkbookError(f"the backup has no table {', '.join(unknown)}",
+                            f"it holds: {', '.join(sorted(known)) or 'no tables'}")
+    with opened(workspace, env, catalog=[]) as o:
+        if o.environment.database != manifest["database"]:
+            raise WorkbookError(
+                f"the backup is of database '{manifest['database']}', but '{o.environment.name}'"
+                f" uses '{o.environment.database}'", "restore into the environment it came from")
+        o.ledger.ensure()
+        lock_id = new_run_id("restore", "up")
+        o.ledger.acquire(lock_id, operator())
+        try:
+            return {t["$id"]: backups.restore_table(o.target, source, t) for t in tables
+                    if not only or t["$id"] in only}
+        finally:
+            o.ledger.release(lock_id)
 
 
 def unlock(workspace: Workspace, env: str | None) -> dict[str, Any] | None:
