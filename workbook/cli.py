@@ -161,9 +161,17 @@ def create(name: Annotated[str, typer.Option("--name", "-n", help="e.g. add_new_
 def history(env: Annotated[str | None, typer.Option("--env", "-e", help="Only this one.")
                            ] = None,
             limit: Annotated[int, typer.Option(help="Newest N runs.")] = 50,
+            html: Annotated[bool, typer.Option(
+                "--html", help="Also write history/index.html and a page per run.")] = False,
             workspace: WorkspaceOption = None) -> None:
     """Archived runs, newest first."""
-    runs = _guard(lambda: commands.history(_workspace(workspace), env))[:limit]
+    ws = _guard(lambda: _workspace(workspace))
+    all_runs = _guard(lambda: commands.history(ws, env))
+    if html:
+        from workbook.report import write_index
+
+        out.print(f"wrote {write_index(ws.history, all_runs)}")
+    runs = all_runs[:limit]
     table = Table(title="archived runs (newest first)", title_justify="left")
     for col in ("started (UTC)", "env", "migration", "dir", "status", "by", "archive"):
         table.add_column(col)

@@ -107,6 +107,15 @@ def test_failed_run_is_archived_recorded_and_blocks_what_follows(workspace: Work
     assert "failed" in next(li for li in status.splitlines() if " 004 " in li)
     assert "pending" in next(li for li in status.splitlines() if " 005 " in li)
 
+    # Reviewers browse the record without Jupyter: an index and a page per run.
+    site = ws.run("history", "--html")
+    assert site.code == 0, site.output
+    index = (ws.root / "history/index.html").read_text()
+    assert index.count("<tr>") == 1 + 4 and "004_explode" in index
+    assert "RuntimeError: backfill hit a bad row" in index
+    page = failed.with_suffix(".html").read_text()
+    assert "backfill hit a bad row" in page and "WORKBOOK · LOCAL" in page
+
 
 def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) -> None:
     ws = workspace
