@@ -224,12 +224,20 @@ def format_datetime(moment: datetime) -> str:
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Already in the stored form (what the server answers, so what clients send back most).
+_STORED_FORM = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
 
 
 def parse_datetime(value: object) -> str | None:
     """Normalize an ISO 8601 string to the stored UTC form; None when it is not a date."""
     if not isinstance(value, str) or not value.strip():
         return None
+    if _STORED_FORM.fullmatch(value):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return value
     text = value.strip().replace(" ", "T", 1) if not _DATE_ONLY.match(value.strip()) else value
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"

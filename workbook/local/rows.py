@@ -1,30 +1,35 @@
-"""Rows: utopia's Structure validation, defaults, the real SQL writes, and Appwrite's Row shape."""
+"""Rows: utopia's Structure validation, defaults, the real SQL writes, and Appwrite's Row shape.
+
+Writes are planned in Python first, row by row in request order (so the first invalid row is the
+one reported), then sent to SQLite as few statements as possible: consecutive writes of the same
+shape go as one `executemany`. A row is held as a list in `RowCodec.row_names` order (system
+columns, then user columns as stored), which is also what answers are built from, so a write
+never reads back the rows it has just written.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from workbook.local import columns as cols
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
-from workbook.local.meta import TableRef, available_columns, fulltext_keys, table_ref
 from workbook.local.params import is_key, new_uid, now_iso, parse_datetime
-from workbook.local.queries import ColumnSpec, build_list_sql, build_where, parse_queries
+from workbook.local.queries import build_list_sql, build_where, parse_queries
+from workbook.local.row_codec import RowCodec, structure_error
 from workbook.local.state import ServerState
 from workbook.local.store import quote
+from workbook.local.table_cache import TableSchema
 
 BATCH_LIMIT = 100
 STRIPPED = ("$sequence", "$databaseId", "$tableId", "$collectionId", "$collection")
 _PERMISSION_RE = re.compile(r'^(read|create|update|delete|write)\(".+"\)$')
 
-Columns = list[dict[str, Any]]
-
-
-def structure_error(reason: str) -> AppwriteError:
-    return bad_request("row_invalid_structure", f"Invalid document structure: {reason}")
+State = list[Any]  # one row in `RowCodec.row_names` order; `_seq` None until inserted
 
 
 def row_not_found(row_id: str) -> AppwriteError:
@@ -55,31 +60,8 @@ def check_permissions(
     return list(dict.fromkeys(expanded))
 
 
-def _specs(columns: Columns) -> dict[str, ColumnSpec]:
-    return {
-        c["key"]: ColumnSpec(c["key"], c["type"], bool(c.get("array")), c.get("format"))
-        for c in columns
-    }
-
-
-def row_body(ref: TableRef, columns: Columns, row: Mapping[str, Any]) -> dict[str, Any]:
-    """Appwrite's Row: system fields (`$sequence` as a string) then the user columns."""
-    keys = set(row.keys()) if hasattr(row, "keys") else set(row)
-    body: dict[str, Any] = {"$id": row["_uid"]}
-    if "_seq" in keys:
-        body["$sequence"] = str(row["_seq"])
-    body["$tableId"] = ref.id
-    body["$databaseId"] = ref.db_id
-    if "_createdAt" in keys:
-        body["$createdAt"] = row["_createdAt"]
-    if "_updatedAt" in keys:
-        body["$updatedAt"] = row["_updatedAt"]
-    if "_permissions" in keys:
-        body["$permissions"] = json.loads(row["_permissions"] or "[]")
-    for column in columns:
-        if column["key"] in keys:
-            body[column["key"]] = cols.decode_value(column, row[column["key"]])
-    return body
+def _permissions_json(permissions: list[str]) -> str:
+    return json.dumps(permissions) if permissions else "[]"
 
 
 def _split_system(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -96,32 +78,6 @@ def _split_system(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, An
         else:
             user[key] = value
     return user, system
-
-
-def _prepare(columns: Columns, data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Validate user values; a full write also fills defaults and checks required columns."""
-    by_key = {c["key"]: c for c in columns}
-    for key in data:
-        if key not in by_key:
-            raise structure_error(f'Unknown attribute: "{key}"')
-    values: dict[str, Any] = {}
-    for column in columns:
-        key = column["key"]
-        if partial and key not in data:
-            continue
-        value = data.get(key)
-        if value is None and column.get("default") is not None:
-            value = column["default"]
-        if value is None:
-            if column["required"]:
-                raise structure_error(f'Missing required attribute "{key}"')
-            values[key] = None
-            continue
-        problem = cols.value_problem(column, value)
-        if problem:
-            raise structure_error(problem)
-        values[key] = cols.encode_value(column, value)
-    return values
 
 
 def _dates(system: Mapping[str, Any]) -> dict[str, str]:
@@ -146,74 +102,6 @@ def _integrity(exc: sqlite3.IntegrityError, row_id: str) -> AppwriteError:
     return appwrite_error("row_unique_constraint_violation")
 
 
-def _load(conn: sqlite3.Connection, ref: TableRef, row_id: str) -> sqlite3.Row | None:
-    return conn.execute(f"SELECT * FROM {ref.sql} WHERE _uid = ?", (row_id,)).fetchone()
-
-
-def _insert(
-    conn: sqlite3.Connection,
-    ref: TableRef,
-    columns: Columns,
-    row_id: str,
-    data: Mapping[str, Any],
-    permissions: list[str] | None,
-) -> sqlite3.Row:
-    user, system = _split_system(data)
-    row_id = _row_id(system.get("$id", row_id))
-    if permissions is None:
-        permissions = check_permissions(system.get("$permissions", []), "$permissions")
-    values = _prepare(columns, user, partial=False)
-    now = now_iso()
-    dates = {"_createdAt": now, "_updatedAt": now, **_dates(system)}
-    record = {"_uid": row_id, **dates, "_permissions": json.dumps(permissions), **values}
-    names = ", ".join(quote(k) for k in record)
-    marks = ", ".join("?" for _ in record)
-    try:
-        conn.execute(f"INSERT INTO {ref.sql} ({names}) VALUES ({marks})", list(record.values()))
-    except sqlite3.IntegrityError as exc:
-        raise _integrity(exc, row_id) from None
-    row = _load(conn, ref, row_id)
-    assert row is not None
-    return row
-
-
-def _update(
-    conn: sqlite3.Connection,
-    ref: TableRef,
-    columns: Columns,
-    existing: sqlite3.Row,
-    data: Mapping[str, Any],
-    permissions: list[str] | None,
-    *,
-    partial: bool = True,
-    whole_row: bool = True,
-) -> sqlite3.Row:
-    """Write `data` over `existing`. `whole_row` validates the merged row as utopia's
-    updateDocument does; bulk updates (`updateDocuments`) check only the given values."""
-    user, system = _split_system(data)
-    if permissions is None and "$permissions" in system:
-        permissions = check_permissions(system["$permissions"], "$permissions")
-    values = _prepare(columns, user, partial=partial)
-    for column in columns if whole_row else ():
-        if column["required"] and column["key"] not in values and existing[column["key"]] is None:
-            raise structure_error(f'Missing required attribute "{column["key"]}"')
-    dates = {"_updatedAt": now_iso(), **_dates(system)}
-    record: dict[str, Any] = {**dates, **values}
-    if permissions is not None:
-        record["_permissions"] = json.dumps(permissions)
-    assignments = ", ".join(f"{quote(k)} = ?" for k in record)
-    try:
-        conn.execute(
-            f"UPDATE {ref.sql} SET {assignments} WHERE _seq = ?",
-            [*record.values(), existing["_seq"]],
-        )
-    except sqlite3.IntegrityError as exc:
-        raise _integrity(exc, existing["_uid"]) from None
-    row = conn.execute(f"SELECT * FROM {ref.sql} WHERE _seq = ?", (existing["_seq"],)).fetchone()
-    assert row is not None
-    return row
-
-
 def _row_id(value: object) -> str:
     if value == "unique()" or value is None or value == "":
         return new_uid()
@@ -227,17 +115,189 @@ def _row_id(value: object) -> str:
     return value
 
 
-def _merged(columns: Columns, existing: sqlite3.Row, data: Mapping[str, Any]) -> dict[str, Any]:
-    """An upsert of an existing row: the given values over the stored optional ones. Like
-    utopia's upsertDocuments, required columns are not carried over: they must be given."""
-    merged = {
-        c["key"]: cols.decode_value(c, existing[c["key"]]) for c in columns if not c["required"]
-    }
-    merged.update(data)
-    return merged
+# --- reading stored rows ----------------------------------------------------------------------
+
+def _select(schema: TableSchema) -> str:
+    names = ", ".join(quote(name) for name in schema.codec.row_names)
+    return f"SELECT {names} FROM {schema.ref.sql}"
 
 
-# --- routes' operations ---------------------------------------------------------------------
+def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows as plain tuples (the row builders index them), whatever the connection's factory."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params).fetchall()
+
+
+def _load(conn: sqlite3.Connection, schema: TableSchema, row_id: str) -> State | None:
+    found = _tuples(conn, _select(schema) + " WHERE _uid = ?", (row_id,))
+    return list(found[0]) if found else None
+
+
+def _load_many(
+    conn: sqlite3.Connection, schema: TableSchema, row_ids: Sequence[str]
+) -> dict[str, State]:
+    unique = list(dict.fromkeys(row_ids))
+    if not unique:
+        return {}
+    marks = ", ".join("?" for _ in unique)
+    found = _tuples(conn, _select(schema) + f" WHERE _uid IN ({marks})", unique)
+    return {row[1]: list(row) for row in found}
+
+
+def _bodies(schema: TableSchema, states: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    build = schema.codec.builder(schema.codec.row_names)
+    return [build(state) for state in states]
+
+
+# --- planning writes --------------------------------------------------------------------------
+
+@dataclass
+class _Write:
+    """One statement execution; `row_id` names the row if it breaks a unique constraint."""
+
+    sql: str
+    params: list[Any]
+    row_id: str
+
+
+class _Plan:
+    """The writes of one request, in order, and the row states they leave."""
+
+    def __init__(self, schema: TableSchema) -> None:
+        self.schema = schema
+        self.codec: RowCodec = schema.codec
+        self.now = now_iso()
+        self.writes: list[_Write] = []
+        self.current: dict[str, State] = {}
+        self.inserts = 0
+        names = self.codec.row_names[1:]
+        self.position = self.codec.position
+        self.insert_sql = (
+            f"INSERT INTO {schema.ref.sql} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
+
+    def insert(
+        self, row_id: str, data: Mapping[str, Any], permissions: list[str] | None
+    ) -> State:
+        user, system = _split_system(data)
+        row_id = _row_id(system.get("$id", row_id))
+        if permissions is None:
+            permissions = check_permissions(system.get("$permissions", []), "$permissions")
+        values = self.codec.full(user)
+        dates = _dates(system)
+        state: State = [
+            None, row_id, dates.get("_createdAt", self.now), dates.get("_updatedAt", self.now),
+            _permissions_json(permissions), *values,
+        ]
+        self.writes.append(_Write(self.insert_sql, state[1:], row_id))
+        self.inserts += 1
+        self.current[row_id] = state
+        return state
+
+    def update(
+        self,
+        existing: State,
+        data: Mapping[str, Any],
+        permissions: list[str] | None,
+        *,
+        whole_row: bool = True,
+        partial: bool = True,
+    ) -> State:
+        """Write `data` over `existing`. `whole_row` validates the merged row as utopia's
+        updateDocument does; bulk updates (`updateDocuments`) check only the given values."""
+        user, system = _split_system(data)
+        if permissions is None and "$permissions" in system:
+            permissions = check_permissions(system["$permissions"], "$permissions")
+        if partial:
+            values = self.codec.partial(user)
+        else:
+            values = dict(zip(self.codec.keys, self.codec.full(user), strict=True))
+        return self.assign(existing, values, system, permissions, whole_row=whole_row)
+
+    def assign(
+        self,
+        existing: State,
+        values: Mapping[str, Any],
+        system: Mapping[str, Any],
+        permissions: list[str] | None,
+        *,
+        whole_row: bool,
+    ) -> State:
+        """Plan setting already validated stored `values` (and dates, permissions) on a row."""
+        position = self.position
+        for column in self.codec.columns if whole_row else ():
+            key = column["key"]
+            if column["required"] and key not in values and existing[position[key]] is None:
+                raise structure_error(f'Missing required attribute "{key}"')
+        record: dict[str, Any] = {"_updatedAt": self.now, **_dates(system), **values}
+        if permissions is not None:
+            record["_permissions"] = _permissions_json(permissions)
+        assignments = ", ".join(f"{quote(k)} = ?" for k in record)
+        row_id = existing[1]
+        self.writes.append(_Write(
+            f"UPDATE {self.schema.ref.sql} SET {assignments} WHERE _uid = ?",
+            [*record.values(), row_id],
+            row_id,
+        ))
+        state = list(existing)
+        for key, value in record.items():
+            state[position[key]] = value
+        self.current[row_id] = state
+        return state
+
+    def upsert(self, existing: State | None, row_id: str, data: Mapping[str, Any],
+               permissions: list[str] | None) -> State:
+        """Like utopia's upsertDocuments: an existing row keeps only its optional columns'
+        values where none are given; required columns must be given again."""
+        existing = self.current.get(row_id, existing)
+        if existing is None:
+            return self.insert(row_id, data, permissions)
+        user, system = _split_system(data)
+        merged = {
+            c["key"]: self.codec.decode(c["key"], existing[self.position[c["key"]]])
+            for c in self.codec.columns if not c["required"]
+        }
+        merged.update(user)
+        merged.update(system)
+        merged.pop("$id", None)
+        return self.update(existing, merged, permissions, partial=False)
+
+    def execute(self, conn: sqlite3.Connection, states: Sequence[State]) -> None:
+        """Run the writes (runs of one statement as one executemany), then give inserted rows
+        their `_seq` (AUTOINCREMENT: above every `_seq` the table had)."""
+        table = self.schema.ref.sql
+        if self.inserts:
+            before = conn.execute(f"SELECT COALESCE(MAX(_seq), 0) FROM {table}").fetchone()[0]
+        for sql, run in itertools.groupby(self.writes, key=lambda write: write.sql):
+            _execute_run(conn, sql, list(run))
+        if self.inserts:
+            seqs = dict(_tuples(conn, f"SELECT _uid, _seq FROM {table} WHERE _seq > ?", (before,)))
+            for state in states:
+                if state[0] is None:
+                    state[0] = seqs[state[1]]
+
+
+def _execute_run(conn: sqlite3.Connection, sql: str, run: list[_Write]) -> None:
+    """One executemany; if it breaks a constraint, replay it row by row to name the row."""
+    conn.execute("SAVEPOINT wb_run")
+    try:
+        conn.executemany(sql, [write.params for write in run])
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO wb_run")
+        for write in run:
+            try:
+                conn.execute(sql, write.params)
+            except sqlite3.IntegrityError as exc:
+                raise _integrity(exc, write.row_id) from None
+        raise
+    finally:
+        if conn.in_transaction:
+            conn.execute("RELEASE wb_run")
+
+
+# --- routes' operations -----------------------------------------------------------------------
 
 def _select_keys(raw_queries: Sequence[str]) -> list[str] | None:
     selected: list[str] | None = None
@@ -247,7 +307,7 @@ def _select_keys(raw_queries: Sequence[str]) -> list[str] | None:
     return selected
 
 
-def _project(body: dict[str, Any], columns: Columns, selected: list[str] | None) -> dict:
+def _project(body: dict[str, Any], selected: list[str] | None) -> dict[str, Any]:
     if selected is None or "*" in selected:
         return body
     keep = set(selected)
@@ -260,23 +320,22 @@ def list_rows(
 ) -> dict[str, Any]:
     queries = parse_queries(raw_queries)
     with state.store.read() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
+        schema = state.tables.get(conn, database_id, table_id)
 
         def load_cursor_row(row_id: str) -> Mapping[str, object] | None:
-            row = _load(conn, ref, row_id)
-            return dict(row) if row is not None else None
+            row = _load(conn, schema, row_id)
+            return dict(zip(schema.codec.row_names, row, strict=True)) if row else None
 
         plan = build_list_sql(
-            ref.sql, _specs(columns), queries,
-            load_cursor_row=load_cursor_row, fulltext=fulltext_keys(conn, ref),
+            schema.ref.sql, schema.specs, queries,
+            load_cursor_row=load_cursor_row, fulltext=schema.fulltext,
         )
-        rows = conn.execute(plan.sql, plan.params).fetchall()
+        rows = _tuples(conn, plan.sql, plan.params)
         if plan.reverse:
             rows.reverse()
         total = conn.execute(plan.count_sql, plan.count_params).fetchone()[0] if with_total else 0
-        bodies = [_project(row_body(ref, columns, r), columns, plan.select) for r in rows]
-    return {"total": total, "rows": bodies}
+    build = schema.codec.builder(plan.columns)
+    return {"total": total, "rows": [build(r) for r in rows]}
 
 
 def get_row(
@@ -284,27 +343,11 @@ def get_row(
 ) -> dict[str, Any]:
     selected = _select_keys(raw_queries)
     with state.store.read() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        row = _load(conn, ref, row_id)
-        if row is None:
-            raise row_not_found(row_id)
-        return _project(row_body(ref, columns, row), columns, selected)
-
-
-def create_row(
-    state: ServerState,
-    database_id: str,
-    table_id: str,
-    row_id: str,
-    data: Mapping[str, Any],
-    permissions: list[str] | None,
-) -> dict[str, Any]:
-    with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        row = _insert(conn, ref, columns, row_id, data, permissions)
-        return row_body(ref, columns, row)
+        schema = state.tables.get(conn, database_id, table_id)
+        row = _load(conn, schema, row_id)
+    if row is None:
+        raise row_not_found(row_id)
+    return _project(_bodies(schema, [row])[0], selected)
 
 
 def _batch(rows: object) -> list[Mapping[str, Any]]:
@@ -318,32 +361,32 @@ def _batch(rows: object) -> list[Mapping[str, Any]]:
     return rows
 
 
+def create_row(
+    state: ServerState,
+    database_id: str,
+    table_id: str,
+    row_id: str,
+    data: Mapping[str, Any],
+    permissions: list[str] | None,
+) -> dict[str, Any]:
+    with state.store.write() as conn:
+        schema = state.tables.get(conn, database_id, table_id)
+        plan = _Plan(schema)
+        done = [plan.insert(row_id, data, permissions)]
+        plan.execute(conn, done)
+    return _bodies(schema, done)[0]
+
+
 def create_rows(
     state: ServerState, database_id: str, table_id: str, rows: object
 ) -> dict[str, Any]:
     batch = _batch(rows)
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        created = [_insert(conn, ref, columns, "unique()", item, None) for item in batch]
-        return {"total": len(created), "rows": [row_body(ref, columns, r) for r in created]}
-
-
-def _upsert_one(
-    conn: sqlite3.Connection,
-    ref: TableRef,
-    columns: Columns,
-    row_id: str,
-    data: Mapping[str, Any],
-    permissions: list[str] | None,
-) -> sqlite3.Row:
-    existing = _load(conn, ref, row_id)
-    if existing is None:
-        return _insert(conn, ref, columns, row_id, data, permissions)
-    user, system = _split_system(data)
-    merged = {**_merged(columns, existing, user), **system}
-    merged.pop("$id", None)
-    return _update(conn, ref, columns, existing, merged, permissions, partial=False)
+        schema = state.tables.get(conn, database_id, table_id)
+        plan = _Plan(schema)
+        done = [plan.insert("unique()", item, None) for item in batch]
+        plan.execute(conn, done)
+    return {"total": len(done), "rows": _bodies(schema, done)}
 
 
 def upsert_row(
@@ -355,10 +398,11 @@ def upsert_row(
     permissions: list[str] | None,
 ) -> dict[str, Any]:
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        row = _upsert_one(conn, ref, columns, row_id, data, permissions)
-        return row_body(ref, columns, row)
+        schema = state.tables.get(conn, database_id, table_id)
+        plan = _Plan(schema)
+        done = [plan.upsert(_load(conn, schema, row_id), row_id, data, permissions)]
+        plan.execute(conn, done)
+    return _bodies(schema, done)[0]
 
 
 def upsert_rows(
@@ -366,13 +410,16 @@ def upsert_rows(
 ) -> dict[str, Any]:
     batch = _batch(rows)
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        done = [
-            _upsert_one(conn, ref, columns, _row_id(item.get("$id")), item, None)
-            for item in batch
-        ]
-        return {"total": len(done), "rows": [row_body(ref, columns, r) for r in done]}
+        schema = state.tables.get(conn, database_id, table_id)
+        plan = _Plan(schema)
+        given = [item.get("$id") for item in batch]
+        existing = _load_many(conn, schema, [i for i in given if is_key(i)])
+        done = []
+        for item in batch:
+            row_id = _row_id(item.get("$id"))
+            done.append(plan.upsert(existing.get(row_id), row_id, item, None))
+        plan.execute(conn, done)
+    return {"total": len(done), "rows": _bodies(schema, done)}
 
 
 def update_row(
@@ -386,29 +433,31 @@ def update_row(
     if not data and permissions is None:
         raise appwrite_error("row_missing_payload")
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        existing = _load(conn, ref, row_id)
+        schema = state.tables.get(conn, database_id, table_id)
+        existing = _load(conn, schema, row_id)
         if existing is None:
             raise row_not_found(row_id)
+        plan = _Plan(schema)
         payload = {k: v for k, v in data.items() if k != "$id"}
-        row = _update(conn, ref, columns, existing, payload, permissions)
-        return row_body(ref, columns, row)
+        done = [plan.update(existing, payload, permissions)]
+        plan.execute(conn, done)
+    return _bodies(schema, done)[0]
 
 
 def _matching(
-    conn: sqlite3.Connection, ref: TableRef, columns: Columns, raw_queries: Sequence[str]
-) -> list[sqlite3.Row]:
+    conn: sqlite3.Connection, schema: TableSchema, raw_queries: Sequence[str]
+) -> list[State]:
     queries = parse_queries(raw_queries)
     where, params = build_where(
-        _specs(columns), queries, table_sql=ref.sql, fulltext=fulltext_keys(conn, ref)
+        schema.specs, queries, table_sql=schema.ref.sql, fulltext=schema.fulltext
     )
     limit = next((q.values[0] for q in queries if q.method == "limit" and q.values), -1)
     offset = next((q.values[0] for q in queries if q.method == "offset" and q.values), 0)
-    return conn.execute(
-        f"SELECT * FROM {ref.sql} WHERE {where} ORDER BY _seq LIMIT ? OFFSET ?",
+    found = _tuples(
+        conn, _select(schema) + f" WHERE {where} ORDER BY _seq LIMIT ? OFFSET ?",
         [*params, limit, offset],
-    ).fetchall()
+    )
+    return [list(row) for row in found]
 
 
 def update_rows(
@@ -423,21 +472,27 @@ def update_rows(
     if not payload:
         raise appwrite_error("row_missing_payload")
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        targets = _matching(conn, ref, columns, raw_queries)
-        updated = [
-            _update(conn, ref, columns, row, payload, None, whole_row=False) for row in targets
-        ]
-        return {
-            "total": len(updated),
-            "rows": [row_body(ref, columns, r) for r in updated[:BATCH_LIMIT]],
-        }
+        schema = state.tables.get(conn, database_id, table_id)
+        targets = _matching(conn, schema, raw_queries)
+        plan = _Plan(schema)
+        updated: list[State] = []
+        if targets:
+            user, system = _split_system(payload)
+            permissions = (
+                check_permissions(system["$permissions"], "$permissions")
+                if "$permissions" in system else None
+            )
+            values = schema.codec.partial(user)
+            updated = [
+                plan.assign(row, values, system, permissions, whole_row=False) for row in targets
+            ]
+        plan.execute(conn, updated)
+    return {"total": len(updated), "rows": _bodies(schema, updated[:BATCH_LIMIT])}
 
 
 def delete_row(state: ServerState, database_id: str, table_id: str, row_id: str) -> None:
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
+        ref = state.tables.get(conn, database_id, table_id).ref
         if conn.execute(f"DELETE FROM {ref.sql} WHERE _uid = ?", (row_id,)).rowcount == 0:
             raise row_not_found(row_id)
 
@@ -446,14 +501,12 @@ def delete_rows(
     state: ServerState, database_id: str, table_id: str, raw_queries: Sequence[str]
 ) -> dict[str, Any]:
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        targets = _matching(conn, ref, columns, raw_queries)
-        conn.executemany(f"DELETE FROM {ref.sql} WHERE _seq = ?", [(r["_seq"],) for r in targets])
-        return {
-            "total": len(targets),
-            "rows": [row_body(ref, columns, r) for r in targets[:BATCH_LIMIT]],
-        }
+        schema = state.tables.get(conn, database_id, table_id)
+        targets = _matching(conn, schema, raw_queries)
+        conn.executemany(
+            f"DELETE FROM {schema.ref.sql} WHERE _seq = ?", [(row[0],) for row in targets]
+        )
+    return {"total": len(targets), "rows": _bodies(schema, targets[:BATCH_LIMIT])}
 
 
 def increment(
@@ -472,15 +525,15 @@ def increment(
     crossing the bound `column_limit_exceeded`.
     """
     with state.store.write() as conn:
-        ref = table_ref(conn, database_id, table_id)
-        columns = available_columns(conn, ref)
-        existing = _load(conn, ref, row_id)
-        column = next((c for c in columns if c["key"] == key), None)
+        schema = state.tables.get(conn, database_id, table_id)
+        existing = _load(conn, schema, row_id)
+        column = next((c for c in schema.columns if c["key"] == key), None)
         if existing is None or column is None:
             raise row_not_found(row_id)
         if column["type"] not in ("integer", "bigint", "double") or column.get("array"):
             raise bad_request("column_type_invalid", f'Column "{key}" is not a number')
-        result = (existing[key] or 0) + value
+        plan = _Plan(schema)
+        result = (existing[plan.position[key]] or 0) + value
         if column["type"] != "double":
             result = int(result)
         if bound is not None and (result > bound if value >= 0 else result < bound):
@@ -490,13 +543,6 @@ def increment(
                 "column_limit_exceeded",
                 f'Column "{key}" has reached the {edge} value of {bound_text}',
             )
-        problem = cols.value_problem(column, result)
-        if problem:
-            raise structure_error(problem)
-        conn.execute(
-            f"UPDATE {ref.sql} SET {quote(key)} = ?, _updatedAt = ? WHERE _seq = ?",
-            (result, now_iso(), existing["_seq"]),
-        )
-        row = _load(conn, ref, row_id)
-        assert row is not None
-        return row_body(ref, columns, row)
+        done = [plan.update(existing, {key: result}, None, whole_row=False)]
+        plan.execute(conn, done)
+    return _bodies(schema, done)[0]

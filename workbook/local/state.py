@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from workbook.local.faults import Faults, RequestLog
 from workbook.local.store import Store
+from workbook.local.table_cache import TableCache
 
 
 @dataclass
@@ -17,3 +18,4 @@ class ServerState:
     extra_keys: dict[str, list[str]] = field(default_factory=dict, repr=False)
     faults: Faults = field(default_factory=Faults)
     log: RequestLog = field(default_factory=RequestLog)
+    tables: TableCache = field(default_factory=TableCache)

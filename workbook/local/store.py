@@ -4,6 +4,10 @@ WAL with `synchronous=NORMAL` makes every committed transaction survive a kill -
 (the WAL is in the OS before COMMIT returns); `BEGIN IMMEDIATE` plus `busy_timeout` lets several
 server processes share one file. Metadata lives in `wb_*` tables; each Appwrite table is a real
 table `t_<seq>` with system columns `_seq`, `_uid`, `_createdAt`, `_updatedAt`, `_permissions`.
+
+Triggers bump `wb_version` on every metadata write, whoever makes it (this process, another
+server process on the same file, a test poking SQL), so a cache of metadata stays correct by
+reading that one counter per request.
 """
 
 from __future__ import annotations
@@ -64,7 +68,29 @@ CREATE TABLE IF NOT EXISTS wb_indexes (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (table_seq, key)
 );
+CREATE TABLE IF NOT EXISTS wb_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO wb_version (id, n) VALUES (1, 0)
 """
+METADATA_TABLES = ("wb_databases", "wb_tables", "wb_columns", "wb_indexes")
+
+
+def _version_triggers() -> list[str]:
+    """One trigger per metadata table and event: any change there bumps `wb_version.n`."""
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_bumps_version AFTER {event} "
+        f"ON {table} BEGIN UPDATE wb_version SET n = n + 1 WHERE id = 1; END"
+        for table in METADATA_TABLES
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The metadata version this transaction sees; it changes whenever any metadata changes."""
+    return conn.execute("SELECT n FROM wb_version WHERE id = 1").fetchone()[0]
+
 
 SYSTEM_COLUMNS_SQL = (
     '"_seq" INTEGER PRIMARY KEY AUTOINCREMENT, "_uid" TEXT NOT NULL UNIQUE, '
@@ -104,7 +130,7 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=OFF")
         with self.write() as conn:
-            for statement in METADATA.split(";"):
+            for statement in [*METADATA.split(";"), *_version_triggers()]:
                 if statement.strip():
                     conn.execute(statement)
 
