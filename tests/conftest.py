@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
+from sdk_support import sdk_client_for
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -30,11 +31,6 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
     )
     yield server
     server.stop()
-
-
-def sdk_client_for(server: LocalServer, key: str | None = None) -> Client:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return client.set_key(key if key is not None else server.api_key)
 
 
 @pytest.fixture

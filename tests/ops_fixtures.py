@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
-from conftest import sdk_client_for
+from sdk_support import sdk_client_for
 
 from workbook.local.server import start_local_server
 from workbook.ops import Ops

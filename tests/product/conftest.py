@@ -1,52 +1,14 @@
-"""A throwaway workspace (the repo's migrations copied), and the real CLI run as a process."""
+"""Fixtures: a throwaway workspace (the repo's migrations copied), a controllable server."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-TEST_KEY_ENV = "TEST_APPWRITE_KEY"
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@dataclass
-class Workspace:
-    root: Path
-    env: dict[str, str]
-
-    def run(self, *args: str, extra_env: dict[str, str] | None = None,
-            timeout: float = 240) -> Result:
-        """`workbook …` exactly as a user types it, in this workspace."""
-        proc = subprocess.run([sys.executable, "-m", "workbook.cli", *args], cwd=self.root,
-                              env={**self.env, **(extra_env or {})}, capture_output=True,
-                              text=True, timeout=timeout)
-        return Result(proc.returncode, proc.stdout, proc.stderr)
-
-    def history_text(self) -> str:
-        """Every byte under history/, for leak checks."""
-        parts = []
-        for path in (self.root / "history").rglob("*"):
-            if path.is_file():
-                parts.append(path.read_text(encoding="utf-8", errors="replace"))
-        return "\n".join(parts)
+from cli_support import REPO, TEST_KEY_ENV, Workspace
 
 
 @pytest.fixture
@@ -73,12 +35,3 @@ def server(tmp_path: Path) -> Iterator[object]:
         yield srv
     finally:
         srv.stop()
-
-
-def add_environment(ws: Workspace, server: object, name: str = "test",
-                    database: str = "main") -> None:
-    with (ws.root / "workbook.toml").open("a") as f:
-        f.write(f'\n[environments.{name}]\nendpoint = "{server.endpoint}"\n'  # type: ignore[attr-defined]
-                f'project = "{server.project_id}"\ndatabase = "{database}"\n'  # type: ignore[attr-defined]
-                f'key_env = "{TEST_KEY_ENV}"\n')
-    ws.env[TEST_KEY_ENV] = server.api_key  # type: ignore[attr-defined]

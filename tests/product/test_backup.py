@@ -47,7 +47,7 @@ def test_export_then_restore_rows_keeps_ids_values_and_timestamps(server, tmp_pa
 
 
 def test_cli_restores_a_table_a_rollback_deleted(workspace, server) -> None:  # noqa: ANN001
-    from tests.product.conftest import add_environment
+    from cli_support import add_environment
 
     client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
     tables = TablesDB(client.set_key(server.api_key))

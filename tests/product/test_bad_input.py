@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from tests.product.conftest import TEST_KEY_ENV, Workspace, add_environment
+from cli_support import TEST_KEY_ENV, Workspace, add_environment
 
 
 def assert_refused(result, *needles: str) -> None:  # noqa: ANN001

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import nbformat
-
-from tests.product.conftest import Workspace, add_environment
-from tests.product.test_migrate_local import outputs
+from cli_support import Workspace, add_environment, outputs
 
 
 def test_dry_run_sends_no_write_request(workspace: Workspace, server) -> None:  # noqa: ANN001

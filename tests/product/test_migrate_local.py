@@ -7,23 +7,7 @@ import subprocess
 import sys
 
 import nbformat
-
-from tests.product.conftest import Workspace
-
-
-def outputs(path) -> str:  # noqa: ANN001 - a Path
-    """All text a notebook's cells printed or displayed (what a reviewer sees)."""
-    nb = nbformat.read(path, as_version=4)
-    texts = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            texts.append(out.get("text", ""))
-            data = out.get("data", {})
-            texts.append(data.get("text/plain", ""))
-            texts.append(data.get("text/html", ""))
-            if out.get("output_type") == "error":
-                texts.append(f"{out['ename']}: {out['evalue']}")
-    return "\n".join(t if isinstance(t, str) else "".join(t) for t in texts)
+from cli_support import Workspace, outputs
 
 
 def archives(ws: Workspace, env: str = "local") -> list:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from tests.product.conftest import REPO
+from cli_support import REPO
 
 
 def quick_start_commands() -> list[str]:

@@ -6,8 +6,8 @@ import nbformat
 import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
+from cli_support import Workspace, add_environment
 
-from tests.product.conftest import Workspace, add_environment
 from workbook.ledger import LOCK_ROW, LOCK_TABLE, Ledger
 from workbook.target import RetryingClient
 
