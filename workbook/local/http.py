@@ -61,14 +61,23 @@ def no_content() -> Response:
     return Response(status_code=204, content=b"", media_type="text/html; charset=UTF-8")
 
 
+# Starlette's JSONResponse settings, with the encoder built once instead of per response.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class FastJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return _ENCODER.encode(content).encode("utf-8")
+
+
 def error_response(error: AppwriteError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.code)
+    return FastJSONResponse(error.body(), status_code=error.code)
 
 
 def reply_response(reply: Reply) -> Response:
     if reply.status == 204:
         return no_content()
-    return JSONResponse(reply.body, status_code=reply.status)
+    return FastJSONResponse(reply.body, status_code=reply.status)
 
 
 def too_large() -> AppwriteError:

@@ -26,7 +26,8 @@ from workbook.local.store import quote
 from workbook.local.table_cache import TableSchema
 
 BATCH_LIMIT = 100
-STRIPPED = ("$sequence", "$databaseId", "$tableId", "$collectionId", "$collection")
+STRIPPED = frozenset(("$sequence", "$databaseId", "$tableId", "$collectionId", "$collection"))
+SETTABLE = frozenset(("$id", "$permissions", "$createdAt", "$updatedAt"))
 _PERMISSION_RE = re.compile(r'^(read|create|update|delete|write)\(".+"\)$')
 
 State = list[Any]  # one row in `RowCodec.row_names` order; `_seq` None until inserted
@@ -41,6 +42,8 @@ def check_permissions(
 ) -> list[str]:
     """Validate permission strings; `write(role)` becomes update and delete (and create, on a
     table), as utopia's Permission::aggregate does."""
+    if type(permissions) is list and not permissions:
+        return []
     if not isinstance(permissions, list) or len(permissions) > 100 or not all(
         isinstance(p, str) and _PERMISSION_RE.match(p) for p in permissions
     ):
@@ -69,14 +72,12 @@ def _split_system(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, An
     user: dict[str, Any] = {}
     system: dict[str, Any] = {}
     for key, value in data.items():
-        if key in STRIPPED:
-            continue
-        if key in ("$id", "$permissions", "$createdAt", "$updatedAt"):
-            system[key] = value
-        elif key.startswith("$"):
-            raise structure_error(f'Unknown attribute: "{key}"')
-        else:
+        if key[:1] != "$":
             user[key] = value
+        elif key in SETTABLE:
+            system[key] = value
+        elif key not in STRIPPED:
+            raise structure_error(f'Unknown attribute: "{key}"')
     return user, system
 
 
