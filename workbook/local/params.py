@@ -28,12 +28,17 @@ PHP_FLOAT_MAX = 1.7976931348623157e308
 MISSING: Any = object()
 
 
-def require(params: Mapping[str, Any], name: str) -> Any:
-    """A parameter the route declares as not optional (null counts as missing, as in utopia)."""
+def _given(params: Mapping[str, Any], name: str, default: Any) -> Any:
+    """A parameter's value; None (absent or null) only when the route has a `default` for it."""
     value = params.get(name)
-    if value is None:
+    if value is None and default is MISSING:
         raise missing_argument(name)
     return value
+
+
+def require(params: Mapping[str, Any], name: str) -> Any:
+    """A parameter the route declares as not optional (null counts as missing, as in utopia)."""
+    return _given(params, name, MISSING)
 
 
 def is_key(value: object) -> bool:
@@ -65,10 +70,8 @@ def uid_param(params: Mapping[str, Any], name: str) -> str:
 
 def bool_param(params: Mapping[str, Any], name: str, default: Any = MISSING) -> bool:
     """A boolean, also in the 'true'/'false' form the SDK puts in query strings."""
-    value = params.get(name)
+    value = _given(params, name, default)
     if value is None:
-        if default is MISSING:
-            raise missing_argument(name)
         return default
     if isinstance(value, bool):
         return value
@@ -82,10 +85,8 @@ def bool_param(params: Mapping[str, Any], name: str, default: Any = MISSING) -> 
 def text_param(
     params: Mapping[str, Any], name: str, max_len: int = 0, default: Any = MISSING, min_len: int = 0
 ) -> Any:
-    value = params.get(name)
+    value = _given(params, name, default)
     if value is None:
-        if default is MISSING:
-            raise missing_argument(name)
         return default
     if not isinstance(value, str) or (max_len and len(value) > max_len) or len(value) < min_len:
         desc = "Value must be a valid string"
@@ -117,10 +118,8 @@ def int_param(
     lo: int = PHP_INT_MIN,
     hi: int = PHP_INT_MAX,
 ) -> Any:
-    value = params.get(name)
+    value = _given(params, name, default)
     if value is None:
-        if default is MISSING:
-            raise missing_argument(name)
         return default
     number = int_value(value)
     if number is None:
@@ -146,10 +145,8 @@ def float_value(value: object) -> float | None:
 
 
 def float_param(params: Mapping[str, Any], name: str, default: Any = MISSING) -> Any:
-    value = params.get(name)
+    value = _given(params, name, default)
     if value is None:
-        if default is MISSING:
-            raise missing_argument(name)
         return default
     number = float_value(value)
     if number is None:
@@ -160,10 +157,8 @@ def float_param(params: Mapping[str, Any], name: str, default: Any = MISSING) ->
 def list_param(
     params: Mapping[str, Any], name: str, default: Any = MISSING, max_items: int = 100
 ) -> Any:
-    value = params.get(name)
+    value = _given(params, name, default)
     if value is None:
-        if default is MISSING:
-            raise missing_argument(name)
         return default
     if isinstance(value, dict) and all(str(k).isdigit() for k in value):
         value = [value[k] for k in sorted(value, key=int)]
@@ -194,10 +189,8 @@ def string_list_param(
 
 
 def object_param(params: Mapping[str, Any], name: str, default: Any = MISSING) -> Any:
-    value = params.get(name)
+    value = _given(params, name, default)
     if value is None:
-        if default is MISSING:
-            raise missing_argument(name)
         return default
     if isinstance(value, str):
         import json

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from workbook.local import catalog, rows, table_schema
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request
-from workbook.local.http import ApiRequest, ApiRoute, Reply
+from workbook.local.http import ApiRequest, ApiRoute, Handler, Reply
 from workbook.local.listing import apply_queries
 from workbook.local.params import (
     bool_param,
@@ -195,16 +196,19 @@ def update_relationship(state: ServerState, request: ApiRequest) -> Reply:
     )
 
 
-def get_column(state: ServerState, request: ApiRequest) -> Reply:
-    path = request.path
-    body = table_schema.get_column(state, path["databaseId"], path["tableId"], path["key"])
-    return Reply(200, body)
+def _keyed(operation: Callable[[ServerState, str, str, str], Any], status: int) -> Handler:
+    """The handler of a `…/columns/{key}` or `…/indexes/{key}` route: `operation`'s answer."""
+
+    def handler(state: ServerState, request: ApiRequest) -> Reply:
+        path = request.path
+        return Reply(status, operation(state, path["databaseId"], path["tableId"], path["key"]))
+
+    handler.__name__ = operation.__name__
+    return handler
 
 
-def delete_column(state: ServerState, request: ApiRequest) -> Reply:
-    path = request.path
-    table_schema.delete_column(state, path["databaseId"], path["tableId"], path["key"])
-    return Reply(204)
+get_column = _keyed(table_schema.get_column, 200)
+delete_column = _keyed(table_schema.delete_column, 204)
 
 
 # --- indexes --------------------------------------------------------------------------------
@@ -224,16 +228,8 @@ def create_index(state: ServerState, request: ApiRequest) -> Reply:
     return Reply(202, body)
 
 
-def get_index(state: ServerState, request: ApiRequest) -> Reply:
-    path = request.path
-    body = table_schema.get_index(state, path["databaseId"], path["tableId"], path["key"])
-    return Reply(200, body)
-
-
-def delete_index(state: ServerState, request: ApiRequest) -> Reply:
-    path = request.path
-    table_schema.delete_index(state, path["databaseId"], path["tableId"], path["key"])
-    return Reply(204)
+get_index = _keyed(table_schema.get_index, 200)
+delete_index = _keyed(table_schema.delete_index, 204)
 
 
 # --- rows -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,6 +362,30 @@ def _batch(rows: object) -> list[Mapping[str, Any]]:
     return rows
 
 
+Planner = Callable[[sqlite3.Connection, "_Plan"], list[State]]
+
+
+def _write(
+    state: ServerState, database_id: str, table_id: str, planner: Planner,
+    answer: int | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """One write request: plan its rows, run the plan, commit; then answer how many rows it
+    wrote and (the first `answer` of) those rows."""
+    with state.store.write() as conn:
+        plan = _Plan(state.tables.get(conn, database_id, table_id))
+        done = planner(conn, plan)
+        plan.execute(conn, done)
+    return len(done), _bodies(plan.schema, done[:answer])
+
+
+def _one(written: tuple[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    return written[1][0]
+
+
+def _many(written: tuple[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {"total": written[0], "rows": written[1]}
+
+
 def create_row(
     state: ServerState,
     database_id: str,
@@ -370,24 +394,16 @@ def create_row(
     data: Mapping[str, Any],
     permissions: list[str] | None,
 ) -> dict[str, Any]:
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        plan = _Plan(schema)
-        done = [plan.insert(row_id, data, permissions)]
-        plan.execute(conn, done)
-    return _bodies(schema, done)[0]
+    return _one(_write(state, database_id, table_id,
+                       lambda conn, plan: [plan.insert(row_id, data, permissions)]))
 
 
 def create_rows(
     state: ServerState, database_id: str, table_id: str, rows: object
 ) -> dict[str, Any]:
     batch = _batch(rows)
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        plan = _Plan(schema)
-        done = [plan.insert("unique()", item, None) for item in batch]
-        plan.execute(conn, done)
-    return {"total": len(done), "rows": _bodies(schema, done)}
+    return _many(_write(state, database_id, table_id,
+                        lambda conn, plan: [plan.insert("unique()", item, None) for item in batch]))
 
 
 def upsert_row(
@@ -398,29 +414,34 @@ def upsert_row(
     data: Mapping[str, Any],
     permissions: list[str] | None,
 ) -> dict[str, Any]:
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        plan = _Plan(schema)
-        done = [plan.upsert(_load(conn, schema, row_id), row_id, data, permissions)]
-        plan.execute(conn, done)
-    return _bodies(schema, done)[0]
+    def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
+        return [plan.upsert(_load(conn, plan.schema, row_id), row_id, data, permissions)]
+
+    return _one(_write(state, database_id, table_id, planner))
 
 
 def upsert_rows(
     state: ServerState, database_id: str, table_id: str, rows: object
 ) -> dict[str, Any]:
     batch = _batch(rows)
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        plan = _Plan(schema)
+
+    def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
         given = [item.get("$id") for item in batch]
-        existing = _load_many(conn, schema, [i for i in given if is_key(i)])
+        existing = _load_many(conn, plan.schema, [i for i in given if is_key(i)])
         done = []
         for item in batch:
             row_id = _row_id(item.get("$id"))
             done.append(plan.upsert(existing.get(row_id), row_id, item, None))
-        plan.execute(conn, done)
-    return {"total": len(done), "rows": _bodies(schema, done)}
+        return done
+
+    return _many(_write(state, database_id, table_id, planner))
+
+
+def _existing(conn: sqlite3.Connection, plan: _Plan, row_id: str) -> State:
+    existing = _load(conn, plan.schema, row_id)
+    if existing is None:
+        raise row_not_found(row_id)
+    return existing
 
 
 def update_row(
@@ -433,16 +454,10 @@ def update_row(
 ) -> dict[str, Any]:
     if not data and permissions is None:
         raise appwrite_error("row_missing_payload")
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        existing = _load(conn, schema, row_id)
-        if existing is None:
-            raise row_not_found(row_id)
-        plan = _Plan(schema)
-        payload = {k: v for k, v in data.items() if k != "$id"}
-        done = [plan.update(existing, payload, permissions)]
-        plan.execute(conn, done)
-    return _bodies(schema, done)[0]
+    payload = {k: v for k, v in data.items() if k != "$id"}
+    return _one(_write(state, database_id, table_id, lambda conn, plan: [
+        plan.update(_existing(conn, plan, row_id), payload, permissions)
+    ]))
 
 
 def _matching(
@@ -472,23 +487,20 @@ def update_rows(
     payload = {k: v for k, v in data.items() if k != "$id"}
     if not payload:
         raise appwrite_error("row_missing_payload")
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        targets = _matching(conn, schema, raw_queries)
-        plan = _Plan(schema)
-        updated: list[State] = []
-        if targets:
-            user, system = _split_system(payload)
-            permissions = (
-                check_permissions(system["$permissions"], "$permissions")
-                if "$permissions" in system else None
-            )
-            values = schema.codec.partial(user)
-            updated = [
-                plan.assign(row, values, system, permissions, whole_row=False) for row in targets
-            ]
-        plan.execute(conn, updated)
-    return {"total": len(updated), "rows": _bodies(schema, updated[:BATCH_LIMIT])}
+
+    def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
+        targets = _matching(conn, plan.schema, raw_queries)
+        if not targets:
+            return []
+        user, system = _split_system(payload)
+        permissions = (
+            check_permissions(system["$permissions"], "$permissions")
+            if "$permissions" in system else None
+        )
+        values = plan.codec.partial(user)
+        return [plan.assign(row, values, system, permissions, whole_row=False) for row in targets]
+
+    return _many(_write(state, database_id, table_id, planner, answer=BATCH_LIMIT))
 
 
 def delete_row(state: ServerState, database_id: str, table_id: str, row_id: str) -> None:
@@ -525,15 +537,13 @@ def increment(
     `row_not_found` (utopia's NotFoundException), a non-number column `column_type_invalid`,
     crossing the bound `column_limit_exceeded`.
     """
-    with state.store.write() as conn:
-        schema = state.tables.get(conn, database_id, table_id)
-        existing = _load(conn, schema, row_id)
-        column = next((c for c in schema.columns if c["key"] == key), None)
+    def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
+        existing = _load(conn, plan.schema, row_id)
+        column = next((c for c in plan.codec.columns if c["key"] == key), None)
         if existing is None or column is None:
             raise row_not_found(row_id)
         if column["type"] not in ("integer", "bigint", "double") or column.get("array"):
             raise bad_request("column_type_invalid", f'Column "{key}" is not a number')
-        plan = _Plan(schema)
         result = (existing[plan.position[key]] or 0) + value
         if column["type"] != "double":
             result = int(result)
@@ -544,6 +554,6 @@ def increment(
                 "column_limit_exceeded",
                 f'Column "{key}" has reached the {edge} value of {bound_text}',
             )
-        done = [plan.update(existing, {key: result}, None, whole_row=False)]
-        plan.execute(conn, done)
-    return _bodies(schema, done)[0]
+        return [plan.update(existing, {key: result}, None, whole_row=False)]
+
+    return _one(_write(state, database_id, table_id, planner))

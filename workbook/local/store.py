@@ -42,39 +42,29 @@ CREATE TABLE IF NOT EXISTS wb_tables (
     updated_at TEXT NOT NULL,
     UNIQUE (db_seq, id)
 );
-CREATE TABLE IF NOT EXISTS wb_columns (
-    table_seq INTEGER NOT NULL,
-    key TEXT NOT NULL COLLATE NOCASE,
-    position INTEGER NOT NULL,
-    definition TEXT NOT NULL,
-    status TEXT NOT NULL,
-    error TEXT NOT NULL DEFAULT '',
-    ready_at REAL NOT NULL DEFAULT 0,
-    physical INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (table_seq, key)
-);
-CREATE TABLE IF NOT EXISTS wb_indexes (
-    table_seq INTEGER NOT NULL,
-    key TEXT NOT NULL COLLATE NOCASE,
-    position INTEGER NOT NULL,
-    definition TEXT NOT NULL,
-    status TEXT NOT NULL,
-    error TEXT NOT NULL DEFAULT '',
-    ready_at REAL NOT NULL DEFAULT 0,
-    physical INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (table_seq, key)
-);
 CREATE TABLE IF NOT EXISTS wb_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO wb_version (id, n) VALUES (1, 0)
 """
-METADATA_TABLES = ("wb_databases", "wb_tables", "wb_columns", "wb_indexes")
+# Columns and indexes: the same lifecycle (see `meta`), so the same table shape.
+ITEMS = """
+CREATE TABLE IF NOT EXISTS {name} (
+    table_seq INTEGER NOT NULL,
+    key TEXT NOT NULL COLLATE NOCASE,
+    position INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    ready_at REAL NOT NULL DEFAULT 0,
+    physical INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (table_seq, key)
+)"""
+ITEM_TABLES = ("wb_columns", "wb_indexes")
+METADATA_TABLES = ("wb_databases", "wb_tables", *ITEM_TABLES)
 
 
 def _version_triggers() -> list[str]:
@@ -130,7 +120,8 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=OFF")
         with self.write() as conn:
-            for statement in [*METADATA.split(";"), *_version_triggers()]:
+            items = [ITEMS.format(name=name) for name in ITEM_TABLES]
+            for statement in [*METADATA.split(";"), *items, *_version_triggers()]:
                 if statement.strip():
                     conn.execute(statement)
 

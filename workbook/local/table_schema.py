@@ -46,6 +46,45 @@ def _find(items: list[Item], key: str) -> Item | None:
     return None
 
 
+def _outcome(
+    state: ServerState, kind: str, ref: TableRef, key: str, inline: bool
+) -> tuple[str, str, bool]:
+    """(status, error, physical) of a new column or index: available, unless a test injected
+    a schema fault for it (then it is never built)."""
+    fault = None if inline else state.faults.take_schema(kind, ref.id, key)
+    if fault is None:
+        return "available", "", True
+    return fault.outcome, fault.error, False
+
+
+def _record(
+    conn: sqlite3.Connection, what: str, ref: TableRef, definition: dict[str, Any],
+    status: str, error: str, ready_at: float, physical: bool,
+) -> None:
+    """Store a new column or index last in its table's order."""
+    now = now_iso()
+    position = conn.execute(
+        f"SELECT COALESCE(MAX(position), 0) + 1 FROM {what} WHERE table_seq = ?", (ref.seq,)
+    ).fetchone()[0]
+    conn.execute(
+        f"INSERT INTO {what} (table_seq, key, position, definition, status, error, ready_at, "
+        "physical, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ref.seq, definition["key"], position, json.dumps(definition), status, error, ready_at,
+         int(physical), now, now),
+    )
+
+
+def _mark_deleting(
+    conn: sqlite3.Connection, state: ServerState, what: str, ref: TableRef, key: str
+) -> None:
+    """Its data is gone already; it reads `deleting` for the schema delay, then disappears."""
+    conn.execute(
+        f"UPDATE {what} SET status = 'deleting', physical = 0, ready_at = ?, "
+        "updated_at = ? WHERE table_seq = ? AND key = ?",
+        (time.time() + state.schema_delay, now_iso(), ref.seq, key),
+    )
+
+
 def add_column(
     conn: sqlite3.Connection,
     state: ServerState,
@@ -65,24 +104,12 @@ def add_column(
     too_wide = width > cols.ROW_WIDTH_LIMIT if inline else width >= cols.ROW_WIDTH_LIMIT
     if len(existing) + 1 > cols.MAX_COLUMNS or too_wide:
         raise appwrite_error("column_limit_exceeded", ref.id)
-    fault = None if inline else state.faults.take_schema("column", ref.id, key)
-    status, error, physical = "available", "", True
-    if fault is not None:
-        status, error, physical = fault.outcome, fault.error, False
+    status, error, physical = _outcome(state, "column", ref, key, inline)
     if physical:
         conn.execute(
             f"ALTER TABLE {ref.sql} ADD COLUMN {quote(key)} {cols.sql_affinity(definition)}"
         )
-    now = now_iso()
-    position = conn.execute(
-        "SELECT COALESCE(MAX(position), 0) + 1 FROM wb_columns WHERE table_seq = ?", (ref.seq,)
-    ).fetchone()[0]
-    conn.execute(
-        "INSERT INTO wb_columns (table_seq, key, position, definition, status, error, ready_at, "
-        "physical, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ref.seq, key, position, json.dumps(definition), status, error, ready_at,
-         int(physical), now, now),
-    )
+    _record(conn, "wb_columns", ref, definition, status, error, ready_at, physical)
 
 
 def create_column(
@@ -181,11 +208,7 @@ def delete_column(state: ServerState, database_id: str, table_id: str, key: str)
             raise appwrite_error("column_index_dependency", key)
         if item.physical:
             conn.execute(f"ALTER TABLE {ref.sql} DROP COLUMN {quote(key)}")
-        conn.execute(
-            "UPDATE wb_columns SET status = 'deleting', physical = 0, ready_at = ?, "
-            "updated_at = ? WHERE table_seq = ? AND key = ?",
-            (time.time() + state.schema_delay, now_iso(), ref.seq, key),
-        )
+        _mark_deleting(conn, state, "wb_columns", ref, key)
 
 
 def add_index(
@@ -201,10 +224,7 @@ def add_index(
     existing = load_indexes(conn, ref.seq)
     definition = build_index(params, load_columns(conn, ref.seq), existing, ref.id)
     key = definition["key"]
-    fault = None if inline else state.faults.take_schema("index", ref.id, key)
-    status, error, physical = "available", "", True
-    if fault is not None:
-        status, error, physical = fault.outcome, fault.error, False
+    status, error, physical = _outcome(state, "index", ref, key, inline)
     if physical:
         try:
             conn.execute(index_sql(ref.sql, quote(index_sql_name(ref.seq, key)), definition))
@@ -215,16 +235,7 @@ def add_index(
                 ) from None
             status, physical = "failed", False
             error = f"Duplicate entry violates unique index: {exc}"
-    now = now_iso()
-    position = conn.execute(
-        "SELECT COALESCE(MAX(position), 0) + 1 FROM wb_indexes WHERE table_seq = ?", (ref.seq,)
-    ).fetchone()[0]
-    conn.execute(
-        "INSERT INTO wb_indexes (table_seq, key, position, definition, status, error, ready_at, "
-        "physical, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ref.seq, key, position, json.dumps(definition), status, error, ready_at,
-         int(physical), now, now),
-    )
+    _record(conn, "wb_indexes", ref, definition, status, error, ready_at, physical)
     return definition
 
 
@@ -270,8 +281,4 @@ def delete_index(state: ServerState, database_id: str, table_id: str, key: str) 
             return
         if item.physical:
             conn.execute(f"DROP INDEX IF EXISTS {quote(index_sql_name(ref.seq, item.key))}")
-        conn.execute(
-            "UPDATE wb_indexes SET status = 'deleting', physical = 0, ready_at = ?, "
-            "updated_at = ? WHERE table_seq = ? AND key = ?",
-            (time.time() + state.schema_delay, now_iso(), ref.seq, key),
-        )
+        _mark_deleting(conn, state, "wb_indexes", ref, key)
