@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 from appwrite.exception import AppwriteException
-from appwrite.query import Query
 
 from workbook.columns import column_kind
 from workbook.errors import OperationFailed
 from workbook.ops import one_line
+from workbook.paging import iter_items
 
 PAGE = 100
 COLUMN_FIELDS = [
@@ -111,7 +111,9 @@ class Schema:
             for t in self._selected(table_id)
             for c in t.get("columns") or []
         ]
-        return pd.DataFrame(rows, columns=COLUMN_FIELDS).astype({"size": "object"})
+        frame = pd.DataFrame(rows, columns=COLUMN_FIELDS)
+        frame["size"] = frame["size"].astype("Int64")  # 255, not 255.0, beside missing sizes
+        return frame
 
     def indexes_frame(self, table_id: str | None = None) -> pd.DataFrame:
         rows = [
@@ -267,18 +269,13 @@ def snapshot(client: Any, database_id: str) -> Schema:
             ) from exc
 
     database = get(base)
-    tables: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        queries = [Query.limit(PAGE)]
-        if cursor:
-            queries.append(Query.cursor_after(cursor))
-        page = get(f"{base}/tables", {"queries": queries, "total": False})
-        batch = page.get("tables") or []
-        tables.extend(batch)
-        if len(batch) < PAGE:
-            break
-        cursor = batch[-1]["$id"]
+    try:
+        tables = list(iter_items(client, f"{base}/tables", "tables"))
+    except AppwriteException as exc:
+        raise OperationFailed(
+            f"reading the tables of database {database_id} failed: {one_line(exc)}",
+            hint=f"Appwrite error {exc.type}" if exc.type else None,
+        ) from exc
     tables.sort(key=lambda t: str(t.get("$id")))
     return Schema(
         database_id=database_id,

@@ -27,6 +27,8 @@ from workbook.target import Target, connect_target
 _BANNER_COLOURS = {"production": "#b3261e", "prod": "#b3261e", "staging": "#b26a00",
                    "local": "#1e6b35"}
 
+LEDGER_PREFIX = "workbook_"
+
 _current: Workbook | None = None
 
 
@@ -117,7 +119,10 @@ class Workbook(Ops):
         """The live schema of the environment's database (rendered as tables)."""
         from workbook.schema import snapshot
 
-        return snapshot(self.client, self.database_id)
+        schema = snapshot(self.client, self.database_id)
+        # Workbook's own ledger and lock tables are not the application's schema.
+        schema.tables = [t for t in schema.tables if not t["$id"].startswith(LEDGER_PREFIX)]
+        return schema
 
     def banner(self) -> Banner:
         return Banner(self)
