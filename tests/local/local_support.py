@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from appwrite.client import Client
+from appwrite.enums.tables_db_index_type import TablesDBIndexType
 from appwrite.exception import AppwriteException
+from appwrite.services.tables_db import TablesDB
 
 
 def wait_status(
@@ -23,6 +25,14 @@ def wait_status(
         if body["status"] in until or time.monotonic() > deadline:
             return body
         time.sleep(0.01)
+
+
+def unique_index(
+    tables: TablesDB, client: Client, database_id: str, table_id: str, key: str, column: str
+) -> dict[str, Any]:
+    """A unique index on one column, once the 'worker' has finished building it."""
+    tables.create_index(database_id, table_id, key, TablesDBIndexType.UNIQUE, [column])
+    return wait_status(client, database_id, table_id, key, index=True)
 
 
 def raw(client: Client, method: str, path: str, params: dict[str, Any] | None = None) -> Any:

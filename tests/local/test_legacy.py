@@ -19,6 +19,8 @@ from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.databases import Databases
 from appwrite.services.tables_db import TablesDB
+from local_support import raw
+from sdk_support import sdk_client_for
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -50,22 +52,14 @@ def _sdk_deprecations(recwarn: pytest.WarningsRecorder) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """This module's own server (with the legacy-scoped keys); conftest's `client` and
+    `tables` fixtures talk to it."""
     running = start_local_server(
         tmp_path_factory.mktemp("legacy") / "legacy.db", schema_delay=0.02, extra_keys=KEYS
     )
     yield running
     running.stop()
-
-
-def client_for(server: LocalServer, key: str | None = None) -> Client:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return client.set_key(key or server.api_key)
-
-
-@pytest.fixture
-def client(server: LocalServer) -> Client:
-    return client_for(server)
 
 
 @pytest.fixture
@@ -74,22 +68,10 @@ def legacy(client: Client) -> Databases:
 
 
 @pytest.fixture
-def tables(client: Client) -> TablesDB:
-    return TablesDB(client)
-
-
-@pytest.fixture
 def db(legacy: Databases) -> str:
     database_id = "db" + uuid.uuid4().hex[:12]
     legacy.create(database_id, "Legacy")
     return database_id
-
-
-def raw(client: Client, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    headers = {"X-Appwrite-Project": client.get_config("project")}
-    if method != "get":
-        headers["content-type"] = "application/json"
-    return client.call(method, path, headers, params or {})
 
 
 def wait_available(client: Client, path: str) -> dict[str, Any]:
@@ -321,12 +303,12 @@ def test_missing_parameter_is_named_in_legacy_words(client: Client, db: str) -> 
 
 
 def test_legacy_routes_accept_only_legacy_scopes(
-    server: LocalServer, legacy: Databases, db: str
+    local_server: LocalServer, legacy: Databases, db: str
 ) -> None:
     people(legacy, db)
     legacy.create_document(db, "people", "ann", {"name": "Ann"})
 
-    reader = Databases(client_for(server, LEGACY_READ_KEY))
+    reader = Databases(sdk_client_for(local_server, LEGACY_READ_KEY))
     assert reader.get_document(db, "people", "ann").data["name"] == "Ann"
     assert reader.list_attributes(db, "people").total == 3
     with pytest.raises(AppwriteException) as err:
@@ -334,7 +316,7 @@ def test_legacy_routes_accept_only_legacy_scopes(
     assert (err.value.code, err.value.type) == (401, "general_unauthorized_scope")
     assert "documents.write" in err.value.message
 
-    modern = Databases(client_for(server, NEW_SCOPES_KEY))
+    modern = Databases(sdk_client_for(local_server, NEW_SCOPES_KEY))
     for call in (
         lambda: modern.list_collections(db),
         lambda: modern.get_document(db, "people", "ann"),
@@ -344,7 +326,7 @@ def test_legacy_routes_accept_only_legacy_scopes(
             call()
         assert (err.value.code, err.value.type) == (401, "general_unauthorized_scope")
     # The same key is fine on TablesDB, and database routes use databases.* on both APIs.
-    assert TablesDB(client_for(server, NEW_SCOPES_KEY)).get_row(db, "people", "ann")
+    assert TablesDB(sdk_client_for(local_server, NEW_SCOPES_KEY)).get_row(db, "people", "ann")
     assert modern.get(db).id == db
 
 
@@ -377,7 +359,7 @@ def test_documents_of_a_fresh_database_path(tmp_path: Path) -> None:
     path = tmp_path / "again.db"
     first = start_local_server(path, api_key="k-" + uuid.uuid4().hex)
     try:
-        legacy = Databases(client_for(first))
+        legacy = Databases(sdk_client_for(first))
         legacy.create("keep", "Keep")
         people(legacy, "keep")
         legacy.create_document("keep", "people", "ann", {"name": "Ann"})
@@ -385,7 +367,7 @@ def test_documents_of_a_fresh_database_path(tmp_path: Path) -> None:
         first.stop()
     second = start_local_server(path, api_key=first.api_key)
     try:
-        got = Databases(client_for(second)).get_document("keep", "people", "ann")
+        got = Databases(sdk_client_for(second)).get_document("keep", "people", "ann")
         assert got.collectionid == "people" and got.data["name"] == "Ann"
     finally:
         second.stop()

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from appwrite.client import Client
-from appwrite.enums.tables_db_index_type import TablesDBIndexType
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from local_support import error_of, wait_status
+from local_support import error_of, unique_index, wait_status
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -60,8 +59,7 @@ def test_an_id_repeated_within_a_batch_is_named(
 def test_a_unique_index_conflict_in_a_batch_rolls_back_the_batch(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    tables.create_index(database_id, table_id, "u_title", TablesDBIndexType.UNIQUE, ["title"])
-    wait_status(client, database_id, table_id, "u_title", index=True)
+    unique_index(tables, client, database_id, table_id, "u_title", "title")
     tables.create_row(database_id, table_id, "first", {"title": "same"})
     error = error_of(tables.create_rows, database_id, table_id,
                      [{"$id": "b1", "title": "fresh"}, {"$id": "b2", "title": "same"}])
@@ -76,8 +74,7 @@ def test_a_unique_index_conflict_in_a_batch_rolls_back_the_batch(
 def test_a_unique_value_freed_earlier_in_the_batch_can_be_taken_later_in_it(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    tables.create_index(database_id, table_id, "u_title", TablesDBIndexType.UNIQUE, ["title"])
-    wait_status(client, database_id, table_id, "u_title", index=True)
+    unique_index(tables, client, database_id, table_id, "u_title", "title")
     tables.create_row(database_id, table_id, "old", {"title": "name"})
     result = tables.upsert_rows(database_id, table_id, [
         {"$id": "old", "title": "renamed"}, {"$id": "new", "title": "name"},

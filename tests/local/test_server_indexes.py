@@ -9,7 +9,7 @@ from appwrite.client import Client
 from appwrite.enums.order_by import OrderBy
 from appwrite.enums.tables_db_index_type import TablesDBIndexType
 from appwrite.services.tables_db import TablesDB
-from local_support import error_of, raw, wait_status
+from local_support import error_of, raw, unique_index, wait_status
 
 from workbook.local.server import LocalServer
 
@@ -55,8 +55,7 @@ def test_create_get_list_delete(
 def test_indexes_are_real_sqlite_indexes(
     tables: TablesDB, client: Client, database_id: str, table_id: str, local_server: LocalServer
 ) -> None:
-    tables.create_index(database_id, table_id, "u_email", TablesDBIndexType.UNIQUE, ["email"])
-    wait_status(client, database_id, table_id, "u_email", index=True)
+    unique_index(tables, client, database_id, table_id, "u_email", "email")
     with sqlite3.connect(local_server.db_path) as conn:
         rows = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'i_%_u_email'"
@@ -67,8 +66,7 @@ def test_indexes_are_real_sqlite_indexes(
 def test_unique_index_rejects_duplicates(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    tables.create_index(database_id, table_id, "u_title", TablesDBIndexType.UNIQUE, ["title"])
-    wait_status(client, database_id, table_id, "u_title", index=True)
+    unique_index(tables, client, database_id, table_id, "u_title", "title")
     tables.create_row(database_id, table_id, "a", {"title": "same"})
     error = error_of(tables.create_row, database_id, table_id, "b", {"title": "same"})
     assert (error.code, error.type) == (409, "row_unique_constraint_violation")
@@ -81,8 +79,7 @@ def test_unique_index_over_duplicate_data_fails(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
     tables.create_rows(database_id, table_id, [{"title": "x"}, {"title": "x"}])
-    tables.create_index(database_id, table_id, "u_dup", TablesDBIndexType.UNIQUE, ["title"])
-    body = wait_status(client, database_id, table_id, "u_dup", index=True)
+    body = unique_index(tables, client, database_id, table_id, "u_dup", "title")
     assert body["status"] == "failed" and body["error"]
     tables.delete_index(database_id, table_id, "u_dup")
 
