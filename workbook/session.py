@@ -9,6 +9,8 @@ knows (the archive path) and settles entries left ``running`` by a dead kernel.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import html
 import os
 import re
@@ -218,9 +220,20 @@ def connect(environment: str = "local", version: str | None = None, *, direction
                   run_id=run_id, plan=Plan())
     wb._begin()
     _current = wb
+    atexit.unregister(_close_on_exit)
+    atexit.register(_close_on_exit)
     _show(wb.banner())
     _show(wb._schema_before)
     return wb
+
+
+def _close_on_exit() -> None:
+    """A kernel shut down mid-migration (notebook closed, kernel restarted) leaves no run
+    ``running`` and no lock held: the run is recorded as failed."""
+    if _current is not None and not _current.finished:
+        # at exit the target may be gone already; then the runner settles the entry
+        with contextlib.suppress(Exception):
+            _current.fail("the kernel stopped before wb.done()")
 
 
 def _show(obj: Any) -> None:

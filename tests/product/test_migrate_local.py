@@ -116,6 +116,23 @@ def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) 
     assert up.code == 0 and up.output.count("applied in") == 2
 
 
+def test_a_kernel_stopping_before_done_leaves_a_failed_run_and_no_lock(
+        workspace: Workspace) -> None:
+    ws = workspace
+    path = ws.root / "migrations/001_initial_schema.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if c.source.strip() != "wb.done()"]
+    nbformat.write(nb, path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", str(path), str(ws.root / "out.ipynb")],
+        cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    status = ws.run("status").stdout
+    assert "failed" in next(li for li in status.splitlines() if " 001 " in li)
+    assert "the kernel stopped before wb.done()" in status
+    assert "no lock was held" in ws.run("unlock").stdout
+
+
 def test_create_numbers_and_validates_the_new_notebook(workspace: Workspace) -> None:
     ws = workspace
     made = ws.run("create", "--name", "add_new_field")
