@@ -38,6 +38,8 @@ ParamOption = Annotated[list[str] | None, typer.Option(
     "--parameter", "-p", help="KEY=VALUE for a migration's own parameters.")]
 BackupOption = Annotated[bool, typer.Option("--backup/--no-backup",
                                             help="Export tables before writing runs.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y",
+                                         help="Confirm changes to environments marked confirm.")]
 WorkspaceOption = Annotated[Path | None, typer.Option("--workspace", "-w",
                                                       help="Workspace folder.")]
 
@@ -65,7 +67,8 @@ def _workspace(path: Path | None) -> Workspace:
     return Workspace(path.resolve()) if path else find_workspace()
 
 
-def _announce(dry_run: bool, direction: str) -> Callable[[Environment, list[Migration]], None]:
+def _announce(dry_run: bool, direction: str,
+              yes: bool) -> Callable[[Environment, list[Migration]], None]:
     def show(env: Environment, todo: list[Migration]) -> None:
         mode = " (dry run)" if dry_run else ""
         out.print(f"[bold]{escape(env.describe())}[/]{mode}")
@@ -73,7 +76,22 @@ def _announce(dry_run: bool, direction: str) -> Callable[[Environment, list[Migr
             out.print("  nothing to do: every migration is applied")
         for m in todo:
             out.print(f"  [dim]→ {direction} {m.version} {escape(m.description)}[/]")
+        if todo and not dry_run:
+            _confirm(env, yes)
     return show
+
+
+def _confirm(env: Environment, yes: bool) -> None:
+    """Environments marked `confirm = true` change only on purpose: --yes, or the name typed."""
+    if not env.confirm or yes:
+        return
+    if not sys.stdin.isatty():
+        raise WorkbookError(f"environment '{env.name}' needs confirmation before it is changed",
+                            "pass --yes (in CI), or run in a terminal to type its name")
+    answer = typer.prompt(f"This changes '{env.name}'. Type its name to continue")
+    if answer.strip() != env.name:
+        raise WorkbookError(f"confirmation did not match '{env.name}'; nothing was changed",
+                            "run again and type the environment's name")
 
 
 def _show_result(result: RunResult) -> None:
@@ -101,7 +119,7 @@ def up(env: Annotated[list[str] | None, typer.Option(
            "--env", "-e", help="Environment(s), run in the order given (default: local).")
        ] = None,
        migration: MigrationOption = None, dry_run: DryRunOption = False,
-       parameter: ParamOption = None, backup: BackupOption = True,
+       parameter: ParamOption = None, backup: BackupOption = True, yes: YesOption = False,
        workspace: WorkspaceOption = None) -> None:
     """Apply pending migrations (or one) to one or more environments."""
     def run() -> list[RunResult]:
@@ -110,20 +128,21 @@ def up(env: Annotated[list[str] | None, typer.Option(
         envs: list[str | None] = list(env) if env else [None]
         return commands.up(ws, envs, migration=migration, dry_run=dry_run, parameters=params,
                            backup=backup, on_result=_show_result,
-                           on_start=_announce(dry_run, "up"))
+                           on_start=_announce(dry_run, "up", yes))
     _fail_if(_guard(run))
 
 
 @app.command()
 def down(env: EnvOption = None, migration: MigrationOption = None,
          dry_run: DryRunOption = False, parameter: ParamOption = None,
-         backup: BackupOption = True, workspace: WorkspaceOption = None) -> None:
+         backup: BackupOption = True, yes: YesOption = False,
+         workspace: WorkspaceOption = None) -> None:
     """Roll back the last applied migration, or the named one."""
     def run() -> RunResult:
         ws = _workspace(workspace)
         params = commands.parse_parameters(parameter or [])
         return commands.down(ws, env, migration=migration, dry_run=dry_run, parameters=params,
-                             backup=backup, on_start=_announce(dry_run, "down"))
+                             backup=backup, on_start=_announce(dry_run, "down", yes))
     result = _guard(run)
     _show_result(result)
     _fail_if([result])
@@ -187,9 +206,13 @@ def restore(backup: Annotated[Path, typer.Argument(help="A folder under history/
             env: EnvOption = None,
             table: Annotated[list[str] | None, typer.Option(
                 "--table", "-t", help="Only these tables (default: all).")] = None,
-            workspace: WorkspaceOption = None) -> None:
+            yes: YesOption = False, workspace: WorkspaceOption = None) -> None:
     """Put tables back from a backup taken before a run."""
-    counts = _guard(lambda: commands.restore(_workspace(workspace), env, backup, table))
+    def run() -> dict[str, int]:
+        ws = _workspace(workspace)
+        _confirm(ws.environment(env), yes)
+        return commands.restore(ws, env, backup, table)
+    counts = _guard(run)
     for name, n in counts.items():
         out.print(f"restored {n} row(s) of {escape(name)}")
 

@@ -53,6 +53,7 @@ class Environment:
     key_env: str
     endpoint: str | None = None
     self_signed: bool = False
+    confirm: bool = False  # writing runs need --yes or a typed confirmation (production)
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -179,7 +180,7 @@ def _environment(source: str, name: str, table: object) -> Environment:
     database = str(table.get("database", DEFAULT_DATABASE))
     _check_id(where, "project", str(table["project"]))
     _check_id(where, "database", database)
-    known = {"endpoint", "project", "database", "key_env", "self_signed"}
+    known = {"endpoint", "project", "database", "key_env", "self_signed", "confirm"}
     return Environment(
         name=name,
         endpoint=endpoint,
@@ -187,6 +188,7 @@ def _environment(source: str, name: str, table: object) -> Environment:
         database=database,
         key_env=str(table["key_env"]),
         self_signed=bool(table.get("self_signed", False)),
+        confirm=bool(table.get("confirm", False)),
         extra={k: v for k, v in table.items() if k not in known},
     )
 

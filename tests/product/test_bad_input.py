@@ -74,3 +74,19 @@ def test_bad_parameters(workspace: Workspace, pair: str, needle: str) -> None:
 
 def test_down_with_nothing_applied(workspace: Workspace) -> None:
     assert_refused(workspace.run("down"), "nothing is applied on 'local'")
+
+
+def test_confirm_environments_need_yes_outside_a_terminal(workspace: Workspace, server) -> None:  # noqa: ANN001
+    add_environment(workspace, server)
+    with (workspace.root / "workbook.toml").open("a") as f:
+        f.write("confirm = true\n")
+    from appwrite.client import Client
+    from appwrite.services.tables_db import TablesDB
+
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    TablesDB(client.set_key(server.api_key)).create("main", "main")
+    assert_refused(workspace.run("up", "--env", "test"),
+                   "environment 'test' needs confirmation", "--yes")
+    assert not list((workspace.root / "history").glob("test/*.ipynb"))
+    # A dry run changes nothing, so it needs no confirmation.
+    assert workspace.run("up", "--env", "test", "--dry-run", "--migration", "001").code == 0
