@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -149,9 +151,16 @@ def down(env: EnvOption = None, migration: MigrationOption = None,
 
 
 @app.command()
-def status(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
+def status(env: EnvOption = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")
+                              ] = False,
+           workspace: WorkspaceOption = None) -> None:
     """Each migration's state on an environment."""
     environment, rows = _guard(lambda: commands.status(_workspace(workspace), env))
+    if as_json:
+        print(json.dumps({"environment": environment.name,
+                          "migrations": [dataclasses.asdict(r) for r in rows]}, indent=2))
+        return
     table = Table(title=environment.describe(), title_justify="left")
     for col in ("version", "description", "state", "applied at", "by", "archived run"):
         table.add_column(col)

@@ -169,3 +169,17 @@ def test_run_all_in_a_kernel_never_runs_down_cells(workspace: Workspace) -> None
         "".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
     assert "skipped: down step" in text
     assert ws.run("status").stdout.count("applied") >= 1
+
+
+def test_status_dashboard_notebook_runs_clean_under_nbval(workspace: Workspace) -> None:
+    ws = workspace
+    assert ws.run("up", "--migration", "001").code == 0
+    as_json = json.loads(ws.run("status", "--json").stdout)
+    states = {m["version"]: m["state"] for m in as_json["migrations"]}
+    assert states == {"001": "applied", "002": "pending", "003": "pending"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+         "notebooks/status.ipynb"],
+        cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "passed" in proc.stdout
