@@ -96,7 +96,7 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
         "direction": direction, "dry_run": dry_run, "status": status,
         "operator": operator(), "started_at": started.isoformat(timespec="seconds"),
         "seconds": round(seconds, 3), "error": error, "git_commit": _git_commit(workspace),
-        "parameters": {k: v for k, v in params.items()},
+        "parameters": dict(params),
     })
     return RunResult(migration, env, direction, dry_run, run_id, status, archive, seconds,
                      redact(error) if error else None)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from workbook.local import columns as cols
+from workbook.local import queries
 from workbook.local.errors import AppwriteError, bad_request
 from workbook.local.params import parse_datetime
 
@@ -22,8 +23,8 @@ Fit = Callable[[Any], Any]
 Decode = Callable[[Any], Any]
 BodyBuilder = Callable[[Sequence[Any]], dict[str, Any]]
 
-# The system columns every row tuple starts with, in this order.
-SYSTEM_SQL = ("_seq", "_uid", "_createdAt", "_updatedAt", "_permissions")
+# The system columns every row tuple starts with, in this order (as list queries select them).
+SYSTEM_SQL = tuple(queries.SYSTEM_SQL)
 _EXACT_FLOAT = 2**53
 MAX_BUILDERS = 64  # one per distinct select(); more are built per request
 
@@ -128,6 +129,8 @@ class RowCodec:
         self.position = {name: index for index, name in enumerate(self.row_names)}
 
     def _unknown(self, data: Mapping[str, Any]) -> None:
+        if self.known.issuperset(data):
+            return
         for key in data:
             if key not in self.known:
                 raise structure_error(f'Unknown attribute: "{key}"')
