@@ -268,6 +268,11 @@ def unlock(workspace: Workspace, env: str | None) -> dict[str, Any] | None:
         holder = o.ledger.lock_holder()
         if holder:
             o.ledger.release()
+            # the run that held it died without a word: its entry must not stay `running`
+            record = o.ledger.get(str(holder.get("run_id")))
+            if record is not None and record.state == "running":
+                o.ledger.finish(record.run_id, "failed",
+                                error=f"abandoned: its lock was broken by {operator()}")
         return holder
 
 

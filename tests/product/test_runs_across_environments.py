@@ -22,7 +22,10 @@ def test_a_held_lock_refuses_the_run_until_unlocked(workspace: Workspace, server
     tables.create("main", "main")
     ledger = Ledger(tables, "main", "test")
     ledger.ensure()
-    assert ledger.acquire("20260101T000000-lock-up-dead", "ci-job-41")
+    dead_run = "20260101T000000-001-up-dead"
+    assert ledger.acquire(dead_run, "ci-job-41")
+    ledger.start(dead_run, version="001", description="Initial schema", direction="up",
+                 checksum="x", applied_by="ci-job-41")  # then the job was killed -9
     add_environment(workspace, server)
 
     refused = workspace.run("up", "--env", "test")
@@ -33,6 +36,8 @@ def test_a_held_lock_refuses_the_run_until_unlocked(workspace: Workspace, server
 
     unlocked = workspace.run("unlock", "--env", "test")
     assert unlocked.code == 0 and "ci-job-41" in unlocked.stdout
+    record = ledger.get(dead_run)
+    assert record is not None and record.state == "failed" and "abandoned" in str(record.error)
     with pytest.raises(Exception, match="not be found|not found"):
         tables.get_row("main", LOCK_TABLE, LOCK_ROW)
 
