@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbook.errors import WorkbookError
+from workbook.runs import BATCH_ENV
 
-BATCH_ENV = "WORKBOOK_BATCH"
 _STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 

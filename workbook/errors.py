@@ -33,9 +33,5 @@ class LockHeld(WorkbookError):
     """Another run holds the environment's lock."""
 
 
-class MigrationFailed(WorkbookError):
-    """A migration notebook raised; its archive shows where."""
-
-
 class OperationFailed(WorkbookError):
     """An `ops` step could not complete (column failed, timed out, ...)."""

@@ -77,10 +77,6 @@ def sql_affinity(column: Column) -> str:
     return "TEXT"
 
 
-def is_string(column: Column) -> bool:
-    return column["type"] in STRING_TYPES
-
-
 def column_width(column: Column) -> int:
     """One column's share of Appwrite's row-width estimate (reference §3)."""
     kind = column["type"]
