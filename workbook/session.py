@@ -81,9 +81,13 @@ class Workbook(Ops):
                                "another process unlocked it; run `workbook up` again")
         else:
             self._owns_lock = self.ledger.acquire(self.run_id, self.operator)
-        self.ledger.start(self.run_id, version=migration.version,
-                          description=migration.description, direction=self.direction,
-                          checksum=migration.checksum, applied_by=self.operator)
+        try:
+            self.ledger.start(self.run_id, version=migration.version,
+                              description=migration.description, direction=self.direction,
+                              checksum=migration.checksum, applied_by=self.operator)
+        except BaseException:
+            self._release()  # a run that never started must not keep the environment locked
+            raise
 
     def done(self) -> Any:
         """Close the run: record it as applied (or, for a dry run, show the plan)."""
