@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appwrite.exception import AppwriteException
+
 from workbook.catalog import Migration
 from workbook.config import Workspace
 from workbook.ledger import Ledger, operator
@@ -86,8 +88,12 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
     status = "failed" if error else ("dry-run" if dry_run else "applied")
     relative = archive.relative_to(workspace.root).as_posix()
     if not dry_run:
-        status = _settle_ledger(Ledger(target.tables, target.environment.database, env),
-                                run_id, relative, error, status)
+        ledger = Ledger(target.tables, target.environment.database, env)
+        try:
+            status, error = _settle_ledger(ledger, run_id, relative, error, status)
+        except AppwriteException as exc:  # the archive is still written, and says so
+            status = "failed"
+            error = (error + "; " if error else "") + f"the ledger could not be updated: {exc}"
     _annotate(archive, {
         "run_id": run_id, "environment": env, "endpoint": target.endpoint,
         "project": target.environment.project, "database": target.environment.database,
@@ -103,20 +109,22 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
 
 
 def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
-                   status: str) -> str:
+                   status: str) -> tuple[str, str | None]:
     """Add the archive path; a run the kernel left ``running`` (it died, or the notebook
-    never reached ``wb.done()``) becomes ``failed``."""
+    never reached ``wb.done()``) becomes ``failed``. Returns the final status and error."""
     record = ledger.get(run_id)
     if record is None:
-        if error is None:
-            return "failed"  # the notebook never connected: nothing was recorded
-        return status
+        if error is None:  # it ran to the end without ever opening its run
+            return "failed", "the notebook never called workbook.connect(…) with its version"
+        return "failed", error
     if record.state == "running":
         reason = error or "the notebook ended without calling wb.done()"
         ledger.finish(run_id, "failed", error=redact(reason), archive=archive)
-        return "failed"
+        return "failed", reason
     ledger.set_archive(run_id, archive)
-    return "failed" if record.state == "failed" else status
+    if record.state == "failed":
+        return "failed", error or record.error
+    return status, error
 
 
 @contextlib.contextmanager
