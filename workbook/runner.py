@@ -66,6 +66,7 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
     from papermill.exceptions import PapermillExecutionError
 
     env = target.environment.name
+    secret_vars = (target.environment.key_env,)
     run_id = new_run_id(migration.version, direction)
     archive = archive_path(workspace, env, run_id, migration, dry_run)
     started = datetime.now(UTC)
@@ -90,7 +91,7 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
     if not dry_run:
         ledger = Ledger(target.tables, target.environment.database, env)
         try:
-            status, error = _settle_ledger(ledger, run_id, relative, error, status)
+            status, error = _settle_ledger(ledger, run_id, relative, error, status, secret_vars)
         except AppwriteException as exc:  # the archive is still written, and says so
             status = "failed"
             error = (error + "; " if error else "") + f"the ledger could not be updated: {exc}"
@@ -103,13 +104,13 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
         "operator": operator(), "started_at": started.isoformat(timespec="seconds"),
         "seconds": round(seconds, 3), "error": error, "git_commit": _git_commit(workspace),
         "parameters": dict(params),
-    })
+    }, secret_vars)
     return RunResult(migration, env, direction, dry_run, run_id, status, archive, seconds,
-                     redact(error) if error else None)
+                     redact(error, secret_vars) if error else None)
 
 
 def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
-                   status: str) -> tuple[str, str | None]:
+                   status: str, secret_vars: tuple[str, ...]) -> tuple[str, str | None]:
     """Add the archive path; a run the kernel left ``running`` (it died, or the notebook
     never reached ``wb.done()``) becomes ``failed``. Returns the final status and error."""
     record = ledger.get(run_id)
@@ -119,7 +120,7 @@ def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
         return "failed", error
     if record.state == "running":
         reason = error or "the notebook ended without calling wb.done()"
-        ledger.finish(run_id, "failed", error=redact(reason), archive=archive)
+        ledger.finish(run_id, "failed", error=redact(reason, secret_vars), archive=archive)
         return "failed", reason
     ledger.set_archive(run_id, archive)
     if record.state == "failed":
@@ -146,7 +147,7 @@ def _kernel_environment(workspace: Workspace, lock_id: str | None) -> Iterator[N
                 os.environ[key] = value
 
 
-def _annotate(archive: Path, facts: dict[str, Any]) -> None:
+def _annotate(archive: Path, facts: dict[str, Any], secret_vars: tuple[str, ...]) -> None:
     """Provenance in the output (as papermill does), and no secret anywhere in the file."""
     import nbformat
 
@@ -157,7 +158,7 @@ def _annotate(archive: Path, facts: dict[str, Any]) -> None:
     else:
         nb = nbformat.read(archive, as_version=4)
     nb.metadata["workbook"] = facts
-    text = redact(nbformat.writes(nb))
+    text = redact(nbformat.writes(nb), secret_vars)
     tmp = archive.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(archive)

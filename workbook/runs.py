@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 BATCH_ENV = "WORKBOOK_BATCH"
@@ -17,10 +18,12 @@ def new_run_id(version: str, direction: str, when: datetime | None = None) -> st
     return f"{stamp}-{version}-{direction}-{secrets.token_hex(2)}"
 
 
-def redact(text: str) -> str:
-    """Remove any secret value held in the environment from text bound for disk or output."""
+def redact(text: str, also: Iterable[str] = ()) -> str:
+    """Remove secret values held in the environment from text bound for disk or output:
+    variables named like secrets, and ``also`` (e.g. an environment's ``key_env``)."""
+    names = set(also)
     for name, value in os.environ.items():
-        if value and len(value) >= 16 and _secret_name(name):
+        if value and len(value) >= 8 and (name in names or _secret_name(name)):
             text = text.replace(value, "[redacted]")
     return text
 

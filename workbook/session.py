@@ -106,7 +106,8 @@ class Workbook(Ops):
             return
         self.finished = True
         try:
-            self.ledger.finish(self.run_id, "failed", error=redact(error))
+            reason = redact(error, (self.environment.key_env,))
+            self.ledger.finish(self.run_id, "failed", error=reason)
             self._mirror()
         finally:
             self._release()

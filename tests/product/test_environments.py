@@ -65,3 +65,14 @@ def test_secret_never_prints() -> None:
     secret = Secret("standard_0123456789abcdef")
     assert "0123" not in repr(secret) and "0123" not in str(secret) and "0123" not in f"{secret}"
     assert secret.reveal() == "standard_0123456789abcdef"
+
+
+def test_redact_hides_secret_like_variables_and_named_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbook.runs import redact
+
+    monkeypatch.setenv("PROD_APPWRITE_KEY", "standard_" + "f" * 40)
+    monkeypatch.setenv("PROD_API", "p" * 30)
+    monkeypatch.setenv("HOME_DIR", "/home/someone/x")
+    text = f"a {'standard_' + 'f' * 40} b {'p' * 30} c /home/someone/x"
+    assert redact(text) == f"a [redacted] b {'p' * 30} c /home/someone/x"
+    assert redact(text, ("PROD_API",)) == "a [redacted] b [redacted] c /home/someone/x"
