@@ -99,7 +99,7 @@ class Schema:
                 "table": t.get("$id"),
                 "key": c.get("key"),
                 "type": column_kind(c),
-                "size": c.get("size"),
+                "size": "" if c.get("size") is None else int(c["size"]),
                 "format": c.get("format") or "",
                 "required": bool(c.get("required")),
                 "default": c.get("default"),
@@ -111,9 +111,8 @@ class Schema:
             for t in self._selected(table_id)
             for c in t.get("columns") or []
         ]
-        frame = pd.DataFrame(rows, columns=COLUMN_FIELDS)
-        frame["size"] = frame["size"].astype("Int64")  # 255, not 255.0, beside missing sizes
-        return frame
+        # sizes stay ints ("255", not "255.0") beside the blank of sizeless types
+        return pd.DataFrame(rows, columns=COLUMN_FIELDS).astype({"size": "object"})
 
     def indexes_frame(self, table_id: str | None = None) -> pd.DataFrame:
         rows = [

@@ -171,7 +171,7 @@ def test_run_all_in_a_kernel_never_runs_down_cells(workspace: Workspace) -> None
     assert ws.run("status").stdout.count("applied") >= 1
 
 
-def test_status_dashboard_notebook_runs_clean_under_nbval(workspace: Workspace) -> None:
+def test_operator_notebooks_run_clean_under_nbval(workspace: Workspace) -> None:
     ws = workspace
     assert ws.run("up", "--migration", "001").code == 0
     as_json = json.loads(ws.run("status", "--json").stdout)
@@ -179,7 +179,7 @@ def test_status_dashboard_notebook_runs_clean_under_nbval(workspace: Workspace) 
     assert states == {"001": "applied", "002": "pending", "003": "pending"}
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "notebooks/status.ipynb"],
+         "notebooks/status.ipynb", "notebooks/history.ipynb"],
         cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "passed" in proc.stdout
