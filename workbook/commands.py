@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,10 +196,12 @@ def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: boo
         return
     for m in todo:  # every parameter is checked before the first run starts
         parameters_for(m, given)
-    if dry_run:
-        for m in todo:
-            yield execute(o.workspace, o.target, m, direction=direction, dry_run=True,
-                          parameters=parameters_for(m, given))
+    if dry_run:  # each plan starts from what the earlier ones would have changed
+        with tempfile.TemporaryDirectory(prefix="workbook-dry-run-") as scratch:
+            state = Path(scratch) / "state.json"
+            for m in todo:
+                yield execute(o.workspace, o.target, m, direction=direction, dry_run=True,
+                              parameters=parameters_for(m, given), dry_run_state=state)
         return
     o.ledger.ensure()
     lock_id = new_run_id("lock", direction)

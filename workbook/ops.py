@@ -596,12 +596,22 @@ class Ops:
         if self.dry_run:
             self.plan.add(operation, target, {"reason": reason}, effect=NO_OP)
 
+    def dry_run_state(self) -> dict[str, Any]:
+        """What this dry run would have changed, for the next migration's dry run to start
+        from (each migration runs in its own kernel)."""
+        return {"shadow": self._shadow, "planned": sorted(self._planned_tables)}
+
+    def load_dry_run_state(self, state: dict[str, Any]) -> None:
+        self._shadow = copy.deepcopy(state.get("shadow") or {})
+        self._planned_tables = set(state.get("planned") or ())
+
     def _dry_table(self, table_id: str) -> tuple[dict[str, Any], dict[str, str]]:
         """The shadow table a dry-run change applies to, and what the plan must assume.
 
-        Each migration of a run executes in its own kernel, so a dry run of 002 cannot see
-        the table 001 would create. Rather than fail, the step is planned and marked as
-        assuming the table exists by then; a typo shows up in the plan the same way.
+        `workbook up --dry-run` hands each migration the state the earlier ones' dry runs
+        left (`dry_run_state`), so 002 sees the table 001 would create. A migration dry-run
+        alone cannot; rather than fail, the step is planned and marked as assuming the
+        table exists by then; a typo shows up in the plan the same way.
         """
         shadow = self._shadow_table(table_id)
         if shadow.get("_assumed"):

@@ -22,7 +22,7 @@ from appwrite.exception import AppwriteException
 from workbook.catalog import Migration
 from workbook.config import Workspace
 from workbook.ledger import Ledger, operator
-from workbook.runs import BATCH_ENV, RUNNER_LOCK_ENV, new_run_id, redact
+from workbook.runs import BATCH_ENV, DRY_RUN_STATE_ENV, RUNNER_LOCK_ENV, new_run_id, redact
 from workbook.target import Target
 
 KERNEL = "python3"
@@ -60,7 +60,7 @@ def archive_path(workspace: Workspace, environment: str, run_id: str, migration:
 
 def execute(workspace: Workspace, target: Target, migration: Migration, *, direction: str,
             dry_run: bool = False, parameters: dict[str, Any] | None = None,
-            lock_id: str | None = None) -> RunResult:
+            lock_id: str | None = None, dry_run_state: Path | None = None) -> RunResult:
     """Run one migration notebook through papermill and record what happened."""
     import papermill  # heavy: imported by the commands that run notebooks, not by all
     from papermill.exceptions import PapermillExecutionError
@@ -74,7 +74,7 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
     error: str | None = None
     params = {**(parameters or {}), "environment": env, "direction": direction,
               "dry_run": dry_run, "run_id": run_id}
-    with _kernel_environment(workspace, lock_id):
+    with _kernel_environment(workspace, lock_id, dry_run_state):
         try:
             papermill.execute_notebook(
                 str(migration.path), str(archive), parameters=params, kernel_name=KERNEL,
@@ -129,14 +129,19 @@ def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
 
 
 @contextlib.contextmanager
-def _kernel_environment(workspace: Workspace, lock_id: str | None) -> Iterator[None]:
-    """Variables the kernel inherits: batch mode, the workspace, the runner's lock."""
+def _kernel_environment(workspace: Workspace, lock_id: str | None,
+                        dry_run_state: Path | None) -> Iterator[None]:
+    """Variables the kernel inherits: batch mode, the workspace, the runner's lock, and
+    where a dry run finds what the earlier ones would change."""
     values = {BATCH_ENV: "1", "WORKBOOK_WORKSPACE": str(workspace.root),
-              RUNNER_LOCK_ENV: lock_id or ""}
+              RUNNER_LOCK_ENV: lock_id or "",
+              DRY_RUN_STATE_ENV: str(dry_run_state) if dry_run_state else ""}
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: v for k, v in values.items() if v})
-    if not lock_id:
-        os.environ.pop(RUNNER_LOCK_ENV, None)
+    for key, value in values.items():
+        if value:
+            os.environ[key] = value
+        else:
+            os.environ.pop(key, None)
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 BATCH_ENV = "WORKBOOK_BATCH"
 RUNNER_LOCK_ENV = "WORKBOOK_RUNNER_LOCK"
+DRY_RUN_STATE_ENV = "WORKBOOK_DRY_RUN_STATE"  # a file: what earlier dry runs would change
 
 
 def new_run_id(version: str, direction: str, when: datetime | None = None) -> str:

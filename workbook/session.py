@@ -12,8 +12,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import html
+import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 from workbook.catalog import DIRECTIONS, Migration, find, load_catalog
@@ -22,7 +24,7 @@ from workbook.dryrun import DryRunProxy, Plan
 from workbook.errors import LockHeld, WorkbookError
 from workbook.ledger import Ledger, operator, write_mirror
 from workbook.ops import Ops
-from workbook.runs import RUNNER_LOCK_ENV, new_run_id, redact
+from workbook.runs import DRY_RUN_STATE_ENV, RUNNER_LOCK_ENV, new_run_id, redact
 from workbook.status import check_down, check_up
 from workbook.target import Target, connect_target
 
@@ -65,7 +67,12 @@ class Workbook(Ops):
     def _begin(self) -> None:
         migration = self.migration
         self._schema_before = self.schema()
-        if migration is None or self.dry_run:
+        if self.dry_run:
+            state = _dry_run_state_file()
+            if state and state.is_file() and state.stat().st_size:
+                self.load_dry_run_state(json.loads(state.read_text(encoding="utf-8")))
+            return
+        if migration is None:
             return
         self.ledger.ensure()
         states = self.ledger.states()
@@ -98,6 +105,9 @@ class Workbook(Ops):
             self.ledger.finish(self.run_id, "applied")
             self._mirror()
             self._release()
+        state = _dry_run_state_file()
+        if self.dry_run and state:
+            state.write_text(json.dumps(self.dry_run_state()), encoding="utf-8")
         return self.summary()
 
     def fail(self, error: str) -> None:
@@ -230,6 +240,11 @@ def connect(environment: str = "local", version: str | None = None, *, direction
     _show(wb.banner())
     _show(wb._schema_before)
     return wb
+
+
+def _dry_run_state_file() -> Path | None:
+    name = os.environ.get(DRY_RUN_STATE_ENV)
+    return Path(name) if name else None
 
 
 def _close_on_exit() -> None:

@@ -26,6 +26,10 @@ def test_dry_run_sends_no_write_request(workspace: Workspace, server) -> None:  
     assert len(runs) == 3
     plan = outputs(runs[0])
     assert "create_table" in plan and "blog_posts" in plan
+    # Each plan starts from what the earlier ones would change: 003 renames a column of
+    # the table 001 would create, with nothing assumed.
+    rename = outputs(runs[2])
+    assert "rename_column" in rename and "author_name" in rename and "assumes" not in rename
     meta = nbformat.read(runs[0], as_version=4).metadata["workbook"]
     assert meta["dry_run"] is True and meta["status"] == "dry-run"
     status = workspace.run("status", "--env", "test")
