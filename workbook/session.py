@@ -207,8 +207,9 @@ class Summary:
 
         body = (self.wb.plan._repr_html_() if self.wb.dry_run
                 else diff(self.before, self.after).to_html(index=False))
+        after = "Live schema (a dry run changes nothing)" if self.wb.dry_run else "Schema after"
         return (f"<h4>{html.escape(self._headline())}</h4>{body}"
-                f"<h4>Schema after</h4>{self.after._repr_html_()}")
+                f"<h4>{after}</h4>{self.after._repr_html_()}")
 
 
 def connect(environment: str = "local", version: str | None = None, *, direction: str = "up",
