@@ -93,3 +93,31 @@ def test_a_migration_without_down_cells_is_irreversible(workspace: Workspace) ->
     refused = workspace.run("down")
     assert refused.code == 2
     assert "004 is irreversible: it has no %%down cells" in refused.stderr
+
+
+def test_two_simultaneous_runs_never_collide(workspace: Workspace, server) -> None:  # noqa: ANN001
+    """Two operators (or CI jobs) start `workbook up` on one environment at once: exactly
+    one applies the migrations, the other is refused by the lock, and no run is doubled."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    tables = tables_for(server)
+    tables.create("main", "main")
+    add_environment(workspace, server)
+    command = [sys.executable, "-m", "workbook.cli", "up", "--env", "test",
+               "-p", "confirmed=app_release"]
+
+    def up(_: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, cwd=workspace.root, env=workspace.env,
+                              capture_output=True, text=True, timeout=240)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(up, range(2)))
+    codes = sorted(r.returncode for r in results)
+    assert codes == [0, 2], [r.stdout + r.stderr for r in results]
+    refused = next(r for r in results if r.returncode == 2)
+    assert "is locked by" in refused.stderr
+    runs = Ledger(tables, "main", "test").runs()
+    assert sorted(r.version for r in runs) == ["001", "002", "003"]
+    assert all(r.state == "applied" for r in runs)
