@@ -8,10 +8,8 @@ the module that owns it. The lock and the backup wrap a *sequence* of runs and l
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +20,14 @@ from appwrite.exception import AppwriteException
 from workbook.catalog import Migration
 from workbook.config import Workspace
 from workbook.ledger import Ledger, operator
-from workbook.runs import BATCH_ENV, DRY_RUN_STATE_ENV, RUNNER_LOCK_ENV, new_run_id, redact
+from workbook.runs import (
+    BATCH_ENV,
+    DRY_RUN_STATE_ENV,
+    RUNNER_LOCK_ENV,
+    new_run_id,
+    redact,
+    scoped_environ,
+)
 from workbook.target import Target
 
 KERNEL = "python3"
@@ -128,28 +133,14 @@ def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
     return status, error
 
 
-@contextlib.contextmanager
 def _kernel_environment(workspace: Workspace, lock_id: str | None,
-                        dry_run_state: Path | None) -> Iterator[None]:
+                        dry_run_state: Path | None) -> contextlib.AbstractContextManager[None]:
     """Variables the kernel inherits: batch mode, the workspace, the runner's lock, and
     where a dry run finds what the earlier ones would change."""
-    values = {BATCH_ENV: "1", "WORKBOOK_WORKSPACE": str(workspace.root),
-              RUNNER_LOCK_ENV: lock_id or "",
-              DRY_RUN_STATE_ENV: str(dry_run_state) if dry_run_state else ""}
-    saved = {k: os.environ.get(k) for k in values}
-    for key, value in values.items():
-        if value:
-            os.environ[key] = value
-        else:
-            os.environ.pop(key, None)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return scoped_environ({
+        BATCH_ENV: "1", "WORKBOOK_WORKSPACE": str(workspace.root), RUNNER_LOCK_ENV: lock_id,
+        DRY_RUN_STATE_ENV: str(dry_run_state) if dry_run_state else None,
+    })
 
 
 def _annotate(archive: Path, facts: dict[str, Any], secret_vars: tuple[str, ...]) -> None:

@@ -3,9 +3,10 @@ and the redaction every text bound for disk goes through. Kept free of heavy imp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 BATCH_ENV = "WORKBOOK_BATCH"
@@ -17,6 +18,26 @@ def new_run_id(version: str, direction: str, when: datetime | None = None) -> st
     """Sortable by time, unique, and a valid Appwrite row id (≤ 36 chars)."""
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{version}-{direction}-{secrets.token_hex(2)}"
+
+
+@contextlib.contextmanager
+def scoped_environ(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None/empty, unset) variables for a block; restore them afterwards.
+    Kernels inherit the process environment, so this is how a run talks to them."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value:
+                os.environ[name] = value
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def redact(text: str, also: Iterable[str] = ()) -> str:

@@ -21,8 +21,9 @@ from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
-from workbook.config import LOCAL_ENDPOINT_ENV, Environment, Secret, Workspace
+from workbook.config import LOCAL_ENDPOINT_ENV, LOCAL_KEY_ENV, Environment, Secret, Workspace
 from workbook.errors import ConnectionFailed
+from workbook.runs import scoped_environ
 
 # Errors worth another try: the request was refused before doing anything, or the
 # network dropped it. Writes are retried too: every Workbook write names its ids, so a
@@ -146,7 +147,7 @@ def ensure_local_server(workspace: Workspace) -> tuple[str, Secret]:
     from workbook.local.server import start_local_server  # the server is optional at import
 
     endpoint = os.environ.get(LOCAL_ENDPOINT_ENV)
-    key = os.environ.get("WORKBOOK_LOCAL_KEY")
+    key = os.environ.get(LOCAL_KEY_ENV)
     if endpoint and key and _answers(endpoint):
         return endpoint, Secret(key)
     key = key or secrets.token_hex(32)
@@ -162,25 +163,22 @@ _KEEP_ALIVE: list[Any] = []
 @contextlib.contextmanager
 def serving_local(workspace: Workspace) -> Iterator[None]:
     """Serve ``local`` for the duration of a command, then stop: nothing is left running."""
-    saved = {k: os.environ.get(k) for k in (LOCAL_ENDPOINT_ENV, "WORKBOOK_LOCAL_KEY")}
     started = len(_KEEP_ALIVE)
-    try:
-        ensure_local_server(workspace)
-        yield
-    finally:
-        while len(_KEEP_ALIVE) > started:
-            _KEEP_ALIVE.pop().stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    # keep what the caller had: publishing the server below changes these variables
+    with scoped_environ({name: os.environ.get(name)
+                         for name in (LOCAL_ENDPOINT_ENV, LOCAL_KEY_ENV)}):
+        try:
+            ensure_local_server(workspace)
+            yield
+        finally:
+            while len(_KEEP_ALIVE) > started:
+                _KEEP_ALIVE.pop().stop()
 
 
 def publish_local_server(endpoint: str, key: str) -> None:
     """Let child processes (papermill kernels) find the server without a file on disk."""
     os.environ[LOCAL_ENDPOINT_ENV] = endpoint
-    os.environ["WORKBOOK_LOCAL_KEY"] = key
+    os.environ[LOCAL_KEY_ENV] = key
 
 
 def local_database_path(workspace: Workspace) -> Path:
