@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from appwrite.exception import AppwriteException
-from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 
 from workbook.columns import (
@@ -30,6 +29,7 @@ from workbook.columns import (
 )
 from workbook.dryrun import NO_OP, DryRunProxy, Plan
 from workbook.errors import OperationFailed
+from workbook.paging import iter_items, raw_get
 
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 """Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
@@ -85,10 +85,8 @@ class Ops:
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """A GET through `client.call`: plain JSON, exact numbers, None when the thing is gone."""
-        client = self.tables.client
-        headers = {"X-Appwrite-Project": client.get_config("project"), "accept": "application/json"}
         try:
-            return client.call("get", path, headers, params or {})
+            return raw_get(self.tables.client, path, params)
         except AppwriteException as exc:
             if exc.code == 404 and exc.type in _GONE_TYPES:
                 return None
@@ -506,19 +504,13 @@ class Ops:
         if table_id in self._planned_tables:
             return
         path = self._path("tables", table_id, "rows")
-        cursor: str | None = None
-        while True:
-            page_queries = [*queries, Query.limit(batch_size)]
-            if cursor is not None:
-                page_queries.append(Query.cursor_after(cursor))
-            page = self._get(path, {"queries": page_queries, "total": False})
-            if page is None:
-                raise OperationFailed(f"table {table_id} does not exist")
-            rows = page.get("rows") or []
-            yield from rows
-            if len(rows) < batch_size:
-                return
-            cursor = rows[-1]["$id"]
+        try:
+            yield from iter_items(self.tables.client, path, "rows", queries, batch_size)
+        except AppwriteException as exc:
+            if exc.code == 404 and exc.type in _GONE_TYPES:
+                raise OperationFailed(f"table {table_id} does not exist") from exc
+            raise OperationFailed(f"reading {path} failed: {one_line(exc)}",
+                                  hint=_hint(exc)) from exc
 
     def backfill(
         self,

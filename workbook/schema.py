@@ -20,7 +20,7 @@ from appwrite.exception import AppwriteException
 from workbook.columns import column_kind
 from workbook.errors import OperationFailed
 from workbook.ops import one_line
-from workbook.paging import iter_items
+from workbook.paging import iter_items, raw_get
 
 PAGE = 100
 COLUMN_FIELDS = [
@@ -255,12 +255,11 @@ def snapshot(client: Any, database_id: str) -> Schema:
     `client` is the SDK `Client` (or anything with one as `.client`, like a `TablesDB`).
     """
     client = getattr(client, "client", client)
-    headers = {"X-Appwrite-Project": client.get_config("project"), "accept": "application/json"}
     base = f"/tablesdb/{database_id}"
 
     def get(path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
-            return client.call("get", path, headers, params or {})
+            return raw_get(client, path, params)
         except AppwriteException as exc:
             raise OperationFailed(
                 f"reading the schema of database {database_id} failed: {one_line(exc)}",
