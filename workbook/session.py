@@ -64,7 +64,7 @@ class Workbook(Ops):
         self._schema_before: Any = None
 
     # -- life cycle ----------------------------------------------------------------------
-    def _begin(self) -> None:
+    def _begin(self, catalog: list[Migration]) -> None:
         migration = self.migration
         self._schema_before = self.schema()
         if self.dry_run:
@@ -76,7 +76,6 @@ class Workbook(Ops):
             return
         self.ledger.ensure()
         states = self.ledger.states()
-        catalog = load_catalog(self.workspace.migrations)
         # The same order rules as `workbook up`/`down`, for runs started in JupyterLab too.
         check = check_up if self.direction == "up" else check_down
         check(catalog, states, migration, self.environment.name)
@@ -128,6 +127,8 @@ class Workbook(Ops):
             self._owns_lock = False
 
     def _mirror(self) -> None:
+        if os.environ.get(RUNNER_LOCK_ENV):
+            return  # `workbook up` writes it after the run, with the archive path
         path = self.workspace.history_dir(self.environment.name) / "applied.json"
         write_mirror(path, self.ledger.states())
 
@@ -221,7 +222,8 @@ def connect(environment: str = "local", version: str | None = None, *, direction
                             "set direction in the parameters cell")
     workspace = find_workspace()
     env = workspace.environment(environment)
-    migration = find(load_catalog(workspace.migrations), version) if version else None
+    catalog = load_catalog(workspace.migrations) if version else []
+    migration = find(catalog, version) if version else None
     if migration and direction == "down" and not migration.reversible:
         raise WorkbookError(f"migration {migration.version} has no down cells",
                             "it is irreversible; restore from a backup instead")
@@ -234,7 +236,7 @@ def connect(environment: str = "local", version: str | None = None, *, direction
     target = connect_target(workspace, env)
     wb = Workbook(target, workspace, migration, direction=direction, dry_run=bool(dry_run),
                   run_id=run_id, plan=Plan())
-    wb._begin()
+    wb._begin(catalog)
     _current = wb
     atexit.unregister(_close_on_exit)
     atexit.register(_close_on_exit)
