@@ -80,10 +80,9 @@ def check_up(catalog: list[Migration], states: dict[str, VersionState], target: 
 
 def check_down(catalog: list[Migration], states: dict[str, VersionState], target: Migration,
                env: str) -> None:
-    if target.number not in applied_versions(states) and (
-        states.get(str(target.number)) is None
-        or states[str(target.number)].state != "failed"
-    ):
+    current = states.get(str(target.number))
+    # a failed run may have half-applied its changes: rolling it back is allowed
+    if current is None or current.state not in ("applied", "failed"):
         raise WorkbookError(f"migration {target.version} is not applied on '{env}'",
                             "see `workbook status`")
     if not target.reversible:
