@@ -28,7 +28,7 @@ def workspace(root: Path, count: int) -> Path:
     (root / "migrations").mkdir()
     env = clean_env(root)
     for i in range(count):
-        subprocess.run([sys.executable, "-m", "workbook.cli", "create", "--name", f"step_{i:02d}"],
+        subprocess.run([sys.executable, "-m", "workbook", "create", "--name", f"step_{i:02d}"],
                        cwd=root, env=env, check=True, capture_output=True)
     return root
 
@@ -48,7 +48,7 @@ def main() -> None:
         b = workspace(Path(tmp) / "papermill", args.count)
 
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "workbook.cli", "up"], cwd=a, env=clean_env(a),
+        subprocess.run([sys.executable, "-m", "workbook", "up"], cwd=a, env=clean_env(a),
                        check=True, capture_output=True)
         workbook_s = time.perf_counter() - start
 

@@ -12,7 +12,7 @@ from appwrite.services.tables_db import TablesDB
 from sdk_support import sdk_client_for
 
 from workbook.local.server import start_local_server
-from workbook.ops import Ops
+from workbook.runtime.ops import Ops
 
 __all__ = ["client", "ops", "ops_server"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbook.checklist import Checklist, Step, parse_confirmed
 from workbook.errors import WorkbookError
+from workbook.runtime.checklist import Checklist, Step, parse_confirmed
 
 
 def _steps(key_rotated: bool = False) -> list[Step]:

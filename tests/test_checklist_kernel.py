@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 SETUP = """
-from workbook.checklist import Checklist, Step
+from workbook.runtime.checklist import Checklist, Step
 def key_rotated():
     return True
 steps = [Step("store", "Update the key in the store console"),

@@ -12,9 +12,9 @@ from appwrite.services.tables_db import TablesDB
 from ops_fixtures import *  # noqa: F403 - the module's fixtures
 from ops_fixtures import requests_to, writes_to
 
-from workbook.dryrun import NO_OP, DryRunProxy, Plan, PlanStep
 from workbook.errors import OperationFailed
-from workbook.ops import Ops
+from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan, PlanStep
+from workbook.runtime.ops import Ops
 
 COLUMNS = [
     {"key": "title", "type": "varchar", "size": 100, "required": True},

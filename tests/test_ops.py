@@ -9,7 +9,7 @@ from ops_fixtures import *  # noqa: F403 - the module's fixtures
 from ops_fixtures import writes_to
 
 from workbook.errors import OperationFailed
-from workbook.ops import Ops
+from workbook.runtime.ops import Ops
 
 POSTS_COLUMNS = [
     {"key": "title", "type": "varchar", "size": 200, "required": True},

@@ -9,7 +9,7 @@ from appwrite.services.tables_db import TablesDB
 from ops_fixtures import *  # noqa: F403 - the module's fixtures
 
 from workbook.errors import OperationFailed
-from workbook.ops import Ops
+from workbook.runtime.ops import Ops
 
 
 def test_failed_column_names_table_column_and_server_error(ops: Ops, ops_server: Any) -> None:

@@ -11,7 +11,7 @@ from ops_fixtures import *  # noqa: F403 - the module's fixtures
 from ops_fixtures import writes_to
 
 from workbook.errors import OperationFailed
-from workbook.ops import Ops
+from workbook.runtime.ops import Ops
 
 ROWS = 250
 

@@ -9,8 +9,8 @@ from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from ops_fixtures import *  # noqa: F403 - the module's fixtures
 
-from workbook.ops import Ops
-from workbook.schema import COLUMN_FIELDS, DIFF_FIELDS, Schema, diff, snapshot
+from workbook.core.schema import COLUMN_FIELDS, DIFF_FIELDS, Schema, diff, snapshot
+from workbook.runtime.ops import Ops
 
 COLUMNS = [
     {"key": "title", "type": "varchar", "size": 100, "required": True},

@@ -13,9 +13,9 @@ import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 
+from workbook.core.schema import snapshot
 from workbook.local.server import start_local_server
-from workbook.ops import Ops
-from workbook.schema import snapshot
+from workbook.runtime.ops import Ops
 
 CLI = Path(__file__).resolve().parents[1] / ".cache" / "node" / "node_modules" / ".bin" / "appwrite"
 COLUMNS = [

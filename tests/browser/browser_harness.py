@@ -29,8 +29,14 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 OPERATOR = "browser-test"
 # Tall enough that every cell of a migration is on screen: screenshots show the whole
@@ -39,8 +45,10 @@ VIEWPORT = {"width": 1400, "height": 4200}
 _START_TIMEOUT = 60.0
 _RUN_TIMEOUT_MS = 90_000
 _QUIET_SETTINGS = {  # no toast asking to fetch news from the internet (the network is closed)
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
 }
 
 
@@ -56,23 +64,39 @@ def make_workspace(root: Path) -> Path:
 def workbook_env(workspace: Path) -> dict[str, str]:
     """The process environment of an operator working in ``workspace``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_")}
-    env.update({"WORKBOOK_USER": OPERATOR, "WORKBOOK_WORKSPACE": str(workspace),
-                "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    env.update(
+        {
+            "WORKBOOK_USER": OPERATOR,
+            "WORKBOOK_WORKSPACE": str(workspace),
+            "PYTHONUNBUFFERED": "1",
+            "COLUMNS": "200",
+        }
+    )
     return env
 
 
 def cli(workspace: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """`workbook …` as the operator types it in a terminal next to JupyterLab."""
-    return subprocess.run([sys.executable, "-m", "workbook.cli", *args], cwd=workspace,
-                          env=workbook_env(workspace), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=workspace,
+        env=workbook_env(workspace),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def cli_background(workspace: Path, *args: str) -> subprocess.Popen[str]:
     """`workbook …` started now and awaited later (``.communicate()``), to overlap startups."""
-    return subprocess.Popen([sys.executable, "-m", "workbook.cli", *args], cwd=workspace,
-                            env=workbook_env(workspace), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbook", *args],
+        cwd=workspace,
+        env=workbook_env(workspace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @dataclass
@@ -110,13 +134,26 @@ def jupyterlab(workspace: Path, state: Path) -> Iterator[Lab]:
     log = state / "jupyterlab.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-             "--ServerApp.port=0", "--ServerApp.port_retries=0",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workspace}",
-             "--ServerApp.open_browser=False", "--LabApp.expose_app_in_browser=True",
-             *(["--allow-root"] if os.geteuid() == 0 else [])],
-            cwd=workspace, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                "--ServerApp.port=0",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={workspace}",
+                "--ServerApp.open_browser=False",
+                "--LabApp.expose_app_in_browser=True",
+                *(["--allow-root"] if os.geteuid() == 0 else []),
+            ],
+            cwd=workspace,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     lab: Lab | None = None
     try:
         lab = Lab(_wait_until_serving(process, runtime, token, log), token, process, log)
@@ -125,15 +162,18 @@ def jupyterlab(workspace: Path, state: Path) -> Iterator[Lab]:
         _stop(process, lab)
 
 
-def _wait_until_serving(process: subprocess.Popen[bytes], runtime: Path, token: str,
-                        log: Path) -> str:
+def _wait_until_serving(
+    process: subprocess.Popen[bytes], runtime: Path, token: str, log: Path
+) -> str:
     """The server's base URL once ``/api/status`` answers; the port is in its runtime file."""
     deadline = time.monotonic() + _START_TIMEOUT
     base = ""
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {process.returncode}:\n"
-                               f"{log.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"jupyter lab exited with {process.returncode}:\n"
+                f"{log.read_text(errors='replace')[-3000:]}"
+            )
         if not base:
             info = _runtime_info(runtime, process.pid)
             base = f"http://127.0.0.1:{info['port']}" if info else ""
@@ -145,8 +185,10 @@ def _wait_until_serving(process: subprocess.Popen[bytes], runtime: Path, token: 
             except httpx.TransportError:
                 pass
         time.sleep(0.1)
-    raise RuntimeError(f"jupyter lab did not answer within {_START_TIMEOUT:.0f}s:\n"
-                       f"{log.read_text(errors='replace')[-3000:]}")
+    raise RuntimeError(
+        f"jupyter lab did not answer within {_START_TIMEOUT:.0f}s:\n"
+        f"{log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def _runtime_info(runtime: Path, pid: int) -> dict[str, Any] | None:
@@ -170,6 +212,7 @@ def _stop(process: subprocess.Popen[bytes], lab: Lab | None) -> None:
 
 
 # ------------------------------------------------------------------------------ the page
+
 
 @contextmanager
 def chromium_page() -> Iterator[Any]:
@@ -227,7 +270,8 @@ def wait_until_finished(page: Any) -> None:
 def errors(page: Any) -> list[str]:
     """Tracebacks the page shows (a raised cell renders its error as stderr output)."""
     outputs = page.locator(
-        ".jp-NotebookPanel .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        ".jp-NotebookPanel .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    )
     return [text for text in outputs.all_text_contents() if "Error" in text or "Traceback" in text]
 
 

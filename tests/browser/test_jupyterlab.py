@@ -18,9 +18,10 @@ import pytest
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not harness.CHROMIUM.exists(),
-                       reason=f"{harness.CHROMIUM} is absent (./dev test installs Debian's "
-                              "chromium package)"),
+    pytest.mark.skipif(
+        not harness.CHROMIUM.exists(),
+        reason=f"{harness.CHROMIUM} is absent (./dev test installs Debian's chromium package)",
+    ),
 ]
 
 SKIPPED_DOWN = "skipped: down step (this run's direction is 'up')"
@@ -56,12 +57,14 @@ def _run_all(page: Any, lab: harness.Lab, relpath: str, shot: Path) -> list[harn
 
 
 def test_run_all_001_skips_down_cells_and_records_applied(
-        workspace: Path, page: Any, tmp_path: Path) -> None:
+    workspace: Path, page: Any, tmp_path: Path
+) -> None:
     notebook = workspace / "migrations" / "001_initial_schema.ipynb"
     sources = harness.code_sources(notebook)
     with harness.jupyterlab(workspace, tmp_path / "lab") as lab:
-        shown = _run_all(page, lab, "migrations/001_initial_schema.ipynb",
-                         tmp_path / "001_run_all.png")
+        shown = _run_all(
+            page, lab, "migrations/001_initial_schema.ipynb", tmp_path / "001_run_all.png"
+        )
 
         assert len(shown) == len(sources)
         for cell, source in zip(shown, sources, strict=True):
@@ -71,16 +74,17 @@ def test_run_all_001_skips_down_cells_and_records_applied(
                 assert [o.strip() for o in cell.outputs] == [SKIPPED_DOWN]
         assert sum(s.startswith("%%down") for s in sources) >= 1
 
-        banner = page.locator(".jp-OutputArea-output[data-mime-type='text/html'] b",
-                              has_text="WORKBOOK · LOCAL")
+        banner = page.locator(
+            ".jp-OutputArea-output[data-mime-type='text/html'] b", has_text="WORKBOOK · LOCAL"
+        )
         assert banner.count() == 1 and banner.is_visible()
-        connect = next(c for c, s in zip(shown, sources, strict=True)
-                       if "workbook.connect(" in s)
+        connect = next(c for c, s in zip(shown, sources, strict=True) if "workbook.connect(" in s)
         assert any("direction" in h and "<table" in h for h in connect.html_outputs)
 
         created = next(c for c, s in zip(shown, sources, strict=True) if "create_table" in s)
-        columns_table = page.locator(".jp-OutputArea-output[data-mime-type='text/html'] table",
-                                     has_text="published_at")
+        columns_table = page.locator(
+            ".jp-OutputArea-output[data-mime-type='text/html'] table", has_text="published_at"
+        )
         assert columns_table.count() >= 1
         assert any("<table" in h and "slug" in h for h in created.html_outputs)
 
@@ -92,11 +96,11 @@ def test_run_all_001_skips_down_cells_and_records_applied(
     assert "applied" in row and harness.OPERATOR in row, row
     mirror = json.loads((workspace / "history" / "local" / "applied.json").read_text())
     assert [(r["version"], r["appliedBy"]) for r in mirror["applied"]] == [
-        ("001", harness.OPERATOR)]
+        ("001", harness.OPERATOR)
+    ]
 
 
-def test_checklist_of_003_renders_as_checkboxes(workspace: Path, page: Any,
-                                                tmp_path: Path) -> None:
+def test_checklist_of_003_renders_as_checkboxes(workspace: Path, page: Any, tmp_path: Path) -> None:
     # 003 arrives after 001–002 are applied, as a new migration does: the CLI applies
     # what the catalog has (while JupyterLab starts), then the operator opens 003.
     later = tmp_path / "003_rename_author.ipynb"
@@ -125,7 +129,8 @@ def test_checklist_of_003_renders_as_checkboxes(workspace: Path, page: Any,
 
         release.check()  # the operator ticks the step: the kernel hears it over the comm
         page.wait_for_function(
-            "el => el.textContent === '2/2 done · all steps done'", arg=status.element_handle())
+            "el => el.textContent === '2/2 done · all steps done'", arg=status.element_handle()
+        )
         checklist.screenshot(path=str(tmp_path / "003_checklist_ticked.png"))
 
         row = _status_row(workspace, "003")

@@ -13,8 +13,14 @@ from appwrite.services.tables_db import TablesDB
 
 
 def wait_status(
-    client: Client, database_id: str, table_id: str, key: str, *, index: bool = False,
-    until: tuple[str, ...] = ("available", "failed", "stuck"), timeout: float = 10.0,
+    client: Client,
+    database_id: str,
+    table_id: str,
+    key: str,
+    *,
+    index: bool = False,
+    until: tuple[str, ...] = ("available", "failed", "stuck"),
+    timeout: float = 10.0,
 ) -> dict[str, Any]:
     """Poll a column (or index) as Appwrite's own e2e tests do, through raw JSON."""
     kind = "indexes" if index else "columns"

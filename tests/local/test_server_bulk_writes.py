@@ -38,8 +38,12 @@ def test_a_taken_id_in_a_batch_is_named_and_nothing_is_written(
 ) -> None:
     tables.create_row(database_id, table_id, "taken", {"title": "old"})
     batch = [{"$id": f"n{i}", "title": f"t{i}"} for i in range(3)]
-    error = error_of(tables.create_rows, database_id, table_id,
-                     [*batch, {"$id": "taken", "title": "again"}, {"$id": "n9", "title": "x"}])
+    error = error_of(
+        tables.create_rows,
+        database_id,
+        table_id,
+        [*batch, {"$id": "taken", "title": "again"}, {"$id": "n9", "title": "x"}],
+    )
     assert (error.code, error.type) == (409, "row_already_exists")
     assert "'taken'" in error.message
     assert _ids(tables, database_id, table_id) == ["taken"]
@@ -48,9 +52,16 @@ def test_a_taken_id_in_a_batch_is_named_and_nothing_is_written(
 def test_an_id_repeated_within_a_batch_is_named(
     tables: TablesDB, database_id: str, table_id: str
 ) -> None:
-    error = error_of(tables.create_rows, database_id, table_id, [
-        {"$id": "a", "title": "1"}, {"$id": "twice", "title": "2"}, {"$id": "twice", "title": "3"},
-    ])
+    error = error_of(
+        tables.create_rows,
+        database_id,
+        table_id,
+        [
+            {"$id": "a", "title": "1"},
+            {"$id": "twice", "title": "2"},
+            {"$id": "twice", "title": "3"},
+        ],
+    )
     assert (error.code, error.type) == (409, "row_already_exists")
     assert "'twice'" in error.message
     assert _ids(tables, database_id, table_id) == []
@@ -61,11 +72,19 @@ def test_a_unique_index_conflict_in_a_batch_rolls_back_the_batch(
 ) -> None:
     unique_index(tables, client, database_id, table_id, "u_title", "title")
     tables.create_row(database_id, table_id, "first", {"title": "same"})
-    error = error_of(tables.create_rows, database_id, table_id,
-                     [{"$id": "b1", "title": "fresh"}, {"$id": "b2", "title": "same"}])
+    error = error_of(
+        tables.create_rows,
+        database_id,
+        table_id,
+        [{"$id": "b1", "title": "fresh"}, {"$id": "b2", "title": "same"}],
+    )
     assert (error.code, error.type) == (409, "row_unique_constraint_violation")
-    error = error_of(tables.upsert_rows, database_id, table_id,
-                     [{"$id": "first", "title": "moved"}, {"$id": "b3", "title": "moved"}])
+    error = error_of(
+        tables.upsert_rows,
+        database_id,
+        table_id,
+        [{"$id": "first", "title": "moved"}, {"$id": "b3", "title": "moved"}],
+    )
     assert error.type == "row_unique_constraint_violation"
     assert _ids(tables, database_id, table_id) == ["first"]
     assert tables.get_row(database_id, table_id, "first").data["title"] == "same"
@@ -76,9 +95,14 @@ def test_a_unique_value_freed_earlier_in_the_batch_can_be_taken_later_in_it(
 ) -> None:
     unique_index(tables, client, database_id, table_id, "u_title", "title")
     tables.create_row(database_id, table_id, "old", {"title": "name"})
-    result = tables.upsert_rows(database_id, table_id, [
-        {"$id": "old", "title": "renamed"}, {"$id": "new", "title": "name"},
-    ])
+    result = tables.upsert_rows(
+        database_id,
+        table_id,
+        [
+            {"$id": "old", "title": "renamed"},
+            {"$id": "new", "title": "name"},
+        ],
+    )
     assert [(r.id, r.data["title"]) for r in result.rows] == [("old", "renamed"), ("new", "name")]
 
 
@@ -86,11 +110,15 @@ def test_upsert_answers_in_request_order_and_sees_earlier_rows_of_its_batch(
     tables: TablesDB, database_id: str, table_id: str
 ) -> None:
     kept = tables.create_row(database_id, table_id, "kept", {"title": "k", "views": 5})
-    result = tables.upsert_rows(database_id, table_id, [
-        {"$id": "fresh", "title": "f", "note": "first"},
-        {"$id": "kept", "title": "k2"},
-        {"$id": "fresh", "title": "f2"},
-    ])
+    result = tables.upsert_rows(
+        database_id,
+        table_id,
+        [
+            {"$id": "fresh", "title": "f", "note": "first"},
+            {"$id": "kept", "title": "k2"},
+            {"$id": "fresh", "title": "f2"},
+        ],
+    )
     rows = result.rows
     assert [r.id for r in rows] == ["fresh", "kept", "fresh"]
     assert rows[1].sequence == kept.sequence and rows[1].data["views"] == 5
@@ -98,14 +126,18 @@ def test_upsert_answers_in_request_order_and_sees_earlier_rows_of_its_batch(
     assert (rows[2].data["title"], rows[2].data["note"]) == ("f2", "first")
     stored = tables.get_row(database_id, table_id, "fresh")
     assert (stored.data["title"], stored.data["note"], stored.sequence) == (
-        "f2", "first", rows[0].sequence)
+        "f2",
+        "first",
+        rows[0].sequence,
+    )
 
 
 def test_bulk_create_answers_the_stored_rows(
     tables: TablesDB, database_id: str, table_id: str
 ) -> None:
-    created = tables.create_rows(database_id, table_id,
-                                 [{"$id": f"r{i}", "title": f"t{i}"} for i in range(5)])
+    created = tables.create_rows(
+        database_id, table_id, [{"$id": f"r{i}", "title": f"t{i}"} for i in range(5)]
+    )
     listed = tables.list_rows(database_id, table_id).rows
     assert [r.to_dict() for r in created.rows] == [r.to_dict() for r in listed]
     assert [int(r.sequence) for r in created.rows] == sorted(int(r.sequence) for r in listed)
@@ -113,8 +145,10 @@ def test_bulk_create_answers_the_stored_rows(
 
 def test_a_schema_change_by_another_server_on_the_same_file_is_seen(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
-    with start_local_server(path, schema_delay=0) as one, \
-            start_local_server(path, schema_delay=0, api_key=one.api_key) as two:
+    with (
+        start_local_server(path, schema_delay=0) as one,
+        start_local_server(path, schema_delay=0, api_key=one.api_key) as two,
+    ):
         first, second = _tables(one), _tables(two)
         first.create("d", "d")
         first.create_table("d", "t", "t", columns=COLUMNS)

@@ -45,8 +45,9 @@ def test_list_databases_search_limit_and_total(tables: TablesDB) -> None:
 
 
 def test_table_crud(tables: TablesDB, database_id: str, local_server: LocalServer) -> None:
-    table = tables.create_table(database_id, "t1", "First", permissions=['read("any")'],
-                                row_security=True)
+    table = tables.create_table(
+        database_id, "t1", "First", permissions=['read("any")'], row_security=True
+    )
     assert (table.id, table.name, table.databaseid) == ("t1", "First", database_id)
     assert table.rowsecurity is True and table.enabled is True
     assert table.permissions == ['read("any")']
@@ -69,8 +70,9 @@ def test_table_crud(tables: TablesDB, database_id: str, local_server: LocalServe
 
 def test_deleting_a_database_drops_its_tables(tables: TablesDB) -> None:
     tables.create("dropme", "dropme")
-    tables.create_table("dropme", "t", "t", columns=[
-        {"key": "k", "type": "integer", "required": False}])
+    tables.create_table(
+        "dropme", "t", "t", columns=[{"key": "k", "type": "integer", "required": False}]
+    )
     tables.create_row("dropme", "t", "r", {"k": 1})
     tables.delete("dropme")
     tables.create("dropme", "dropme")

@@ -29,38 +29,63 @@ def _path(database_id: str, table_id: str, suffix: str = "") -> str:
 
 
 CREATES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
-    ("varchar", {"size": 40, "default": "x"},
-     {"type": "varchar", "size": 40, "default": "x", "encrypt": False}),
-    ("string", {"size": 70000},
-     {"type": "string", "size": 70000, "default": None, "encrypt": False}),
+    (
+        "varchar",
+        {"size": 40, "default": "x"},
+        {"type": "varchar", "size": 40, "default": "x", "encrypt": False},
+    ),
+    (
+        "string",
+        {"size": 70000},
+        {"type": "string", "size": 70000, "default": None, "encrypt": False},
+    ),
     ("text", {}, {"type": "text", "default": None, "encrypt": False}),
     ("mediumtext", {"default": "m"}, {"type": "mediumtext", "default": "m"}),
     ("longtext", {}, {"type": "longtext", "default": None}),
-    ("integer", {}, {"type": "integer", "min": -INT_MAX - 1, "max": INT_MAX,
-                     "default": None}),
-    ("integer", {"min": 0, "max": 10, "default": 5},
-     {"type": "integer", "min": 0, "max": 10, "default": 5}),
+    ("integer", {}, {"type": "integer", "min": -INT_MAX - 1, "max": INT_MAX, "default": None}),
+    (
+        "integer",
+        {"min": 0, "max": 10, "default": 5},
+        {"type": "integer", "min": 0, "max": 10, "default": 5},
+    ),
     ("bigint", {}, {"type": "bigint", "max": INT_MAX}),
-    ("float", {"default": 1.5}, {"type": "double", "min": -FLOAT_MAX, "max": FLOAT_MAX,
-                                 "default": 1.5}),
+    (
+        "float",
+        {"default": 1.5},
+        {"type": "double", "min": -FLOAT_MAX, "max": FLOAT_MAX, "default": 1.5},
+    ),
     ("boolean", {"default": True}, {"type": "boolean", "default": True}),
-    ("datetime", {"default": "2024-01-02T03:04:05Z"},
-     {"type": "datetime", "format": "datetime", "default": "2024-01-02T03:04:05.000+00:00"}),
+    (
+        "datetime",
+        {"default": "2024-01-02T03:04:05Z"},
+        {"type": "datetime", "format": "datetime", "default": "2024-01-02T03:04:05.000+00:00"},
+    ),
     ("email", {"default": "a@b.co"}, {"type": "string", "format": "email", "default": "a@b.co"}),
     ("url", {}, {"type": "string", "format": "url", "default": None}),
     ("ip", {"default": "10.0.0.1"}, {"type": "string", "format": "ip", "default": "10.0.0.1"}),
-    ("enum", {"elements": ["a", "b"], "default": "b"},
-     {"type": "string", "format": "enum", "elements": ["a", "b"], "default": "b"}),
+    (
+        "enum",
+        {"elements": ["a", "b"], "default": "b"},
+        {"type": "string", "format": "enum", "elements": ["a", "b"], "default": "b"},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("kind", "extra", "expected"), CREATES, ids=[c[0] for c in CREATES])
 def test_create_each_type_answers_202_processing_then_available(
-    client: Client, database_id: str, table_id: str, kind: str, extra: dict[str, Any],
+    client: Client,
+    database_id: str,
+    table_id: str,
+    kind: str,
+    extra: dict[str, Any],
     expected: dict[str, Any],
 ) -> None:
-    body = raw(client, "post", _path(database_id, table_id, f"/{kind}"),
-               {"key": "c", "required": False, **extra})
+    body = raw(
+        client,
+        "post",
+        _path(database_id, table_id, f"/{kind}"),
+        {"key": "c", "required": False, **extra},
+    )
     assert body["status"] == "processing"
     assert body["key"] == "c" and body["required"] is False and body["array"] is False
     assert body["error"] == ""
@@ -95,11 +120,13 @@ def test_get_column_parses_into_the_right_models(
 def test_required_with_default_and_array_with_default(
     tables: TablesDB, database_id: str, table_id: str
 ) -> None:
-    error = error_of(tables.create_varchar_column, database_id, table_id, "a", 10, True,
-                     default="x")
+    error = error_of(
+        tables.create_varchar_column, database_id, table_id, "a", 10, True, default="x"
+    )
     assert (error.code, error.type) == (400, "column_default_unsupported")
-    error = error_of(tables.create_integer_column, database_id, table_id, "b", False,
-                     default=1, array=True)
+    error = error_of(
+        tables.create_integer_column, database_id, table_id, "b", False, default=1, array=True
+    )
     assert error.type == "column_default_unsupported"
 
 
@@ -126,17 +153,25 @@ def test_required_with_default_and_array_with_default(
         ("boolean", {"default": "yes"}, "general_argument_invalid"),
         ("point", {}, "COLUMN_TYPE_NOT_SUPPORTED"),
         ("polygon", {}, "COLUMN_TYPE_NOT_SUPPORTED"),
-        ("relationship", {"relatedTableId": "x", "type": "oneToOne"},
-         "general_argument_invalid"),
+        ("relationship", {"relatedTableId": "x", "type": "oneToOne"}, "general_argument_invalid"),
         ("blob", {}, "general_argument_invalid"),
     ],
 )
 def test_invalid_definitions(
-    client: Client, database_id: str, table_id: str, kind: str, params: dict[str, Any],
+    client: Client,
+    database_id: str,
+    table_id: str,
+    kind: str,
+    params: dict[str, Any],
     error_type: str,
 ) -> None:
-    error = error_of(raw, client, "post", _path(database_id, table_id, f"/{kind}"),
-                     {"key": "k", "required": False, **params})
+    error = error_of(
+        raw,
+        client,
+        "post",
+        _path(database_id, table_id, f"/{kind}"),
+        {"key": "k", "required": False, **params},
+    )
     assert (error.code, error.type) == (400, error_type)
 
 
@@ -173,20 +208,29 @@ def test_column_limit_by_row_width(tables: TablesDB, database_id: str) -> None:
 def test_update_columns_of_each_kind(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    tables.create_table(database_id, "u", "u", columns=[
-        {"key": "s", "type": "varchar", "size": 20, "required": False},
-        {"key": "n", "type": "integer", "required": False},
-        {"key": "f", "type": "double", "required": False},
-        {"key": "e", "type": "enum", "elements": ["a"], "required": False},
-        {"key": "b", "type": "boolean", "required": False},
-        {"key": "d", "type": "datetime", "required": False},
-        {"key": "m", "type": "email", "required": False},
-        {"key": "t", "type": "text", "required": False},
-    ])
+    tables.create_table(
+        database_id,
+        "u",
+        "u",
+        columns=[
+            {"key": "s", "type": "varchar", "size": 20, "required": False},
+            {"key": "n", "type": "integer", "required": False},
+            {"key": "f", "type": "double", "required": False},
+            {"key": "e", "type": "enum", "elements": ["a"], "required": False},
+            {"key": "b", "type": "boolean", "required": False},
+            {"key": "d", "type": "datetime", "required": False},
+            {"key": "m", "type": "email", "required": False},
+            {"key": "t", "type": "text", "required": False},
+        ],
+    )
     s = tables.update_varchar_column(database_id, "u", "s", False, "dflt", size=30)
     assert (s.size, s.default) == (30, "dflt")
-    n = raw(client, "patch", f"/tablesdb/{database_id}/tables/u/columns/integer/n",
-            {"required": True, "default": None, "min": 1, "max": 100})
+    n = raw(
+        client,
+        "patch",
+        f"/tablesdb/{database_id}/tables/u/columns/integer/n",
+        {"required": True, "default": None, "min": 1, "max": 100},
+    )
     assert (n["required"], n["min"], n["max"], n["default"]) == (True, 1, 100, None)
     f = tables.update_float_column(database_id, "u", "f", False, 2.5, min=0.0, max=10.0)
     assert (f.min, f.max, f.default) == (0.0, 10.0, 2.5)
@@ -205,28 +249,36 @@ def test_update_columns_of_each_kind(
 
 
 def test_update_rules(tables: TablesDB, client: Client, database_id: str, table_id: str) -> None:
-    tables.create_table(database_id, "r", "r", columns=[
-        {"key": "s", "type": "varchar", "size": 20, "required": False},
-        {"key": "n", "type": "integer", "required": False},
-    ], indexes=[{"key": "by_s", "type": "key", "attributes": ["s"]}])
+    tables.create_table(
+        database_id,
+        "r",
+        "r",
+        columns=[
+            {"key": "s", "type": "varchar", "size": 20, "required": False},
+            {"key": "n", "type": "integer", "required": False},
+        ],
+        indexes=[{"key": "by_s", "type": "key", "attributes": ["s"]}],
+    )
     path = f"/tablesdb/{database_id}/tables/r/columns"
     error = error_of(raw, client, "patch", path + "/integer/n", {"required": False})
     assert error.message == 'Param "default" is not optional.'
-    error = error_of(raw, client, "patch", path + "/varchar/n",
-                     {"required": False, "default": None})
+    error = error_of(
+        raw, client, "patch", path + "/varchar/n", {"required": False, "default": None}
+    )
     assert error.type == "column_type_invalid"
-    error = error_of(raw, client, "patch", path + "/integer/missing",
-                     {"required": False, "default": None})
+    error = error_of(
+        raw, client, "patch", path + "/integer/missing", {"required": False, "default": None}
+    )
     assert (error.code, error.type) == (404, "column_not_found")
-    error = error_of(tables.update_varchar_column, database_id, "r", "s", False, None,
-                     new_key="renamed")
+    error = error_of(
+        tables.update_varchar_column, database_id, "r", "s", False, None, new_key="renamed"
+    )
     assert (error.code, error.type) == (409, "column_index_dependency")
     error = error_of(tables.delete_column, database_id, "r", "s")
     assert (error.code, error.type) == (409, "column_index_dependency")
     error = error_of(tables.update_integer_column, database_id, "r", "n", True, 5)
     assert error.type == "column_default_unsupported"
-    error = error_of(tables.update_integer_column, database_id, "r", "n", False, None,
-                     new_key="s")
+    error = error_of(tables.update_integer_column, database_id, "r", "n", False, None, new_key="s")
     assert (error.code, error.type) == (409, "column_already_exists")
     tables.create_row(database_id, "r", "one", {"s": "x" * 15})
     error = error_of(tables.update_varchar_column, database_id, "r", "s", False, None, size=10)
@@ -268,15 +320,21 @@ def test_delete_column_goes_deleting_then_404(
 def test_list_columns_with_queries(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    tables.create_table(database_id, "q", "q", columns=[
-        {"key": f"c{i}", "type": "boolean", "required": i % 2 == 0} for i in range(5)
-    ])
+    tables.create_table(
+        database_id,
+        "q",
+        "q",
+        columns=[{"key": f"c{i}", "type": "boolean", "required": i % 2 == 0} for i in range(5)],
+    )
     path = f"/tablesdb/{database_id}/tables/q/columns"
     listed = raw(client, "get", path, {"queries": ['{"method":"limit","values":[2]}']})
     assert listed["total"] == 5 and [c["key"] for c in listed["columns"]] == ["c0", "c1"]
-    listed = raw(client, "get", path,
-                 {"queries": ['{"method":"equal","attribute":"required","values":[true]}'],
-                  "total": False})
+    listed = raw(
+        client,
+        "get",
+        path,
+        {"queries": ['{"method":"equal","attribute":"required","values":[true]}'], "total": False},
+    )
     assert listed["total"] == 0 and [c["key"] for c in listed["columns"]] == ["c0", "c2", "c4"]
 
 
@@ -295,9 +353,15 @@ def slow_tables(slow_server: LocalServer) -> TablesDB:
 
 def test_intermediate_states_processing_and_deleting(slow_tables: TablesDB) -> None:
     slow_tables.create("slow", "slow")
-    slow_tables.create_table("slow", "t", "t", columns=[
-        {"key": "a", "type": "integer", "required": False},
-    ], indexes=[{"key": "ia", "type": "key", "attributes": ["a"]}])
+    slow_tables.create_table(
+        "slow",
+        "t",
+        "t",
+        columns=[
+            {"key": "a", "type": "integer", "required": False},
+        ],
+        indexes=[{"key": "ia", "type": "key", "attributes": ["a"]}],
+    )
     slow_tables.create_boolean_column("slow", "t", "b", False)
     assert slow_tables.get_column("slow", "t", "b").status.value == "processing"
     error = error_of(slow_tables.create_row, "slow", "t", "r", {"b": True})
@@ -317,8 +381,9 @@ def test_column_count_limit(slow_server: LocalServer, slow_tables: TablesDB) -> 
     slow_tables.create_table("count", "many", "many")
     writer = make_state(slow_server.db_path, "other", "other-key", 0.0)
     for i in range(1010):
-        table_schema.create_column(writer, "count", "many", "boolean", {"key": f"c{i}",
-                                                                     "required": False})
+        table_schema.create_column(
+            writer, "count", "many", "boolean", {"key": f"c{i}", "required": False}
+        )
     writer.store.close()
     assert slow_tables.list_columns("count", "many").total == 1010
     error = error_of(slow_tables.create_boolean_column, "count", "many", "one_more", False)
@@ -327,8 +392,12 @@ def test_column_count_limit(slow_server: LocalServer, slow_tables: TablesDB) -> 
 
 
 def test_enum_update_refuses_empty_elements(tables: TablesDB, database_id: str) -> None:
-    tables.create_table(database_id, "e", "e", columns=[
-        {"key": "k", "type": "enum", "elements": ["a"], "required": False}])
+    tables.create_table(
+        database_id,
+        "e",
+        "e",
+        columns=[{"key": "k", "type": "enum", "elements": ["a"], "required": False}],
+    )
     error = error_of(tables.update_enum_column, database_id, "e", "k", [], False, None)
     assert (error.code, error.type) == (400, "column_value_invalid")
     error = error_of(tables.update_enum_column, database_id, "e", "k", ["a", ""], False, None)

@@ -17,8 +17,7 @@ from workbook.local.server import LocalServer, LocalServerError, start_local_ser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with start_local_server(tmp_path_factory.mktemp("faults") / "f.db",
-                            schema_delay=0.01) as srv:
+    with start_local_server(tmp_path_factory.mktemp("faults") / "f.db", schema_delay=0.01) as srv:
         yield srv
 
 
@@ -74,8 +73,9 @@ def test_schema_faults(server: LocalServer, tables: TablesDB, outcome: str) -> N
     assert column["error"] == ("disk full" if outcome in ("failed", "stuck") else "")
     wait_status(client, database, "t", "ok")
     tables.create_index(database, "t", "i", "key", ["ok"])
-    assert wait_status(client, database, "t", "i", index=True, until=(outcome,))["status"] \
-        == outcome
+    assert (
+        wait_status(client, database, "t", "i", index=True, until=(outcome,))["status"] == outcome
+    )
     tables.delete_column(database, "t", "c")
     tables.delete_index(database, "t", "i")
 
@@ -93,8 +93,11 @@ def test_request_log_records_every_request(server: LocalServer, tables: TablesDB
 
 
 def test_admin_routes_need_the_server_key(server: LocalServer) -> None:
-    response = requests.get(server.endpoint.removesuffix("/v1") + "/_workbook/requests",
-                            headers={"X-Appwrite-Key": "wrong"}, timeout=10)
+    response = requests.get(
+        server.endpoint.removesuffix("/v1") + "/_workbook/requests",
+        headers={"X-Appwrite-Key": "wrong"},
+        timeout=10,
+    )
     assert response.status_code == 401
     with pytest.raises(LocalServerError):
         server.inject_fault(kind="meteor")
@@ -123,15 +126,26 @@ def test_server_keeps_serving_under_concurrent_faults(
 
 def test_two_processes_share_one_file(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
-    with start_local_server(db, mode="process", api_key="shared-key") as first, \
-            start_local_server(db, mode="process", api_key="shared-key") as second:
-        one = TablesDB(Client().set_endpoint(first.endpoint).set_project(first.project_id)
-                       .set_key("shared-key"))
-        two = TablesDB(Client().set_endpoint(second.endpoint).set_project(second.project_id)
-                       .set_key("shared-key"))
+    with (
+        start_local_server(db, mode="process", api_key="shared-key") as first,
+        start_local_server(db, mode="process", api_key="shared-key") as second,
+    ):
+        one = TablesDB(
+            Client()
+            .set_endpoint(first.endpoint)
+            .set_project(first.project_id)
+            .set_key("shared-key")
+        )
+        two = TablesDB(
+            Client()
+            .set_endpoint(second.endpoint)
+            .set_project(second.project_id)
+            .set_key("shared-key")
+        )
         one.create("shared", "shared")
-        one.create_table("shared", "t", "t", columns=[
-            {"key": "n", "type": "integer", "required": False}])
+        one.create_table(
+            "shared", "t", "t", columns=[{"key": "n", "type": "integer", "required": False}]
+        )
         two.create_rows("shared", "t", [{"n": i} for i in range(50)])
         assert one.list_rows("shared", "t").total == 50
         two.create_integer_column("shared", "t", "m", False)

@@ -80,10 +80,14 @@ def test_limited_key_reads_but_cannot_write(
 
 
 def test_unknown_route_and_method(local_server: LocalServer) -> None:
-    for method, path in (("GET", "/nothing/here"), ("POST", "/tablesdb/x/unknown"),
-                         ("PATCH", "/tablesdb")):
-        response = requests.request(method, local_server.endpoint + path,
-                                    headers=_headers(local_server), timeout=10)
+    for method, path in (
+        ("GET", "/nothing/here"),
+        ("POST", "/tablesdb/x/unknown"),
+        ("PATCH", "/tablesdb"),
+    ):
+        response = requests.request(
+            method, local_server.endpoint + path, headers=_headers(local_server), timeout=10
+        )
         assert response.status_code == 404
         body = response.json()
         assert body["type"] == "general_route_not_found"
@@ -91,10 +95,12 @@ def test_unknown_route_and_method(local_server: LocalServer) -> None:
 
 
 def test_malformed_json_is_a_400(local_server: LocalServer) -> None:
-    for payload in ("{not json", "[1, 2]", "\"text\""):
+    for payload in ("{not json", "[1, 2]", '"text"'):
         response = requests.post(
-            local_server.endpoint + "/tablesdb", data=payload,
-            headers=_headers(local_server, **{"content-type": "application/json"}), timeout=10,
+            local_server.endpoint + "/tablesdb",
+            data=payload,
+            headers=_headers(local_server, **{"content-type": "application/json"}),
+            timeout=10,
         )
         assert response.status_code == 400
         assert response.json()["type"] == "general_argument_invalid"
@@ -103,8 +109,10 @@ def test_malformed_json_is_a_400(local_server: LocalServer) -> None:
 def test_oversized_body_is_refused_and_server_survives(local_server: LocalServer) -> None:
     big = json.dumps({"databaseId": "big", "name": "x" * (13 * 1024 * 1024)})
     response = requests.post(
-        local_server.endpoint + "/tablesdb", data=big,
-        headers=_headers(local_server, **{"content-type": "application/json"}), timeout=30,
+        local_server.endpoint + "/tablesdb",
+        data=big,
+        headers=_headers(local_server, **{"content-type": "application/json"}),
+        timeout=30,
     )
     assert response.status_code == 413
     assert response.json()["type"] == "general_argument_invalid"
@@ -127,7 +135,8 @@ def test_delete_answers_204_with_a_non_json_content_type(
     tables.create("gone", "gone")
     response = requests.delete(
         local_server.endpoint + "/tablesdb/gone",
-        headers=_headers(local_server, **{"content-type": "application/json"}), timeout=10,
+        headers=_headers(local_server, **{"content-type": "application/json"}),
+        timeout=10,
     )
     assert response.status_code == 204
     assert response.content == b""
@@ -145,8 +154,12 @@ def test_process_mode_serves_and_stops(tmp_path: Path) -> None:
         tables = TablesDB(client.set_key(server.api_key))
         tables.create("main", "Main")
         assert [d.id for d in tables.list().databases] == ["main"]
-        command = subprocess.run(["ps", "-o", "args=", "-p", str(server.pid)],
-                                 capture_output=True, text=True, check=False)
+        command = subprocess.run(
+            ["ps", "-o", "args=", "-p", str(server.pid)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert "k" * 32 not in command.stdout
     assert not _alive(server.pid)
     with start_local_server(tmp_path / "p.db", api_key="k" * 32) as again:
@@ -165,9 +178,19 @@ def _alive(pid: int) -> bool:
 def test_module_entry_point_takes_the_key_from_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "WORKBOOK_LOCAL_KEY": "env-key"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "workbook.local", "serve", "--db", str(tmp_path / "m.db"),
-         "--project", "proj"],
-        env=env, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "workbook.local",
+            "serve",
+            "--db",
+            str(tmp_path / "m.db"),
+            "--project",
+            "proj",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = process.stdout.readline() if process.stdout else ""
@@ -185,21 +208,28 @@ def test_unexpected_errors_answer_500_json_and_the_server_keeps_serving(tmp_path
         client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
         tables = TablesDB(client.set_key(server.api_key))
         tables.create("d", "d")
-        tables.create_table("d", "t", "t", columns=[
-            {"key": "k", "type": "integer", "required": False}])
+        tables.create_table(
+            "d", "t", "t", columns=[{"key": "k", "type": "integer", "required": False}]
+        )
         with sqlite3.connect(server.db_path) as conn:
             conn.execute("UPDATE wb_columns SET definition = '{broken' WHERE key = 'k'")
-        response = requests.get(server.endpoint + "/tablesdb/d/tables/t/columns/k",
-                                headers=_headers(server), timeout=10)
+        response = requests.get(
+            server.endpoint + "/tablesdb/d/tables/t/columns/k", headers=_headers(server), timeout=10
+        )
         assert response.status_code == 500
-        assert response.json() == {"message": "Server Error", "code": 500,
-                                   "type": "general_unknown", "version": "1.9.6"}
+        assert response.json() == {
+            "message": "Server Error",
+            "code": 500,
+            "type": "general_unknown",
+            "version": "1.9.6",
+        }
         assert "Traceback" not in response.text
         assert tables.get("d").id == "d"
 
 
-def test_port_in_use_is_a_workbook_error(local_server: LocalServer, tmp_path: Path) -> None:
-    from workbook.errors import WorkbookError
+def test_port_in_use_is_a_clear_error(local_server: LocalServer, tmp_path: Path) -> None:
+    from workbook.local.server import LocalServerError
 
-    with pytest.raises(WorkbookError, match="cannot listen"):
+    with pytest.raises(LocalServerError, match="cannot listen") as caught:
         start_local_server(tmp_path / "x.db", port=local_server.port)
+    assert caught.value.hint and "another port" in caught.value.hint

@@ -31,16 +31,32 @@ def table_id(tables: TablesDB, database_id: str) -> str:
 def test_create_get_list_delete(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    created = tables.create_index(database_id, table_id, "by_title", TablesDBIndexType.KEY,
-                                  ["title", "views"], orders=[OrderBy.ASC, OrderBy.DESC])
+    created = tables.create_index(
+        database_id,
+        table_id,
+        "by_title",
+        TablesDBIndexType.KEY,
+        ["title", "views"],
+        orders=[OrderBy.ASC, OrderBy.DESC],
+    )
     assert created.status == "processing"
     assert created.columns == ["title", "views"] and created.orders == ["ASC", "DESC"]
     assert created.lengths == [None, None]
     assert created.id.endswith("_by_title")
     body = wait_status(client, database_id, table_id, "by_title", index=True)
     assert body["status"] == "available" and body["error"] == ""
-    assert set(body) >= {"$id", "$createdAt", "$updatedAt", "key", "type", "status", "error",
-                         "columns", "lengths", "orders"}
+    assert set(body) >= {
+        "$id",
+        "$createdAt",
+        "$updatedAt",
+        "key",
+        "type",
+        "status",
+        "error",
+        "columns",
+        "lengths",
+        "orders",
+    }
     listed = tables.list_indexes(database_id, table_id)
     assert listed.total == 1 and listed.indexes[0].key == "by_title"
     assert tables.get_index(database_id, table_id, "by_title").type == "key"
@@ -97,19 +113,25 @@ def test_unique_index_over_duplicate_data_fails(
         ({"type": "trigram", "columns": ["title"]}, 400, "general_argument_invalid"),
         ({"type": "spatial", "columns": ["title"]}, 400, "column_index_invalid"),
         ({"type": "key", "columns": ["views"], "lengths": [4]}, 400, "column_index_invalid"),
-        ({"type": "key", "columns": ["title"], "lengths": [10, 10]}, 400,
-         "column_index_invalid"),
-        ({"type": "key", "columns": ["$createdAt"], "lengths": [4]}, 400,
-         "column_index_invalid"),
-        ({"type": "key", "columns": ["title", "$id"], "lengths": [None, 700]}, 400,
-         "column_index_invalid"),
+        ({"type": "key", "columns": ["title"], "lengths": [10, 10]}, 400, "column_index_invalid"),
+        ({"type": "key", "columns": ["$createdAt"], "lengths": [4]}, 400, "column_index_invalid"),
+        (
+            {"type": "key", "columns": ["title", "$id"], "lengths": [None, 700]},
+            400,
+            "column_index_invalid",
+        ),
     ],
 )
 def test_invalid_indexes(
     client: Client, database_id: str, table_id: str, params: dict, status: int, error_type: str
 ) -> None:
-    error = error_of(raw, client, "post", f"/tablesdb/{database_id}/tables/{table_id}/indexes",
-                     {"key": "bad", **params})
+    error = error_of(
+        raw,
+        client,
+        "post",
+        f"/tablesdb/{database_id}/tables/{table_id}/indexes",
+        {"key": "bad", **params},
+    )
     assert (error.code, error.type) == (status, error_type)
 
 
@@ -117,10 +139,10 @@ def test_fulltext_and_system_columns_and_long_text_with_length(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
     tables.create_index(database_id, table_id, "ft", TablesDBIndexType.FULLTEXT, ["body"])
-    tables.create_index(database_id, table_id, "sys", TablesDBIndexType.KEY,
-                        ["$createdAt", "$id"])
-    tables.create_index(database_id, table_id, "body_prefix", TablesDBIndexType.KEY, ["body"],
-                        lengths=[100])
+    tables.create_index(database_id, table_id, "sys", TablesDBIndexType.KEY, ["$createdAt", "$id"])
+    tables.create_index(
+        database_id, table_id, "body_prefix", TablesDBIndexType.KEY, ["body"], lengths=[100]
+    )
     for key in ("ft", "sys", "body_prefix"):
         assert wait_status(client, database_id, table_id, key, index=True)["status"] == "available"
 
@@ -129,13 +151,15 @@ def test_duplicate_key_and_column_not_available(
     tables: TablesDB, client: Client, database_id: str, table_id: str, local_server: LocalServer
 ) -> None:
     tables.create_index(database_id, table_id, "k", TablesDBIndexType.KEY, ["views"])
-    error = error_of(tables.create_index, database_id, table_id, "K", TablesDBIndexType.KEY,
-                     ["title"])
+    error = error_of(
+        tables.create_index, database_id, table_id, "K", TablesDBIndexType.KEY, ["title"]
+    )
     assert (error.code, error.type) == (409, "column_index_already_exists")
     local_server.inject_fault(kind="column", key="pending", outcome="processing")
     tables.create_integer_column(database_id, table_id, "pending", False)
-    error = error_of(tables.create_index, database_id, table_id, "p", TablesDBIndexType.KEY,
-                     ["pending"])
+    error = error_of(
+        tables.create_index, database_id, table_id, "p", TablesDBIndexType.KEY, ["pending"]
+    )
     assert (error.code, error.type) == (400, "column_not_available")
 
 
@@ -143,28 +167,48 @@ def test_index_limit(tables: TablesDB, database_id: str) -> None:
     columns = [{"key": f"c{i}", "type": "integer", "required": False} for i in range(59)]
     indexes = [{"key": f"i{i}", "type": "key", "attributes": [f"c{i}"]} for i in range(58)]
     tables.create_table(database_id, "many", "many", columns=columns, indexes=indexes)
-    error = error_of(tables.create_index, database_id, "many", "one_more",
-                     TablesDBIndexType.KEY, ["c58"])
+    error = error_of(
+        tables.create_index, database_id, "many", "one_more", TablesDBIndexType.KEY, ["c58"]
+    )
     assert (error.code, error.type) == (400, "column_index_limit_exceeded")
 
 
 def test_inline_schema_is_available_at_once_and_all_or_nothing(
     tables: TablesDB, client: Client, database_id: str
 ) -> None:
-    table = tables.create_table(database_id, "inline", "inline", columns=COLUMNS, indexes=[
-        {"key": "u", "type": "unique", "attributes": ["title"]},
-    ])
+    table = tables.create_table(
+        database_id,
+        "inline",
+        "inline",
+        columns=COLUMNS,
+        indexes=[
+            {"key": "u", "type": "unique", "attributes": ["title"]},
+        ],
+    )
     assert all(c.status.value == "available" for c in table.columns)
     assert [i.status for i in table.indexes] == ["available"]
-    error = error_of(tables.create_table, database_id, "broken", "broken", columns=[
-        {"key": "ok", "type": "integer", "required": False},
-        {"key": "unknown", "type": "blob", "required": False},
-    ])
+    error = error_of(
+        tables.create_table,
+        database_id,
+        "broken",
+        "broken",
+        columns=[
+            {"key": "ok", "type": "integer", "required": False},
+            {"key": "unknown", "type": "blob", "required": False},
+        ],
+    )
     assert error.type == "general_argument_invalid"
     assert error.message.endswith("Invalid type for attribute 'unknown': blob")
-    error = error_of(tables.create_table, database_id, "broken", "broken", columns=[
-        {"key": "ok", "type": "integer", "required": False},
-    ], indexes=[{"key": "i", "type": "key", "attributes": ["missing"]}])
+    error = error_of(
+        tables.create_table,
+        database_id,
+        "broken",
+        "broken",
+        columns=[
+            {"key": "ok", "type": "integer", "required": False},
+        ],
+        indexes=[{"key": "i", "type": "key", "attributes": ["missing"]}],
+    )
     assert error.type == "column_unknown"
     assert error_of(tables.get_table, database_id, "broken").type == "table_not_found"
 
@@ -172,21 +216,32 @@ def test_inline_schema_is_available_at_once_and_all_or_nothing(
 @pytest.mark.parametrize(
     ("columns", "message"),
     [
-        ([{"key": "a", "type": "integer"}, {"key": "A", "type": "integer"}],
-         "Duplicate attribute key: A"),
+        (
+            [{"key": "a", "type": "integer"}, {"key": "A", "type": "integer"}],
+            "Duplicate attribute key: A",
+        ),
         ([{"type": "integer"}], "Attribute at index 0 is missing required field 'key'"),
-        ([{"key": "a", "type": "integer", "required": True, "default": 1}],
-         "Attribute 'a' cannot have a default value when required is true"),
-        ([{"key": "r", "type": "relationship"}],
-         "Relationship attributes cannot be created inline. Use the create relationship "
-         "endpoint instead."),
+        (
+            [{"key": "a", "type": "integer", "required": True, "default": 1}],
+            "Attribute 'a' cannot have a default value when required is true",
+        ),
+        (
+            [{"key": "r", "type": "relationship"}],
+            "Relationship attributes cannot be created inline. Use the create relationship "
+            "endpoint instead.",
+        ),
         ([{"key": "s", "type": "varchar", "size": 2, "default": "long"}], "Attribute 's': "),
     ],
 )
 def test_inline_column_errors(
     client: Client, database_id: str, columns: list, message: str
 ) -> None:
-    error = error_of(raw, client, "post", f"/tablesdb/{database_id}/tables",
-                     {"tableId": "bad", "name": "bad", "columns": columns})
+    error = error_of(
+        raw,
+        client,
+        "post",
+        f"/tablesdb/{database_id}/tables",
+        {"tableId": "bad", "name": "bad", "columns": columns},
+    )
     assert (error.code, error.type) == (400, "general_argument_invalid")
     assert error.message.startswith(message)

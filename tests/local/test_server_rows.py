@@ -37,9 +37,20 @@ def table_id(tables: TablesDB, database_id: str) -> str:
 def test_create_applies_defaults_and_answers_the_row_shape(
     tables: TablesDB, client: Client, database_id: str, table_id: str
 ) -> None:
-    body = raw(client, "post", f"/tablesdb/{database_id}/tables/{table_id}/rows",
-               {"rowId": "first", "data": {"title": "Hi", "tags": ["x", "y"],
-                                           "at": "2024-05-06T07:08:09+02:00", "score": 2}})
+    body = raw(
+        client,
+        "post",
+        f"/tablesdb/{database_id}/tables/{table_id}/rows",
+        {
+            "rowId": "first",
+            "data": {
+                "title": "Hi",
+                "tags": ["x", "y"],
+                "at": "2024-05-06T07:08:09+02:00",
+                "score": 2,
+            },
+        },
+    )
     assert body["$id"] == "first" and body["$sequence"] == "1"
     assert (body["$tableId"], body["$databaseId"]) == (table_id, database_id)
     assert body["$permissions"] == []
@@ -55,11 +66,20 @@ def test_create_applies_defaults_and_answers_the_row_shape(
 def test_create_keeps_given_timestamps_and_strips_read_only_fields(
     tables: TablesDB, database_id: str, table_id: str
 ) -> None:
-    row = tables.create_row(database_id, table_id, "old", {
-        "title": "Old", "$createdAt": "2001-01-01T00:00:00.000+00:00",
-        "$updatedAt": "2002-02-02T00:00:00Z", "$sequence": "999", "$tableId": "zzz",
-        "$databaseId": "zzz",
-    }, permissions=['read("any")'])
+    row = tables.create_row(
+        database_id,
+        table_id,
+        "old",
+        {
+            "title": "Old",
+            "$createdAt": "2001-01-01T00:00:00.000+00:00",
+            "$updatedAt": "2002-02-02T00:00:00Z",
+            "$sequence": "999",
+            "$tableId": "zzz",
+            "$databaseId": "zzz",
+        },
+        permissions=['read("any")'],
+    )
     assert row.createdat == "2001-01-01T00:00:00.000+00:00"
     assert row.updatedat == "2002-02-02T00:00:00.000+00:00"
     assert row.sequence != "999" and row.tableid == table_id
@@ -106,22 +126,29 @@ def test_data_and_rows_together_and_missing_row_id(
     client: Client, database_id: str, table_id: str
 ) -> None:
     path = f"/tablesdb/{database_id}/tables/{table_id}/rows"
-    error = error_of(raw, client, "post", path,
-                     {"rowId": "a", "data": {"title": "x"}, "rows": [{"title": "y"}]})
+    error = error_of(
+        raw, client, "post", path, {"rowId": "a", "data": {"title": "x"}, "rows": [{"title": "y"}]}
+    )
     assert error.type == "general_bad_request"
     error = error_of(raw, client, "post", path, {"data": {"title": "x"}})
     assert error.type == "row_missing_data"
 
 
 def test_bulk_create_limit_and_atomicity(tables: TablesDB, database_id: str, table_id: str) -> None:
-    created = tables.create_rows(database_id, table_id,
-                                 [{"$id": f"r{i}", "title": f"t{i}"} for i in range(100)])
+    created = tables.create_rows(
+        database_id, table_id, [{"$id": f"r{i}", "title": f"t{i}"} for i in range(100)]
+    )
     assert created.total == 100 and created.rows[0].id == "r0"
-    error = error_of(tables.create_rows, database_id, table_id,
-                     [{"title": "x"} for _ in range(101)])
+    error = error_of(
+        tables.create_rows, database_id, table_id, [{"title": "x"} for _ in range(101)]
+    )
     assert (error.code, error.type) == (400, "general_argument_invalid")
-    error = error_of(tables.create_rows, database_id, table_id,
-                     [{"$id": "new1", "title": "ok"}, {"$id": "new2", "title": 3}])
+    error = error_of(
+        tables.create_rows,
+        database_id,
+        table_id,
+        [{"$id": "new1", "title": "ok"}, {"$id": "new2", "title": 3}],
+    )
     assert error.type == "row_invalid_structure"
     assert tables.list_rows(database_id, table_id, [Query.equal("$id", "new1")]).total == 0
 
@@ -137,14 +164,20 @@ def test_upsert_single_and_bulk(
     assert again["$sequence"] == first["$sequence"]
     error = error_of(raw, client, "put", path + "/u1", {"data": {"views": 4}})
     assert error.type == "row_invalid_structure" and '"title"' in error.message
-    result = tables.upsert_rows(database_id, table_id, [
-        {"$id": "u1", "title": "Uno", "views": 9}, {"$id": "u2", "title": "Two"},
-    ])
+    result = tables.upsert_rows(
+        database_id,
+        table_id,
+        [
+            {"$id": "u1", "title": "Uno", "views": 9},
+            {"$id": "u2", "title": "Two"},
+        ],
+    )
     assert result.total == 2
     assert [r.data.get("views") for r in result.rows] == [9, 0]
     assert tables.get_row(database_id, table_id, "u1").data["title"] == "Uno"
-    error = error_of(tables.upsert_rows, database_id, table_id,
-                     [{"title": "x"} for _ in range(101)])
+    error = error_of(
+        tables.upsert_rows, database_id, table_id, [{"title": "x"} for _ in range(101)]
+    )
     assert error.type == "general_argument_invalid"
 
 
@@ -161,13 +194,13 @@ def test_update_single(tables: TablesDB, database_id: str, table_id: str) -> Non
     assert (error.code, error.type) == (404, "row_not_found")
 
 
-def test_bulk_update_and_delete_by_query(
-    tables: TablesDB, database_id: str, table_id: str
-) -> None:
-    tables.create_rows(database_id, table_id,
-                       [{"$id": f"r{i}", "title": f"t{i}", "views": i} for i in range(10)])
-    updated = tables.update_rows(database_id, table_id, {"live": True},
-                                 [Query.greater_than_equal("views", 5)])
+def test_bulk_update_and_delete_by_query(tables: TablesDB, database_id: str, table_id: str) -> None:
+    tables.create_rows(
+        database_id, table_id, [{"$id": f"r{i}", "title": f"t{i}", "views": i} for i in range(10)]
+    )
+    updated = tables.update_rows(
+        database_id, table_id, {"live": True}, [Query.greater_than_equal("views", 5)]
+    )
     assert updated.total == 5 and all(r.data["live"] for r in updated.rows)
     live = tables.list_rows(database_id, table_id, [Query.equal("live", True)])
     assert sorted(r.id for r in live.rows) == [f"r{i}" for i in range(5, 10)]
@@ -204,12 +237,14 @@ def test_increment_and_decrement(tables: TablesDB, database_id: str, table_id: s
 
 
 def test_list_paging_total_and_select(tables: TablesDB, database_id: str, table_id: str) -> None:
-    tables.create_rows(database_id, table_id,
-                       [{"$id": f"r{i:02d}", "title": f"t{i}", "views": i} for i in range(30)])
+    tables.create_rows(
+        database_id,
+        table_id,
+        [{"$id": f"r{i:02d}", "title": f"t{i}", "views": i} for i in range(30)],
+    )
     page = tables.list_rows(database_id, table_id)
     assert page.total == 30 and len(page.rows) == 25
-    page = tables.list_rows(database_id, table_id, [Query.limit(5), Query.offset(5)],
-                            total=False)
+    page = tables.list_rows(database_id, table_id, [Query.limit(5), Query.offset(5)], total=False)
     assert page.total == 0 and [r.id for r in page.rows] == [f"r{i:02d}" for i in range(5, 10)]
     after = tables.list_rows(database_id, table_id, [Query.cursor_after("r27")])
     assert [r.id for r in after.rows] == ["r28", "r29"]
@@ -243,13 +278,18 @@ def test_create_route_rules(client: Client, database_id: str, table_id: str) -> 
     path = f"/tablesdb/{database_id}/tables/{table_id}/rows"
     error = error_of(raw, client, "post", path, {"rows": [{"title": "x"}], "rowId": "a"})
     assert error.type == "general_bad_request" and '"rowId"' in error.message
-    error = error_of(raw, client, "post", path,
-                     {"rows": [{"title": "x"}], "permissions": ['read("any")']})
+    error = error_of(
+        raw, client, "post", path, {"rows": [{"title": "x"}], "permissions": ['read("any")']}
+    )
     assert error.type == "general_bad_request"
     error = error_of(raw, client, "post", path, {"rowId": "a", "data": {}})
     assert error.type == "row_missing_data"
-    body = raw(client, "post", path, {"rowId": "w", "data": {"title": "w"},
-                                      "permissions": ['write("any")', 'read("any")']})
+    body = raw(
+        client,
+        "post",
+        path,
+        {"rowId": "w", "data": {"title": "w"}, "permissions": ['write("any")', 'read("any")']},
+    )
     assert body["$permissions"] == ['update("any")', 'delete("any")', 'read("any")']
 
 

@@ -29,12 +29,18 @@ class Workspace:
     root: Path
     env: dict[str, str]
 
-    def run(self, *args: str, extra_env: dict[str, str] | None = None,
-            timeout: float = 240) -> Result:
+    def run(
+        self, *args: str, extra_env: dict[str, str] | None = None, timeout: float = 240
+    ) -> Result:
         """`workbook …` exactly as a user types it, in this workspace."""
-        proc = subprocess.run([sys.executable, "-m", "workbook.cli", *args], cwd=self.root,
-                              env={**self.env, **(extra_env or {})}, capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "workbook", *args],
+            cwd=self.root,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     def history_text(self) -> str:
@@ -46,12 +52,15 @@ class Workspace:
         return "\n".join(parts)
 
 
-def add_environment(ws: Workspace, server: object, name: str = "test",
-                    database: str = "main") -> None:
+def add_environment(
+    ws: Workspace, server: object, name: str = "test", database: str = "main"
+) -> None:
     with (ws.root / "workbook.toml").open("a") as f:
-        f.write(f'\n[environments.{name}]\nendpoint = "{server.endpoint}"\n'  # type: ignore[attr-defined]
-                f'project = "{server.project_id}"\ndatabase = "{database}"\n'  # type: ignore[attr-defined]
-                f'key_env = "{TEST_KEY_ENV}"\n')
+        f.write(
+            f'\n[environments.{name}]\nendpoint = "{server.endpoint}"\n'  # type: ignore[attr-defined]
+            f'project = "{server.project_id}"\ndatabase = "{database}"\n'  # type: ignore[attr-defined]
+            f'key_env = "{TEST_KEY_ENV}"\n'
+        )
     ws.env[TEST_KEY_ENV] = server.api_key  # type: ignore[attr-defined]
 
 

@@ -18,10 +18,10 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     for name in ("migrations", "notebooks"):
         shutil.copytree(REPO / name, root / name)
     shutil.copy(REPO / "workbook.toml", root / "workbook.toml")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("WORKBOOK_") and k != TEST_KEY_ENV}
-    env.update({"WORKBOOK_USER": "test-operator", "PYTHONUNBUFFERED": "1",
-                "COLUMNS": "200"})
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_") and k != TEST_KEY_ENV
+    }
+    env.update({"WORKBOOK_USER": "test-operator", "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
     yield Workspace(root, env)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 
-from workbook import backup
-from workbook.config import Environment
-from workbook.target import Target
+from workbook.core import backup
+from workbook.core.client import Target
+from workbook.core.config import Environment
 
 
 def test_export_then_restore_rows_keeps_ids_values_and_timestamps(server, tmp_path: Path) -> None:  # noqa: ANN001
@@ -18,16 +18,35 @@ def test_export_then_restore_rows_keeps_ids_values_and_timestamps(server, tmp_pa
     client.set_key(server.api_key)
     tables = TablesDB(client)
     tables.create("main", "main")
-    tables.create_table("main", "posts", "Posts", columns=[
-        {"key": "title", "type": "varchar", "size": 100, "required": True},
-        {"key": "views", "type": "integer", "required": False},
-        {"key": "tags", "type": "varchar", "size": 20, "array": True, "required": False}])
-    rows = [{"$id": f"p{i:03d}", "title": f"post {i}", "views": i, "tags": ["a", str(i)],
-             "$createdAt": "2024-01-02T03:04:05.000+00:00"} for i in range(250)]
+    tables.create_table(
+        "main",
+        "posts",
+        "Posts",
+        columns=[
+            {"key": "title", "type": "varchar", "size": 100, "required": True},
+            {"key": "views", "type": "integer", "required": False},
+            {"key": "tags", "type": "varchar", "size": 20, "array": True, "required": False},
+        ],
+    )
+    rows = [
+        {
+            "$id": f"p{i:03d}",
+            "title": f"post {i}",
+            "views": i,
+            "tags": ["a", str(i)],
+            "$createdAt": "2024-01-02T03:04:05.000+00:00",
+        }
+        for i in range(250)
+    ]
     for start in range(0, 250, 100):
-        tables.create_rows("main", "posts", rows[start:start + 100])
-    env = Environment(name="test", project=server.project_id, database="main",
-                      key_env="UNUSED", endpoint=server.endpoint)
+        tables.create_rows("main", "posts", rows[start : start + 100])
+    env = Environment(
+        name="test",
+        project=server.project_id,
+        database="main",
+        key_env="UNUSED",
+        endpoint=server.endpoint,
+    )
     target = Target(env, client, server.endpoint)
 
     dest = tmp_path / "backup"

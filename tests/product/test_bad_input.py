@@ -16,8 +16,9 @@ def assert_refused(result, *needles: str) -> None:  # noqa: ANN001
 
 
 def test_unknown_environment(workspace: Workspace) -> None:
-    assert_refused(workspace.run("up", "--env", "prod"), "unknown environment 'prod'",
-                   "workbook.toml")
+    assert_refused(
+        workspace.run("up", "--env", "prod"), "unknown environment 'prod'", "workbook.toml"
+    )
     assert not (workspace.root / "history").exists()
 
 
@@ -37,8 +38,10 @@ def test_wrong_key_is_refused_without_echoing_it(workspace: Workspace, server) -
 
 def test_unreachable_endpoint(workspace: Workspace) -> None:
     with (workspace.root / "workbook.toml").open("a") as f:
-        f.write('\n[environments.gone]\nendpoint = "http://127.0.0.1:9/v1"\n'
-                'project = "p"\nkey_env = "GONE_KEY"\n')
+        f.write(
+            '\n[environments.gone]\nendpoint = "http://127.0.0.1:9/v1"\n'
+            'project = "p"\nkey_env = "GONE_KEY"\n'
+        )
     workspace.env["GONE_KEY"] = "x" * 20
     assert_refused(workspace.run("status", "--env", "gone"), "cannot reach http://127.0.0.1:9/v1")
 
@@ -54,17 +57,22 @@ def test_invalid_notebook(workspace: Workspace) -> None:
     assert_refused(workspace.run("status"), "004_broken.ipynb is not a valid notebook")
 
 
-@pytest.mark.parametrize(("selector", "needle"), [("9", "no migration '9'"),
-                                                  ("../x", "looks like a path")])
+@pytest.mark.parametrize(
+    ("selector", "needle"), [("9", "no migration '9'"), ("../x", "looks like a path")]
+)
 def test_bad_migration_selector(workspace: Workspace, selector: str, needle: str) -> None:
     assert_refused(workspace.run("up", "--migration", selector), needle)
 
 
 @pytest.mark.parametrize(
     ("pair", "needle"),
-    [("batch_size", "is not KEY=VALUE"), ("batch_size=lots", "does not fit migration 002"),
-     ("direction=down", "set by Workbook itself"), ("nope=1", "no migration takes"),
-     ("api_key=x", "looks like a secret")],
+    [
+        ("batch_size", "is not KEY=VALUE"),
+        ("batch_size=lots", "does not fit migration 002"),
+        ("direction=down", "set by Workbook itself"),
+        ("nope=1", "no migration takes"),
+        ("api_key=x", "looks like a secret"),
+    ],
 )
 def test_bad_parameters(workspace: Workspace, pair: str, needle: str) -> None:
     result = workspace.run("up", "-p", pair)
@@ -85,8 +93,9 @@ def test_confirm_environments_need_yes_outside_a_terminal(workspace: Workspace, 
 
     client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
     TablesDB(client.set_key(server.api_key)).create("main", "main")
-    assert_refused(workspace.run("up", "--env", "test"),
-                   "environment 'test' needs confirmation", "--yes")
+    assert_refused(
+        workspace.run("up", "--env", "test"), "environment 'test' needs confirmation", "--yes"
+    )
     assert not list((workspace.root / "history").glob("test/*.ipynb"))
     # A dry run changes nothing, so it needs no confirmation.
     assert workspace.run("up", "--env", "test", "--dry-run", "--migration", "001").code == 0

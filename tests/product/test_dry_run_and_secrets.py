@@ -44,9 +44,12 @@ def test_key_never_written_or_printed(workspace: Workspace, server) -> None:  # 
     client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
     TablesDB(client.set_key(server.api_key)).create("main", "main")
     # 003's checklist has a manual step: confirmed on the command line, as an operator would
-    results = [workspace.run("up", "--env", "test", "-p", "confirmed=app_release"),
-               workspace.run("status", "--env", "test"),
-               workspace.run("down", "--env", "test"), workspace.run("history")]
+    results = [
+        workspace.run("up", "--env", "test", "-p", "confirmed=app_release"),
+        workspace.run("status", "--env", "test"),
+        workspace.run("down", "--env", "test"),
+        workspace.run("history"),
+    ]
     assert all(r.code == 0 for r in results), [r.output for r in results]
     key = server.api_key
     assert key not in workspace.history_text()

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from workbook.config import Secret, Workspace
+from workbook.core.config import Workspace
 from workbook.errors import ConfigError
+from workbook.secrets import Secret
 
 
 def workspace(tmp_path: Path, toml: str) -> Workspace:
@@ -21,8 +22,10 @@ def test_local_is_built_in(tmp_path: Path) -> None:
 
 
 def test_unknown_environment_lists_known_ones(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, '[environments.staging]\nendpoint="https://x/v1"\n'
-                             'project="p"\nkey_env="STAGING_KEY"\n')
+    ws = workspace(
+        tmp_path,
+        '[environments.staging]\nendpoint="https://x/v1"\nproject="p"\nkey_env="STAGING_KEY"\n',
+    )
     with pytest.raises(ConfigError, match="unknown environment 'prod'") as info:
         ws.environment("prod")
     assert "local, staging" in str(info.value)
@@ -30,15 +33,20 @@ def test_unknown_environment_lists_known_ones(tmp_path: Path) -> None:
 
 def test_missing_key_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STAGING_KEY", raising=False)
-    ws = workspace(tmp_path, '[environments.staging]\nendpoint="https://x/v1"\n'
-                             'project="p"\nkey_env="STAGING_KEY"\n')
+    ws = workspace(
+        tmp_path,
+        '[environments.staging]\nendpoint="https://x/v1"\nproject="p"\nkey_env="STAGING_KEY"\n',
+    )
     with pytest.raises(ConfigError, match=r"\$STAGING_KEY, which is not set"):
         ws.environment("staging").key()
 
 
 def test_key_in_file_is_refused(tmp_path: Path) -> None:
-    ws = workspace(tmp_path, '[environments.staging]\nendpoint="https://x/v1"\n'
-                             'project="p"\nkey_env="K"\nkey="standard_abc"\n')
+    ws = workspace(
+        tmp_path,
+        '[environments.staging]\nendpoint="https://x/v1"\n'
+        'project="p"\nkey_env="K"\nkey="standard_abc"\n',
+    )
     with pytest.raises(ConfigError, match="holds an API key in the file"):
         ws.environments()
 
@@ -68,7 +76,7 @@ def test_secret_never_prints() -> None:
 
 
 def test_redact_hides_secret_like_variables_and_named_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workbook.runs import redact
+    from workbook.secrets import redact
 
     monkeypatch.setenv("PROD_APPWRITE_KEY", "standard_" + "f" * 40)
     monkeypatch.setenv("PROD_API", "p" * 30)

@@ -35,7 +35,10 @@ def test_up_status_history_down_on_a_fresh_workspace(workspace: Workspace) -> No
 
     runs = archives(ws)
     assert len(runs) == 3 and [p.name.split("_", 1)[1] for p in runs] == [
-        "initial_schema.ipynb", "add_blog_views.ipynb", "rename_author.ipynb"]
+        "initial_schema.ipynb",
+        "add_blog_views.ipynb",
+        "rename_author.ipynb",
+    ]
     views = outputs(runs[1])
     assert "backfilled views on 3 row(s)" in views
     assert "skipped: down step (this run's direction is 'up')" in views
@@ -105,9 +108,22 @@ def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) 
     ws = workspace
     out = ws.root / "out.ipynb"
     proc = subprocess.run(
-        [sys.executable, "-m", "papermill", "migrations/001_initial_schema.ipynb", str(out),
-         "-p", "environment", "local"],
-        cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "migrations/001_initial_schema.ipynb",
+            str(out),
+            "-p",
+            "environment",
+            "local",
+        ],
+        cwd=ws.root,
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr
     status = ws.run("status").stdout
     assert "applied" in next(li for li in status.splitlines() if " 001 " in li)
@@ -117,7 +133,8 @@ def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) 
 
 
 def test_a_kernel_stopping_before_done_leaves_a_failed_run_and_no_lock(
-        workspace: Workspace) -> None:
+    workspace: Workspace,
+) -> None:
     ws = workspace
     path = ws.root / "migrations/001_initial_schema.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -125,7 +142,12 @@ def test_a_kernel_stopping_before_done_leaves_a_failed_run_and_no_lock(
     nbformat.write(nb, path)
     proc = subprocess.run(
         [sys.executable, "-m", "papermill", str(path), str(ws.root / "out.ipynb")],
-        cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
+        cwd=ws.root,
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stderr
     status = ws.run("status").stdout
     assert "failed" in next(li for li in status.splitlines() if " 001 " in li)
@@ -160,13 +182,16 @@ def test_run_all_in_a_kernel_never_runs_down_cells(workspace: Workspace) -> None
     os.environ.clear()
     os.environ.update(ws.env)
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(ws.root / "migrations")}}).execute()
+        NotebookClient(
+            nb,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ws.root / "migrations")}},
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    text = "\n".join(
-        "".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
+    text = "\n".join("".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
     assert "skipped: down step" in text
     assert ws.run("status").stdout.count("applied") >= 1
 
@@ -178,8 +203,22 @@ def test_operator_notebooks_run_clean_under_nbval(workspace: Workspace) -> None:
     states = {m["version"]: m["state"] for m in as_json["migrations"]}
     assert states == {"001": "applied", "002": "pending", "003": "pending"}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-         "notebooks/status.ipynb", "notebooks/history.ipynb"],
-        cwd=ws.root, env=ws.env, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "notebooks/status.ipynb",
+            "notebooks/history.ipynb",
+        ],
+        cwd=ws.root,
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "passed" in proc.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workbook.catalog import find, load_catalog, next_version, read_migration
+from workbook.core.catalog import find, load_catalog, next_version, read_migration
 from workbook.errors import CatalogError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -46,13 +46,16 @@ def test_first_command_migrates_local_on_a_fresh_clone(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_")}
     env["WORKBOOK_USER"] = "newcomer"
     command = quick_start_commands()[0].split()
-    proc = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("applied in") == 3
     assert len(list((clone / "history/local").glob("*.ipynb"))) == 3
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
-                           cwd=clone, capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert [li for li in dirty.splitlines() if not li.endswith(".venv")] == []
 
 
@@ -65,9 +68,12 @@ def _free_port() -> int:
 def _serve(db: Path, port: int, key: str) -> subprocess.Popen[str]:
     env = {**os.environ, "WORKBOOK_LOCAL_KEY": key}
     return subprocess.Popen(
-        [sys.executable, "-m", "workbook.cli", "local", "serve", "--db", str(db),
-         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+        [sys.executable, "-m", "workbook", "local", "serve", "--db", str(db), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _wait(endpoint: str) -> None:
@@ -90,11 +96,16 @@ def test_local_serve_binds_loopback_and_keeps_data_across_restarts(tmp_path: Pat
     proc = _serve(db, port, key)
     try:
         _wait(endpoint)
-        tables = TablesDB(Client().set_endpoint(endpoint).set_project("workbook-local")
-                          .set_key(key))
+        tables = TablesDB(
+            Client().set_endpoint(endpoint).set_project("workbook-local").set_key(key)
+        )
         tables.create("shop", "Shop")
-        tables.create_table("shop", "items", "Items", columns=[
-            {"key": "name", "type": "varchar", "size": 50, "required": True}])
+        tables.create_table(
+            "shop",
+            "items",
+            "Items",
+            columns=[{"key": "name", "type": "varchar", "size": 50, "required": True}],
+        )
         tables.create_row("shop", "items", "one", {"name": "first"})
     finally:
         proc.send_signal(signal.SIGINT)
@@ -104,8 +115,9 @@ def test_local_serve_binds_loopback_and_keeps_data_across_restarts(tmp_path: Pat
     proc = _serve(db, port, key)
     try:
         _wait(endpoint)
-        row = TablesDB(Client().set_endpoint(endpoint).set_project("workbook-local")
-                       .set_key(key)).get_row("shop", "items", "one")
+        row = TablesDB(
+            Client().set_endpoint(endpoint).set_project("workbook-local").set_key(key)
+        ).get_row("shop", "items", "one")
         assert row.data["name"] == "first"
     finally:
         proc.terminate()

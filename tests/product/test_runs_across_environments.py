@@ -8,8 +8,8 @@ from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from cli_support import Workspace, add_environment
 
-from workbook.ledger import LOCK_ROW, LOCK_TABLE, Ledger
-from workbook.target import RetryingClient
+from workbook.core.client import RetryingClient
+from workbook.core.ledger import LOCK_ROW, LOCK_TABLE, Ledger
 
 
 def tables_for(server, client: Client | None = None) -> TablesDB:  # noqa: ANN001
@@ -24,8 +24,14 @@ def test_a_held_lock_refuses_the_run_until_unlocked(workspace: Workspace, server
     ledger.ensure()
     dead_run = "20260101T000000-001-up-dead"
     assert ledger.acquire(dead_run, "ci-job-41")
-    ledger.start(dead_run, version="001", description="Initial schema", direction="up",
-                 checksum="x", applied_by="ci-job-41")  # then the job was killed -9
+    ledger.start(
+        dead_run,
+        version="001",
+        description="Initial schema",
+        direction="up",
+        checksum="x",
+        applied_by="ci-job-41",
+    )  # then the job was killed -9
     add_environment(workspace, server)
 
     refused = workspace.run("up", "--env", "test")
@@ -53,7 +59,8 @@ def test_throttled_and_dropped_requests_are_retried(server) -> None:  # noqa: AN
 
 
 def test_environments_run_in_order_and_stop_at_the_first_failure(
-        workspace: Workspace, server) -> None:  # noqa: ANN001
+    workspace: Workspace, server
+) -> None:  # noqa: ANN001
     tables_for(server).create("main", "main")
     add_environment(workspace, server)
     # On 'test' (not local), 003's checklist needs a confirmation this run does not give.
@@ -69,7 +76,8 @@ def test_environments_run_in_order_and_stop_at_the_first_failure(
 
 
 def test_an_applied_migration_edited_afterwards_is_reported_and_blocks_up(
-        workspace: Workspace) -> None:
+    workspace: Workspace,
+) -> None:
     assert workspace.run("up", "--migration", "001").code == 0
     path = workspace.root / "migrations/001_initial_schema.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -105,12 +113,26 @@ def test_two_simultaneous_runs_never_collide(workspace: Workspace, server) -> No
     tables = tables_for(server)
     tables.create("main", "main")
     add_environment(workspace, server)
-    command = [sys.executable, "-m", "workbook.cli", "up", "--env", "test",
-               "-p", "confirmed=app_release"]
+    command = [
+        sys.executable,
+        "-m",
+        "workbook",
+        "up",
+        "--env",
+        "test",
+        "-p",
+        "confirmed=app_release",
+    ]
 
     def up(_: int) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(command, cwd=workspace.root, env=workspace.env,
-                              capture_output=True, text=True, timeout=240)
+        return subprocess.run(
+            command,
+            cwd=workspace.root,
+            env=workspace.env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(up, range(2)))

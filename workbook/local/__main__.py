@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--db", required=True, type=Path, help="SQLite file (created if missing)")
     run.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free)")
     run.add_argument("--project", default="workbook-local", help="the project id clients send")
-    run.add_argument("--schema-delay", type=float, default=0.05,
-                     help="seconds a new column or index stays 'processing'")
+    run.add_argument(
+        "--schema-delay",
+        type=float,
+        default=0.05,
+        help="seconds a new column or index stays 'processing'",
+    )
     run.add_argument("--announce", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     serve(args.db, args.port, args.project, None, args.schema_delay, announce=args.announce)

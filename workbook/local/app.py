@@ -61,7 +61,8 @@ def admin_routes(state: ServerState) -> list[Route]:
     def guard(request: Request) -> None:
         if not is_admin(state, request.headers):
             raise AppwriteError(
-                401, "user_unauthorized",
+                401,
+                "user_unauthorized",
                 "The current user is not authorized to perform the requested action.",
             )
 

@@ -11,11 +11,22 @@ from workbook.local.state import ServerState
 # What a key gets on top of its own scopes (the `keys` role base scopes).
 BASE_SCOPES = ("global", "health.read", "graphql")
 ALL_SCOPES = (
-    "databases.read", "databases.write",
-    "tables.read", "tables.write", "collections.read", "collections.write",
-    "columns.read", "columns.write", "attributes.read", "attributes.write",
-    "indexes.read", "indexes.write",
-    "rows.read", "rows.write", "documents.read", "documents.write",
+    "databases.read",
+    "databases.write",
+    "tables.read",
+    "tables.write",
+    "collections.read",
+    "collections.write",
+    "columns.read",
+    "columns.write",
+    "attributes.read",
+    "attributes.write",
+    "indexes.read",
+    "indexes.write",
+    "rows.read",
+    "rows.write",
+    "documents.read",
+    "documents.write",
     "health.read",
 )
 

@@ -104,8 +104,16 @@ def create_table(
             cursor = conn.execute(
                 "INSERT INTO wb_tables (db_seq, id, name, enabled, row_security, permissions, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (db["seq"], table_id, name, int(enabled), int(row_security),
-                 json.dumps(permissions), now, now),
+                (
+                    db["seq"],
+                    table_id,
+                    name,
+                    int(enabled),
+                    int(row_security),
+                    json.dumps(permissions),
+                    now,
+                    now,
+                ),
             )
         except sqlite3.IntegrityError:
             raise appwrite_error("table_already_exists", table_id) from None

@@ -80,7 +80,8 @@ DESCRIPTIONS: dict[str, tuple[int, str]] = {
         "ID.unique() to generate a unique ID.",
     ),
     "row_unique_constraint_violation": (
-        409, "Row violates a unique column constraint. Try again with different value(s)."
+        409,
+        "Row violates a unique column constraint. Try again with different value(s).",
     ),
     "column_not_found": (404, "Column with the requested key '%s' could not be found."),
     "column_unknown": (
@@ -89,10 +90,12 @@ DESCRIPTIONS: dict[str, tuple[int, str]] = {
         "columns are in the available state.",
     ),
     "column_not_available": (
-        400, "The requested column '%s' is not yet available. Please try again later."
+        400,
+        "The requested column '%s' is not yet available. Please try again later.",
     ),
     "column_default_unsupported": (
-        400, "Default values cannot be set for array or required columns."
+        400,
+        "Default values cannot be set for array or required columns.",
     ),
     "column_already_exists": (
         409,
@@ -100,7 +103,8 @@ DESCRIPTIONS: dict[str, tuple[int, str]] = {
         "again with a different key.",
     ),
     "column_limit_exceeded": (
-        400, "The maximum number or size of columns for table '%s' has been reached."
+        400,
+        "The maximum number or size of columns for table '%s' has been reached.",
     ),
     "column_value_invalid": (
         400,
@@ -114,10 +118,12 @@ DESCRIPTIONS: dict[str, tuple[int, str]] = {
     "COLUMN_TYPE_NOT_SUPPORTED": (400, "Column type '%s' is not supported."),
     "column_index_not_found": (404, "Index with the requested key '%s' could not be found."),
     "column_index_limit_exceeded": (
-        400, "The maximum number of indexes for table '%s' has been reached."
+        400,
+        "The maximum number of indexes for table '%s' has been reached.",
     ),
     "column_index_already_exists": (
-        409, "Index with the requested key '%s' already exists. Try again with a different key."
+        409,
+        "Index with the requested key '%s' already exists. Try again with a different key.",
     ),
     "column_index_invalid": (400, "Index invalid."),
     "column_index_dependency": (
@@ -136,12 +142,12 @@ DESCRIPTIONS: dict[str, tuple[int, str]] = {
         "X-Appwrite-Project header to ensure the correct project ID is being used.",
     ),
     "user_unauthorized": (
-        401, "The current user is not authorized to perform the requested action."
+        401,
+        "The current user is not authorized to perform the requested action.",
     ),
     "general_rate_limit_exceeded": (
         429,
-        "Rate limit for the current endpoint has been exceeded. Please try again after some "
-        "time.",
+        "Rate limit for the current endpoint has been exceeded. Please try again after some time.",
     ),
 }
 

@@ -141,8 +141,9 @@ class RequestLog:
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
         self._lock = threading.Lock()
 
-    def add(self, method: str, path: str, query: str, status: int, started: float,
-            duration: float) -> None:
+    def add(
+        self, method: str, path: str, query: str, status: int, started: float, duration: float
+    ) -> None:
         entry = {
             "method": method,
             "path": path,

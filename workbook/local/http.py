@@ -102,7 +102,7 @@ def query_params(items: Sequence[tuple[str, str]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for raw_key, value in items:
         head = raw_key.split("[", 1)[0]
-        parts = _BRACKETS.findall(raw_key[len(head):])
+        parts = _BRACKETS.findall(raw_key[len(head) :])
         if not parts:
             result[head] = value
             continue
@@ -142,8 +142,9 @@ async def read_params(request: Request) -> dict[str, Any]:
     if content_type.startswith("application/x-www-form-urlencoded"):
         from urllib.parse import parse_qsl
 
-        params.update(query_params(parse_qsl(raw.decode("utf-8", "replace"),
-                                             keep_blank_values=True)))
+        params.update(
+            query_params(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        )
         return params
     try:
         body = json.loads(raw)
@@ -184,9 +185,9 @@ def endpoint(state: ServerState, route: ApiRoute) -> Callable[[Request], Any]:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 return error_response(unexpected(exc))
-            return error_response(AppwriteError(
-                408, "database_timeout", "Database timed out. Try again later."
-            ))
+            return error_response(
+                AppwriteError(408, "database_timeout", "Database timed out. Try again later.")
+            )
         except Exception as exc:  # noqa: BLE001 - the server must keep serving
             return error_response(unexpected(exc))
         return reply_response(reply)
@@ -196,6 +197,4 @@ def endpoint(state: ServerState, route: ApiRoute) -> Callable[[Request], Any]:
 
 
 def starlette_routes(state: ServerState, routes: Sequence[ApiRoute]) -> list[Route]:
-    return [
-        Route(route.path, endpoint(state, route), methods=[route.method]) for route in routes
-    ]
+    return [Route(route.path, endpoint(state, route), methods=[route.method]) for route in routes]

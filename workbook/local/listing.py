@@ -85,8 +85,10 @@ def apply_queries(
         values = query.get("values") or []
         if method in ("limit", "offset"):
             number = values[0] if values else None
-            if not isinstance(number, int) or isinstance(number, bool) or number < (
-                1 if method == "limit" else 0
+            if (
+                not isinstance(number, int)
+                or isinstance(number, bool)
+                or number < (1 if method == "limit" else 0)
             ):
                 raise query_invalid(f"Invalid query: Invalid {method} value")
             if method == "limit":
@@ -103,20 +105,20 @@ def apply_queries(
             continue
         else:
             if attribute not in allowed:
-                raise query_invalid(
-                    f"Invalid query: Attribute not found in schema: {attribute}"
-                )
+                raise query_invalid(f"Invalid query: Attribute not found in schema: {attribute}")
             filters.append((method, attribute, values))
     selected = [
         item
         for item in items
         if all(_matches(item, m, a, v) for m, a, v in filters)
-        and (not search or any(search.lower() in str(item.get(f, "")).lower()
-                               for f in search_fields))
+        and (
+            not search or any(search.lower() in str(item.get(f, "")).lower() for f in search_fields)
+        )
     ]
     for attribute, descending in reversed(orders):
-        selected.sort(key=lambda it, a=attribute: (it.get(a) is not None, it.get(a) or 0),
-                      reverse=descending)
+        selected.sort(
+            key=lambda it, a=attribute: (it.get(a) is not None, it.get(a) or 0), reverse=descending
+        )
     total = min(len(selected), COUNT_CAP) if with_total else 0
     if cursor is not None:
         ids = [item.get(id_field) for item in selected]
@@ -131,6 +133,6 @@ def apply_queries(
         if cursor[1]:
             before = selected[:position]
             start = max(0, len(before) - offset - limit)
-            return total, before[start:len(before) - offset]
-        selected = selected[position + 1:]
-    return total, selected[offset:offset + limit]
+            return total, before[start : len(before) - offset]
+        selected = selected[position + 1 :]
+    return total, selected[offset : offset + limit]

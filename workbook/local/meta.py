@@ -141,8 +141,9 @@ def column_item_body(item: Item) -> dict[str, Any]:
 
 
 def index_item_body(ref: TableRef, item: Item) -> dict[str, Any]:
-    return index_body(ref.db_seq, ref.seq, item.definition, item.status, item.error,
-                      item.created, item.updated)
+    return index_body(
+        ref.db_seq, ref.seq, item.definition, item.status, item.error, item.created, item.updated
+    )
 
 
 def table_body(conn: sqlite3.Connection, ref: TableRef) -> dict[str, Any]:
@@ -166,14 +167,16 @@ def table_body(conn: sqlite3.Connection, ref: TableRef) -> dict[str, Any]:
 
 def available_columns(conn: sqlite3.Connection, ref: TableRef) -> list[dict[str, Any]]:
     """The columns row reads and writes see: those the 'worker' has finished adding."""
-    return [c.definition for c in load_columns(conn, ref.seq)
-            if c.status == "available" and c.physical]
+    return [
+        c.definition for c in load_columns(conn, ref.seq) if c.status == "available" and c.physical
+    ]
 
 
 def fulltext_keys(conn: sqlite3.Connection, ref: TableRef) -> list[str]:
     return [
         i.definition["columns"][0]
         for i in load_indexes(conn, ref.seq)
-        if i.status == "available" and i.definition.get("type") == "fulltext"
+        if i.status == "available"
+        and i.definition.get("type") == "fulltext"
         and len(i.definition.get("columns", [])) == 1
     ]

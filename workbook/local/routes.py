@@ -43,18 +43,26 @@ def total_param(request: ApiRequest) -> bool:
 
 
 def _listed(
-    request: ApiRequest, items: list[dict[str, Any]], name: str, allowed: tuple[str, ...],
+    request: ApiRequest,
+    items: list[dict[str, Any]],
+    name: str,
+    allowed: tuple[str, ...],
     id_field: str = "$id",
 ) -> Reply:
     search = text_param(request.params, "search", max_len=256, default=None)
     total, page = apply_queries(
-        items, queries_param(request), allowed=allowed, id_field=id_field, search=search,
+        items,
+        queries_param(request),
+        allowed=allowed,
+        id_field=id_field,
+        search=search,
         with_total=total_param(request),
     )
     return Reply(200, {"total": total, name: page})
 
 
 # --- health ---------------------------------------------------------------------------------
+
 
 def health_version(state: ServerState, request: ApiRequest) -> Reply:
     from workbook.local.errors import APPWRITE_VERSION
@@ -69,6 +77,7 @@ def health(state: ServerState, request: ApiRequest) -> Reply:
 
 
 # --- databases ------------------------------------------------------------------------------
+
 
 def list_databases(state: ServerState, request: ApiRequest) -> Reply:
     return _listed(request, catalog.list_databases(state), "databases", ("name", "$id", "enabled"))
@@ -100,10 +109,15 @@ def delete_database(state: ServerState, request: ApiRequest) -> Reply:
 
 # --- tables ---------------------------------------------------------------------------------
 
+
 def list_tables(state: ServerState, request: ApiRequest) -> Reply:
     items = catalog.list_tables(state, request.path["databaseId"])
-    return _listed(request, items, "tables",
-                   ("name", "enabled", "rowSecurity", "$id", "$createdAt", "$updatedAt"))
+    return _listed(
+        request,
+        items,
+        "tables",
+        ("name", "enabled", "rowSecurity", "$id", "$createdAt", "$updatedAt"),
+    )
 
 
 def _permissions(request: ApiRequest, default: Any, *, table: bool = False) -> Any:
@@ -164,16 +178,24 @@ def delete_table(state: ServerState, request: ApiRequest) -> Reply:
 
 # --- columns --------------------------------------------------------------------------------
 
+
 def list_columns(state: ServerState, request: ApiRequest) -> Reply:
     items = table_schema.list_columns(state, request.path["databaseId"], request.path["tableId"])
-    return _listed(request, items, "columns",
-                   ("key", "type", "size", "required", "array", "status", "error"),
-                   id_field="key")
+    return _listed(
+        request,
+        items,
+        "columns",
+        ("key", "type", "size", "required", "array", "status", "error"),
+        id_field="key",
+    )
 
 
 def create_column(state: ServerState, request: ApiRequest) -> Reply:
     body = table_schema.create_column(
-        state, request.path["databaseId"], request.path["tableId"], request.path["type"],
+        state,
+        request.path["databaseId"],
+        request.path["tableId"],
+        request.path["type"],
         request.params,
     )
     return Reply(202, body)
@@ -184,8 +206,12 @@ def update_column(state: ServerState, request: ApiRequest) -> Reply:
     if kind == "relationship" or request.path["key"] == "relationship":
         return update_relationship(state, request)
     body = table_schema.update_column(
-        state, request.path["databaseId"], request.path["tableId"], kind,
-        request.path["key"], request.params,
+        state,
+        request.path["databaseId"],
+        request.path["tableId"],
+        kind,
+        request.path["key"],
+        request.params,
     )
     return Reply(200, body)
 
@@ -213,10 +239,12 @@ delete_column = _keyed(table_schema.delete_column, 204)
 
 # --- indexes --------------------------------------------------------------------------------
 
+
 def list_indexes(state: ServerState, request: ApiRequest) -> Reply:
     items = table_schema.list_indexes(state, request.path["databaseId"], request.path["tableId"])
-    return _listed(request, items, "indexes", ("key", "type", "status", "columns", "error"),
-                   id_field="key")
+    return _listed(
+        request, items, "indexes", ("key", "type", "status", "columns", "error"), id_field="key"
+    )
 
 
 def create_index(state: ServerState, request: ApiRequest) -> Reply:
@@ -234,6 +262,7 @@ delete_index = _keyed(table_schema.delete_index, 204)
 
 # --- rows -----------------------------------------------------------------------------------
 
+
 def _no_transactions(request: ApiRequest) -> None:
     if request.params.get("transactionId") is not None:
         raise AppwriteError(
@@ -244,8 +273,9 @@ def _no_transactions(request: ApiRequest) -> None:
 def list_rows(state: ServerState, request: ApiRequest) -> Reply:
     _no_transactions(request)
     path = request.path
-    body = rows.list_rows(state, path["databaseId"], path["tableId"], queries_param(request),
-                          total_param(request))
+    body = rows.list_rows(
+        state, path["databaseId"], path["tableId"], queries_param(request), total_param(request)
+    )
     return Reply(200, body)
 
 
@@ -297,8 +327,9 @@ def update_rows(state: ServerState, request: ApiRequest) -> Reply:
     _no_transactions(request)
     path = request.path
     data = object_param(request.params, "data", default={})
-    body = rows.update_rows(state, path["databaseId"], path["tableId"], data,
-                            queries_param(request))
+    body = rows.update_rows(
+        state, path["databaseId"], path["tableId"], data, queries_param(request)
+    )
     return Reply(200, body)
 
 
@@ -312,8 +343,9 @@ def delete_rows(state: ServerState, request: ApiRequest) -> Reply:
 def get_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
     _no_transactions(request)
     path = request.path
-    body = rows.get_row(state, path["databaseId"], path["tableId"], path[row_id_param],
-                        queries_param(request))
+    body = rows.get_row(
+        state, path["databaseId"], path["tableId"], path[row_id_param], queries_param(request)
+    )
     return Reply(200, body)
 
 
@@ -324,8 +356,9 @@ def upsert_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
     permissions = _permissions(request, None)
     if not data and permissions is None:
         raise appwrite_error("row_missing_payload")
-    body = rows.upsert_row(state, path["databaseId"], path["tableId"], path[row_id_param], data,
-                           permissions)
+    body = rows.upsert_row(
+        state, path["databaseId"], path["tableId"], path[row_id_param], data, permissions
+    )
     return Reply(200, body)
 
 
@@ -333,8 +366,14 @@ def update_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
     _no_transactions(request)
     path = request.path
     data = object_param(request.params, "data", default={})
-    body = rows.update_row(state, path["databaseId"], path["tableId"], path[row_id_param], data,
-                           _permissions(request, None))
+    body = rows.update_row(
+        state,
+        path["databaseId"],
+        path["tableId"],
+        path[row_id_param],
+        data,
+        _permissions(request, None),
+    )
     return Reply(200, body)
 
 
@@ -355,8 +394,15 @@ def _step(state: ServerState, request: ApiRequest, sign: int, row_id_param: str)
     bound = float_param(p, "max" if sign > 0 else "min", default=None)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    body = rows.increment(state, path["databaseId"], path["tableId"], path[row_id_param],
-                          path["column"], sign * value, bound)
+    body = rows.increment(
+        state,
+        path["databaseId"],
+        path["tableId"],
+        path[row_id_param],
+        path["column"],
+        sign * value,
+        bound,
+    )
     return Reply(200, body)
 
 

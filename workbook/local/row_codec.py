@@ -184,10 +184,11 @@ class RowCodec:
         return built
 
     def _compile_builder(self, names: tuple[str, ...]) -> BodyBuilder:
-        assert names[:len(SYSTEM_SQL)] == SYSTEM_SQL
+        assert names[: len(SYSTEM_SQL)] == SYSTEM_SQL
         user = [
             (index, key, self._decoders[key])
-            for index, key in enumerate(names) if index >= len(SYSTEM_SQL)
+            for index, key in enumerate(names)
+            if index >= len(SYSTEM_SQL)
         ]
         table_id, database_id = self.table_id, self.database_id
 

@@ -44,18 +44,19 @@ def check_permissions(
     table), as utopia's Permission::aggregate does."""
     if type(permissions) is list and not permissions:
         return []
-    if not isinstance(permissions, list) or len(permissions) > 100 or not all(
-        isinstance(p, str) and _PERMISSION_RE.match(p) for p in permissions
+    if (
+        not isinstance(permissions, list)
+        or len(permissions) > 100
+        or not all(isinstance(p, str) and _PERMISSION_RE.match(p) for p in permissions)
     ):
         raise invalid_argument(
             param,
-            "Permissions must be an array of strings like read(\"any\"), no longer than 100 "
-            "items.",
+            'Permissions must be an array of strings like read("any"), no longer than 100 items.',
         )
     expanded: list[str] = []
     for permission in permissions:
         if permission.startswith("write("):
-            role = permission[len("write"):]
+            role = permission[len("write") :]
             expanded += [f"create{role}"] if table else []
             expanded += [f"update{role}", f"delete{role}"]
         else:
@@ -118,6 +119,7 @@ def _row_id(value: object) -> str:
 
 # --- reading stored rows ----------------------------------------------------------------------
 
+
 def _select(schema: TableSchema) -> str:
     names = ", ".join(quote(name) for name in schema.codec.row_names)
     return f"SELECT {names} FROM {schema.ref.sql}"
@@ -153,6 +155,7 @@ def _bodies(schema: TableSchema, states: Sequence[Sequence[Any]]) -> list[dict[s
 
 # --- planning writes --------------------------------------------------------------------------
 
+
 @dataclass
 class _Write:
     """One statement execution; `row_id` names the row if it breaks a unique constraint."""
@@ -179,9 +182,7 @@ class _Plan:
             f"VALUES ({', '.join('?' for _ in names)})"
         )
 
-    def insert(
-        self, row_id: str, data: Mapping[str, Any], permissions: list[str] | None
-    ) -> State:
+    def insert(self, row_id: str, data: Mapping[str, Any], permissions: list[str] | None) -> State:
         user, system = _split_system(data)
         row_id = _row_id(system.get("$id", row_id))
         if permissions is None:
@@ -189,8 +190,12 @@ class _Plan:
         values = self.codec.full(user)
         dates = _dates(system)
         state: State = [
-            None, row_id, dates.get("_createdAt", self.now), dates.get("_updatedAt", self.now),
-            _permissions_json(permissions), *values,
+            None,
+            row_id,
+            dates.get("_createdAt", self.now),
+            dates.get("_updatedAt", self.now),
+            _permissions_json(permissions),
+            *values,
         ]
         self.writes.append(_Write(self.insert_sql, state[1:], row_id))
         self.inserts += 1
@@ -237,19 +242,26 @@ class _Plan:
             record["_permissions"] = _permissions_json(permissions)
         assignments = ", ".join(f"{quote(k)} = ?" for k in record)
         row_id = existing[1]
-        self.writes.append(_Write(
-            f"UPDATE {self.schema.ref.sql} SET {assignments} WHERE _uid = ?",
-            [*record.values(), row_id],
-            row_id,
-        ))
+        self.writes.append(
+            _Write(
+                f"UPDATE {self.schema.ref.sql} SET {assignments} WHERE _uid = ?",
+                [*record.values(), row_id],
+                row_id,
+            )
+        )
         state = list(existing)
         for key, value in record.items():
             state[position[key]] = value
         self.current[row_id] = state
         return state
 
-    def upsert(self, existing: State | None, row_id: str, data: Mapping[str, Any],
-               permissions: list[str] | None) -> State:
+    def upsert(
+        self,
+        existing: State | None,
+        row_id: str,
+        data: Mapping[str, Any],
+        permissions: list[str] | None,
+    ) -> State:
         """Like utopia's upsertDocuments: an existing row keeps only its optional columns'
         values where none are given; required columns must be given again."""
         existing = self.current.get(row_id, existing)
@@ -258,7 +270,8 @@ class _Plan:
         user, system = _split_system(data)
         merged = {
             c["key"]: self.codec.decode(c["key"], existing[self.position[c["key"]]])
-            for c in self.codec.columns if not c["required"]
+            for c in self.codec.columns
+            if not c["required"]
         }
         merged.update(user)
         merged.update(system)
@@ -300,6 +313,7 @@ def _execute_run(conn: sqlite3.Connection, sql: str, run: list[_Write]) -> None:
 
 # --- routes' operations -----------------------------------------------------------------------
 
+
 def _select_keys(raw_queries: Sequence[str]) -> list[str] | None:
     selected: list[str] | None = None
     for query in parse_queries(raw_queries):
@@ -316,7 +330,10 @@ def _project(body: dict[str, Any], selected: list[str] | None) -> dict[str, Any]
 
 
 def list_rows(
-    state: ServerState, database_id: str, table_id: str, raw_queries: Sequence[str],
+    state: ServerState,
+    database_id: str,
+    table_id: str,
+    raw_queries: Sequence[str],
     with_total: bool = True,
 ) -> dict[str, Any]:
     queries = parse_queries(raw_queries)
@@ -328,8 +345,11 @@ def list_rows(
             return dict(zip(schema.codec.row_names, row, strict=True)) if row else None
 
         plan = build_list_sql(
-            schema.ref.sql, schema.specs, queries,
-            load_cursor_row=load_cursor_row, fulltext=schema.fulltext,
+            schema.ref.sql,
+            schema.specs,
+            queries,
+            load_cursor_row=load_cursor_row,
+            fulltext=schema.fulltext,
         )
         rows = _tuples(conn, plan.sql, plan.params)
         if plan.reverse:
@@ -366,7 +386,10 @@ Planner = Callable[[sqlite3.Connection, "_Plan"], list[State]]
 
 
 def _write(
-    state: ServerState, database_id: str, table_id: str, planner: Planner,
+    state: ServerState,
+    database_id: str,
+    table_id: str,
+    planner: Planner,
     answer: int | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """One write request: plan its rows, run the plan, commit; then answer how many rows it
@@ -394,16 +417,28 @@ def create_row(
     data: Mapping[str, Any],
     permissions: list[str] | None,
 ) -> dict[str, Any]:
-    return _one(_write(state, database_id, table_id,
-                       lambda conn, plan: [plan.insert(row_id, data, permissions)]))
+    return _one(
+        _write(
+            state,
+            database_id,
+            table_id,
+            lambda conn, plan: [plan.insert(row_id, data, permissions)],
+        )
+    )
 
 
 def create_rows(
     state: ServerState, database_id: str, table_id: str, rows: object
 ) -> dict[str, Any]:
     batch = _batch(rows)
-    return _many(_write(state, database_id, table_id,
-                        lambda conn, plan: [plan.insert("unique()", item, None) for item in batch]))
+    return _many(
+        _write(
+            state,
+            database_id,
+            table_id,
+            lambda conn, plan: [plan.insert("unique()", item, None) for item in batch],
+        )
+    )
 
 
 def upsert_row(
@@ -455,9 +490,14 @@ def update_row(
     if not data and permissions is None:
         raise appwrite_error("row_missing_payload")
     payload = {k: v for k, v in data.items() if k != "$id"}
-    return _one(_write(state, database_id, table_id, lambda conn, plan: [
-        plan.update(_existing(conn, plan, row_id), payload, permissions)
-    ]))
+    return _one(
+        _write(
+            state,
+            database_id,
+            table_id,
+            lambda conn, plan: [plan.update(_existing(conn, plan, row_id), payload, permissions)],
+        )
+    )
 
 
 def _matching(
@@ -470,7 +510,8 @@ def _matching(
     limit = next((q.values[0] for q in queries if q.method == "limit" and q.values), -1)
     offset = next((q.values[0] for q in queries if q.method == "offset" and q.values), 0)
     found = _tuples(
-        conn, _select(schema) + f" WHERE {where} ORDER BY _seq LIMIT ? OFFSET ?",
+        conn,
+        _select(schema) + f" WHERE {where} ORDER BY _seq LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     return [list(row) for row in found]
@@ -495,7 +536,8 @@ def update_rows(
         user, system = _split_system(payload)
         permissions = (
             check_permissions(system["$permissions"], "$permissions")
-            if "$permissions" in system else None
+            if "$permissions" in system
+            else None
         )
         values = plan.codec.partial(user)
         return [plan.assign(row, values, system, permissions, whole_row=False) for row in targets]
@@ -537,6 +579,7 @@ def increment(
     `row_not_found` (utopia's NotFoundException), a non-number column `column_type_invalid`,
     crossing the bound `column_limit_exceeded`.
     """
+
     def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
         existing = _load(conn, plan.schema, row_id)
         column = next((c for c in plan.codec.columns if c["key"] == key), None)

@@ -22,19 +22,22 @@ from typing import Any, Literal
 import requests
 import uvicorn
 
-from workbook.errors import WorkbookError
 from workbook.local.app import build_app
 from workbook.local.state import ServerState
 from workbook.local.store import Store
+from workbook.local.variables import EXTRA_KEYS_ENV, KEY_ENV
 
-KEY_ENV = "WORKBOOK_LOCAL_KEY"
-EXTRA_KEYS_ENV = "WORKBOOK_LOCAL_EXTRA_KEYS"
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
 
 
-class LocalServerError(WorkbookError):
-    """The local server could not start or answer an admin request."""
+class LocalServerError(Exception):
+    """The local server could not start or answer an admin request (``hint``: what to do)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
 
 
 def make_state(
@@ -192,15 +195,26 @@ def _start_process(
 ) -> LocalServer:
     env = {**os.environ, KEY_ENV: key, EXTRA_KEYS_ENV: json.dumps(extra_keys or {})}
     command = [
-        sys.executable, "-m", "workbook.local", "serve", "--db", str(db_path),
-        "--port", str(port), "--project", project_id, "--schema-delay", str(schema_delay),
+        sys.executable,
+        "-m",
+        "workbook.local",
+        "serve",
+        "--db",
+        str(db_path),
+        "--port",
+        str(port),
+        "--project",
+        project_id,
+        "--schema-delay",
+        str(schema_delay),
         "--announce",
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
     line = _read_announcement(process)
     endpoint = line.strip()
-    server = LocalServer(endpoint, project_id, key, db_path, "process", process.pid,
-                         _process=process)
+    server = LocalServer(
+        endpoint, project_id, key, db_path, "process", process.pid, _process=process
+    )
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:

@@ -86,8 +86,12 @@ SYSTEM_COLUMNS_SQL = (
     '"_seq" INTEGER PRIMARY KEY AUTOINCREMENT, "_uid" TEXT NOT NULL UNIQUE, '
     '"_createdAt" TEXT, "_updatedAt" TEXT, "_permissions" TEXT'
 )
-SYSTEM_KEYS = {"$id": "_uid", "$sequence": "_seq", "$createdAt": "_createdAt",
-               "$updatedAt": "_updatedAt"}
+SYSTEM_KEYS = {
+    "$id": "_uid",
+    "$sequence": "_seq",
+    "$createdAt": "_createdAt",
+    "$updatedAt": "_updatedAt",
+}
 
 
 def quote(name: str) -> str:
@@ -111,7 +115,9 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(
-            str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            str(self.path),
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
             check_same_thread=False,
         )
         self._conn.row_factory = sqlite3.Row

@@ -43,9 +43,7 @@ def _next_change(conn: sqlite3.Connection, table_seq: int, now: float) -> float:
     return float("inf") if found is None else float(found)
 
 
-def load_table_schema(
-    conn: sqlite3.Connection, database_id: str, table_id: str
-) -> TableSchema:
+def load_table_schema(conn: sqlite3.Connection, database_id: str, table_id: str) -> TableSchema:
     now = time.time()
     ref = table_ref(conn, database_id, table_id)
     columns = available_columns(conn, ref)
@@ -54,7 +52,11 @@ def load_table_schema(
         for c in columns
     }
     return TableSchema(
-        ref, columns, specs, fulltext_keys(conn, ref), RowCodec(ref.id, ref.db_id, columns),
+        ref,
+        columns,
+        specs,
+        fulltext_keys(conn, ref),
+        RowCodec(ref.id, ref.db_id, columns),
         _next_change(conn, ref.seq, now),
     )
 

@@ -58,8 +58,14 @@ def _outcome(
 
 
 def _record(
-    conn: sqlite3.Connection, what: str, ref: TableRef, definition: dict[str, Any],
-    status: str, error: str, ready_at: float, physical: bool,
+    conn: sqlite3.Connection,
+    what: str,
+    ref: TableRef,
+    definition: dict[str, Any],
+    status: str,
+    error: str,
+    ready_at: float,
+    physical: bool,
 ) -> None:
     """Store a new column or index last in its table's order."""
     now = now_iso()
@@ -69,8 +75,18 @@ def _record(
     conn.execute(
         f"INSERT INTO {what} (table_seq, key, position, definition, status, error, ready_at, "
         "physical, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ref.seq, definition["key"], position, json.dumps(definition), status, error, ready_at,
-         int(physical), now, now),
+        (
+            ref.seq,
+            definition["key"],
+            position,
+            json.dumps(definition),
+            status,
+            error,
+            ready_at,
+            int(physical),
+            now,
+            now,
+        ),
     )
 
 
@@ -148,7 +164,8 @@ def get_column(state: ServerState, database_id: str, table_id: str, key: str) ->
 
 def _index_users(conn: sqlite3.Connection, ref: TableRef, key: str) -> list[str]:
     return [
-        i.key for i in load_indexes(conn, ref.seq)
+        i.key
+        for i in load_indexes(conn, ref.seq)
         if i.status != "deleting" and key in i.definition.get("columns", [])
     ]
 
@@ -170,22 +187,20 @@ def update_column(
         updated = cols.update_column(item.definition, kind, params)
         new_key = updated["key"]
         if new_key != key:
-            if any(c.key.lower() == new_key.lower() and c.key != key
-                   for c in load_columns(conn, ref.seq)):
+            if any(
+                c.key.lower() == new_key.lower() and c.key != key
+                for c in load_columns(conn, ref.seq)
+            ):
                 raise appwrite_error("column_already_exists", new_key)
             if _index_users(conn, ref, key):
                 raise appwrite_error("column_index_dependency", key)
         old_size = item.definition.get("size")
         if updated.get("size") is not None and old_size and updated["size"] < old_size:
-            longest = conn.execute(
-                f"SELECT MAX(LENGTH({quote(key)})) FROM {ref.sql}"
-            ).fetchone()[0]
+            longest = conn.execute(f"SELECT MAX(LENGTH({quote(key)})) FROM {ref.sql}").fetchone()[0]
             if longest is not None and longest > updated["size"]:
                 raise appwrite_error("column_invalid_resize")
         if new_key != key:
-            conn.execute(
-                f"ALTER TABLE {ref.sql} RENAME COLUMN {quote(key)} TO {quote(new_key)}"
-            )
+            conn.execute(f"ALTER TABLE {ref.sql} RENAME COLUMN {quote(key)} TO {quote(new_key)}")
         now = now_iso()
         conn.execute(
             "UPDATE wb_columns SET key = ?, definition = ?, updated_at = ? "
@@ -244,8 +259,7 @@ def create_index(
 ) -> dict[str, Any]:
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
-        definition = add_index(conn, state, ref, params,
-                                ready_at=time.time() + state.schema_delay)
+        definition = add_index(conn, state, ref, params, ready_at=time.time() + state.schema_delay)
         item = _find(load_indexes(conn, ref.seq), definition["key"])
         assert item is not None
         body = index_item_body(ref, item)

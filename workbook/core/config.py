@@ -14,33 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook.errors import ConfigError
+from workbook.secrets import Secret
+from workbook.settings import ENV, LOCAL_KEY, WORKSPACE
 
 CONFIG_FILE = "workbook.toml"
 LOCAL = "local"
-LOCAL_KEY_ENV = "WORKBOOK_LOCAL_KEY"
-LOCAL_ENDPOINT_ENV = "WORKBOOK_LOCAL_ENDPOINT"
 LOCAL_PROJECT = "workbook-local"
 DEFAULT_DATABASE = "main"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
-
-
-class Secret:
-    """A string that never shows itself when printed."""
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 @dataclass(frozen=True)
@@ -105,7 +87,7 @@ class Workspace:
         return load_environments(self.config_file)
 
     def environment(self, name: str | None = None) -> Environment:
-        chosen = name or os.environ.get("WORKBOOK_ENV") or LOCAL
+        chosen = name or ENV.get() or LOCAL
         envs = self.environments()
         if chosen not in envs:
             known = ", ".join(sorted(envs))
@@ -122,7 +104,7 @@ def find_workspace(start: Path | None = None) -> Workspace:
     ``WORKBOOK_WORKSPACE`` wins, so kernels started anywhere (JupyterLab opens notebooks with
     their own folder as cwd) find the same workspace as the CLI.
     """
-    pinned = os.environ.get("WORKBOOK_WORKSPACE")
+    pinned = WORKSPACE.get()
     if pinned:
         return Workspace(Path(pinned).resolve())
     here = (start or Path.cwd()).resolve()
@@ -136,9 +118,7 @@ def find_workspace(start: Path | None = None) -> Workspace:
 
 
 def local_environment(database: str = DEFAULT_DATABASE) -> Environment:
-    return Environment(
-        name=LOCAL, project=LOCAL_PROJECT, database=database, key_env=LOCAL_KEY_ENV
-    )
+    return Environment(name=LOCAL, project=LOCAL_PROJECT, database=database, key_env=LOCAL_KEY.name)
 
 
 def load_environments(path: Path) -> dict[str, Environment]:
@@ -164,7 +144,7 @@ def _environment(source: str, name: str, table: object) -> Environment:
     if "key" in table or "api_key" in table:
         raise ConfigError(
             f"{where} holds an API key in the file",
-            "remove it; set key_env = \"NAME_OF_VARIABLE\" and export the key in that variable",
+            'remove it; set key_env = "NAME_OF_VARIABLE" and export the key in that variable',
         )
     if name == LOCAL:
         database = str(table.get("database", DEFAULT_DATABASE))
@@ -175,8 +155,10 @@ def _environment(source: str, name: str, table: object) -> Environment:
         raise ConfigError(f"{where} is missing {', '.join(missing)}", "add them to the file")
     endpoint = str(table["endpoint"]).rstrip("/")
     if not re.match(r"^https?://", endpoint):
-        raise ConfigError(f"{where}: endpoint '{endpoint}' is not an http(s) URL",
-                          "write it like https://cloud.appwrite.io/v1")
+        raise ConfigError(
+            f"{where}: endpoint '{endpoint}' is not an http(s) URL",
+            "write it like https://cloud.appwrite.io/v1",
+        )
     database = str(table.get("database", DEFAULT_DATABASE))
     _check_id(where, "project", str(table["project"]))
     _check_id(where, "database", database)

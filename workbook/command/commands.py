@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbook import backup as backups
-from workbook.catalog import Migration, find, load_catalog, next_version, read_migration
-from workbook.config import Environment, Workspace
-from workbook.errors import CatalogError, WorkbookError
-from workbook.ledger import LEDGER_TABLE, LOCK_TABLE, Ledger, VersionState, operator
-from workbook.runner import RunResult, execute
-from workbook.runs import new_run_id
-from workbook.status import (
+from workbook.command.runner import RunResult, execute
+from workbook.core import backup as backups
+from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
+from workbook.core.client import Target, connect_target, serving_local
+from workbook.core.config import Environment, Workspace
+from workbook.core.ledger import LEDGER_TABLE, LOCK_TABLE, Ledger, VersionState, operator
+from workbook.core.runs import new_run_id
+from workbook.core.status import (
     StatusRow,
     check_down,
     check_modified,
@@ -31,11 +31,11 @@ from workbook.status import (
     pending,
     status_rows,
 )
-from workbook.target import Target, connect_target, serving_local
+from workbook.errors import CatalogError, WorkbookError
+from workbook.secrets import is_secret_name
 
 RESERVED = {"environment", "direction", "dry_run", "run_id"}
 TEMPLATE = Path(__file__).parent / "templates" / "migration_template.ipynb"
-SECRETISH = re.compile(r"key|secret|token|password", re.IGNORECASE)
 
 
 @dataclass
@@ -51,8 +51,9 @@ class Opened:
 
 
 @contextlib.contextmanager
-def opened(workspace: Workspace, env_name: str | None,
-           catalog: list[Migration] | None = None) -> Iterator[Opened]:
+def opened(
+    workspace: Workspace, env_name: str | None, catalog: list[Migration] | None = None
+) -> Iterator[Opened]:
     env = workspace.environment(env_name)
     catalog = catalog if catalog is not None else load_catalog(workspace.migrations)
     with serving_local(workspace) if env.is_local else contextlib.nullcontext():
@@ -68,12 +69,13 @@ def parse_parameters(pairs: list[str]) -> dict[str, Any]:
         name, sep, raw = pair.partition("=")
         name = name.strip()
         if not sep or not re.match(r"^[A-Za-z_]\w*$", name):
-            raise WorkbookError(f"-p {pair!r} is not KEY=VALUE",
-                                "write it like -p batch_size=500")
+            raise WorkbookError(f"-p {pair!r} is not KEY=VALUE", "write it like -p batch_size=500")
         if name in RESERVED:
-            raise WorkbookError(f"-p {name} is set by Workbook itself",
-                                "use --env, --dry-run or the command (up/down) instead")
-        if SECRETISH.search(name):
+            raise WorkbookError(
+                f"-p {name} is set by Workbook itself",
+                "use --env, --dry-run or the command (up/down) instead",
+            )
+        if is_secret_name(name):
             raise WorkbookError(
                 f"-p {name} looks like a secret; parameters are written into the archive",
                 "read secrets from environment variables inside the notebook",
@@ -110,8 +112,7 @@ def parameters_for(migration: Migration, given: dict[str, Any]) -> dict[str, Any
                 f"default is {migration.parameters[name]}",
                 f"pass a {type(default).__name__}",
             )
-        out[name] = float(value) if isinstance(default, float) and isinstance(value, int) \
-            else value
+        out[name] = float(value) if isinstance(default, float) and isinstance(value, int) else value
     return out
 
 
@@ -136,15 +137,23 @@ def _check_parameters_known(catalog: list[Migration], given: dict[str, Any]) -> 
     known = {p for m in catalog for p in m.parameters}
     unknown = sorted(set(given) - known)
     if unknown:
-        raise WorkbookError(f"no migration takes the parameter {', '.join(unknown)}",
-                            "check the name against the migrations' parameters cells")
+        raise WorkbookError(
+            f"no migration takes the parameter {', '.join(unknown)}",
+            "check the name against the migrations' parameters cells",
+        )
 
 
-def up(workspace: Workspace, envs: list[str | None], *, migration: str | None = None,
-       dry_run: bool = False, parameters: dict[str, Any] | None = None, backup: bool = True,
-       on_result: Callable[[RunResult], None] | None = None,
-       on_start: Callable[[Environment, list[Migration]], None] | None = None,
-       ) -> list[RunResult]:
+def up(
+    workspace: Workspace,
+    envs: list[str | None],
+    *,
+    migration: str | None = None,
+    dry_run: bool = False,
+    parameters: dict[str, Any] | None = None,
+    backup: bool = True,
+    on_result: Callable[[RunResult], None] | None = None,
+    on_start: Callable[[Environment, list[Migration]], None] | None = None,
+) -> list[RunResult]:
     """Apply pending migrations (or one) to each environment in turn; stop at a failure."""
     given = parameters or {}
     catalog = load_catalog(workspace.migrations)
@@ -172,25 +181,40 @@ def up(workspace: Workspace, envs: list[str | None], *, migration: str | None = 
     return results
 
 
-def down(workspace: Workspace, env: str | None, *, migration: str | None = None,
-         dry_run: bool = False, parameters: dict[str, Any] | None = None, backup: bool = True,
-         on_start: Callable[[Environment, list[Migration]], None] | None = None,
-         ) -> RunResult:
+def down(
+    workspace: Workspace,
+    env: str | None,
+    *,
+    migration: str | None = None,
+    dry_run: bool = False,
+    parameters: dict[str, Any] | None = None,
+    backup: bool = True,
+    on_start: Callable[[Environment, list[Migration]], None] | None = None,
+) -> RunResult:
     """Roll back the latest applied migration, or the named one if nothing depends on it."""
     given = parameters or {}
     catalog = load_catalog(workspace.migrations)
     _check_parameters_known(catalog, given)
     with opened(workspace, env, catalog) as o:
-        target = (find(o.catalog, migration) if migration
-                  else last_applied(o.catalog, o.states, o.environment.name))
+        target = (
+            find(o.catalog, migration)
+            if migration
+            else last_applied(o.catalog, o.states, o.environment.name)
+        )
         check_down(o.catalog, o.states, target, o.environment.name)
         if on_start:
             on_start(o.environment, [target])
         return next(iter(_run_sequence(o, [target], "down", dry_run, given, backup)))
 
 
-def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: bool,
-                  given: dict[str, Any], backup: bool) -> Iterator[RunResult]:
+def _run_sequence(
+    o: Opened,
+    todo: list[Migration],
+    direction: str,
+    dry_run: bool,
+    given: dict[str, Any],
+    backup: bool,
+) -> Iterator[RunResult]:
     """lock → backup → run each → release, the lock held across the whole sequence."""
     if not todo:
         return
@@ -200,8 +224,15 @@ def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: boo
         with tempfile.TemporaryDirectory(prefix="workbook-dry-run-") as scratch:
             state = Path(scratch) / "state.json"
             for m in todo:
-                yield execute(o.workspace, o.target, m, direction=direction, dry_run=True,
-                              parameters=parameters_for(m, given), dry_run_state=state)
+                yield execute(
+                    o.workspace,
+                    o.target,
+                    m,
+                    direction=direction,
+                    dry_run=True,
+                    parameters=parameters_for(m, given),
+                    dry_run_state=state,
+                )
         return
     o.ledger.ensure()
     lock_id = new_run_id("lock", direction)
@@ -209,10 +240,20 @@ def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: boo
     try:
         for m in todo:
             if backup:
-                backups.export_database(o.target, o.workspace.history_dir(o.environment.name)
-                                        / "backups" / f"{lock_id}-before-{m.version}")
-            result = execute(o.workspace, o.target, m, direction=direction,
-                             parameters=parameters_for(m, given), lock_id=lock_id)
+                backups.export_database(
+                    o.target,
+                    o.workspace.history_dir(o.environment.name)
+                    / "backups"
+                    / f"{lock_id}-before-{m.version}",
+                )
+            result = execute(
+                o.workspace,
+                o.target,
+                m,
+                direction=direction,
+                parameters=parameters_for(m, given),
+                lock_id=lock_id,
+            )
             _write_mirror(o)
             yield result
             if not result.ok:
@@ -222,10 +263,9 @@ def _run_sequence(o: Opened, todo: list[Migration], direction: str, dry_run: boo
 
 
 def _write_mirror(o: Opened) -> None:
-    from workbook.ledger import write_mirror
+    from workbook.core.ledger import write_mirror
 
-    write_mirror(o.workspace.history_dir(o.environment.name) / "applied.json",
-                 o.ledger.states())
+    write_mirror(o.workspace.history_dir(o.environment.name) / "applied.json", o.ledger.states())
 
 
 def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[StatusRow]]:
@@ -235,8 +275,9 @@ def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[Sta
         return o.environment, status_rows(o.catalog, o.states)
 
 
-def restore(workspace: Workspace, env: str | None, source: Path,
-            only: list[str] | None = None) -> dict[str, int]:
+def restore(
+    workspace: Workspace, env: str | None, source: Path, only: list[str] | None = None
+) -> dict[str, int]:
     """Put backed-up tables back: missing tables are recreated, rows upserted by id.
 
     Rows created after the backup stay; the ledger is not a table a backup restores.
@@ -246,19 +287,26 @@ def restore(workspace: Workspace, env: str | None, source: Path,
     known = {t["$id"] for t in tables}
     unknown = sorted(set(only or []) - known)
     if unknown:
-        raise WorkbookError(f"the backup has no table {', '.join(unknown)}",
-                            f"it holds: {', '.join(sorted(known)) or 'no tables'}")
+        raise WorkbookError(
+            f"the backup has no table {', '.join(unknown)}",
+            f"it holds: {', '.join(sorted(known)) or 'no tables'}",
+        )
     with opened(workspace, env, catalog=[]) as o:
         if o.environment.database != manifest["database"]:
             raise WorkbookError(
                 f"the backup is of database '{manifest['database']}', but '{o.environment.name}'"
-                f" uses '{o.environment.database}'", "restore into the environment it came from")
+                f" uses '{o.environment.database}'",
+                "restore into the environment it came from",
+            )
         o.ledger.ensure()
         lock_id = new_run_id("restore", "up")
         o.ledger.acquire(lock_id, operator())
         try:
-            return {t["$id"]: backups.restore_table(o.target, source, t) for t in tables
-                    if not only or t["$id"] in only}
+            return {
+                t["$id"]: backups.restore_table(o.target, source, t)
+                for t in tables
+                if not only or t["$id"] in only
+            }
         finally:
             o.ledger.release(lock_id)
 
@@ -274,8 +322,9 @@ def unlock(workspace: Workspace, env: str | None) -> dict[str, Any] | None:
             # the run that held it died without a word: its entry must not stay `running`
             record = o.ledger.get(str(holder.get("run_id")))
             if record is not None and record.state == "running":
-                o.ledger.finish(record.run_id, "failed",
-                                error=f"abandoned: its lock was broken by {operator()}")
+                o.ledger.finish(
+                    record.run_id, "failed", error=f"abandoned: its lock was broken by {operator()}"
+                )
         return holder
 
 
@@ -308,13 +357,21 @@ def history(workspace: Workspace, env: str | None = None) -> list[ArchivedRun]:
             except (OSError, ValueError):
                 continue
             facts = meta.get("workbook") or {}
-            runs.append(ArchivedRun(
-                environment=folder.name, path=path, run_id=facts.get("run_id", path.stem),
-                migration=facts.get("migration", ""), direction=facts.get("direction", ""),
-                status=facts.get("status", "unknown"), dry_run=bool(facts.get("dry_run")),
-                operator=facts.get("operator", ""), started_at=facts.get("started_at", ""),
-                seconds=facts.get("seconds"), error=facts.get("error"),
-            ))
+            runs.append(
+                ArchivedRun(
+                    environment=folder.name,
+                    path=path,
+                    run_id=facts.get("run_id", path.stem),
+                    migration=facts.get("migration", ""),
+                    direction=facts.get("direction", ""),
+                    status=facts.get("status", "unknown"),
+                    dry_run=bool(facts.get("dry_run")),
+                    operator=facts.get("operator", ""),
+                    started_at=facts.get("started_at", ""),
+                    seconds=facts.get("seconds"),
+                    error=facts.get("error"),
+                )
+            )
     return sorted(runs, key=lambda r: (r.started_at, r.run_id), reverse=True)
 
 
@@ -322,13 +379,14 @@ def create(workspace: Workspace, name: str, description: str | None = None) -> P
     """A new migration notebook from the template, numbered after the last one."""
     slug = name.strip().lower().replace("-", "_").replace(" ", "_")
     if not re.match(r"^[a-z][a-z0-9_]{0,60}$", slug):
-        raise WorkbookError(f"--name {name!r} cannot be a migration name",
-                            "use letters, digits and underscores, e.g. add_new_field")
+        raise WorkbookError(
+            f"--name {name!r} cannot be a migration name",
+            "use letters, digits and underscores, e.g. add_new_field",
+        )
     workspace.migrations.mkdir(parents=True, exist_ok=True)
     catalog = load_catalog(workspace.migrations)
     if any(m.slug == slug for m in catalog):
-        raise CatalogError(f"a migration named {slug} exists already",
-                           "choose another --name")
+        raise CatalogError(f"a migration named {slug} exists already", "choose another --name")
     import nbformat
 
     version = next_version(catalog)
@@ -336,8 +394,7 @@ def create(workspace: Workspace, name: str, description: str | None = None) -> P
     template = workspace.root / "notebooks" / "migration_template.ipynb"
     nb = nbformat.read(template if template.is_file() else TEMPLATE, as_version=4)
     for cell in nb.cells:
-        cell.source = (cell.source.replace("{{VERSION}}", version)
-                       .replace("{{TITLE}}", title))
+        cell.source = cell.source.replace("{{VERSION}}", version).replace("{{TITLE}}", title)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     path = workspace.migrations / f"{version}_{slug}.ipynb"

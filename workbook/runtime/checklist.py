@@ -12,14 +12,13 @@ record of which step was done, and how.
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbook.errors import WorkbookError
-from workbook.runs import BATCH_ENV
+from workbook.settings import BATCH
 
 _STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -58,7 +57,7 @@ def parse_confirmed(confirmed: str | Iterable[str] | None) -> list[str]:
 
 
 def _default_mode() -> str:
-    if os.environ.get(BATCH_ENV, "") not in ("", "0"):
+    if (BATCH.get() or "0") != "0":
         return "batch"
     try:
         from IPython import get_ipython
@@ -79,7 +78,7 @@ def _notebook_confirmed() -> Any:
 
 
 def _default_dry_run() -> bool:
-    from workbook import session
+    from workbook.runtime import session
 
     current = session._current
     return bool(current is not None and current.dry_run)
@@ -331,6 +330,6 @@ def _how(step: Step) -> str:
 
 
 def _who() -> str:
-    from workbook.ledger import operator
+    from workbook.core.ledger import operator
 
     return operator()

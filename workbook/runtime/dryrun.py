@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -19,11 +18,12 @@ from typing import Any
 
 import pandas as pd
 
+from workbook.secrets import is_secret_name
+
 CHANGE = "change"
 NO_OP = "no-op"
 
 _READ_PREFIXES = ("get", "list")
-_SECRET_NAME = re.compile(r"secret|password|token|api_?key|jwt|session|cookie|bearer", re.I)
 _ID_ARGS = ("table_id", "key", "row_id", "column", "transaction_id", "migration_id")
 _MAX_LIST_ITEMS = 10
 _MAX_TEXT = 200
@@ -125,7 +125,7 @@ def _detail_text(detail: dict[str, Any]) -> str:
 
 def json_safe(value: Any, name: str = "") -> Any:
     """Turn SDK arguments into small JSON values; secrets by name become '***'."""
-    if name and _SECRET_NAME.search(name):
+    if name and is_secret_name(name):
         return "***"
     if isinstance(value, Enum):
         return value.value

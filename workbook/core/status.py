@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbook.catalog import Migration
+from workbook.core.catalog import Migration
+from workbook.core.ledger import VersionState
 from workbook.errors import WorkbookError
-from workbook.ledger import VersionState
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
         last = vs.last if vs else None
         shown = vs.applied if vs and vs.applied else last
         rows[m.number] = StatusRow(
-            m.version, m.description, state,
+            m.version,
+            m.description,
+            state,
             (shown.finished_at or shown.started_at) if shown else None,
             shown.applied_by if shown else None,
             last.archive if last else None,
@@ -39,8 +41,14 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
         )
     for key, vs in states.items():
         if int(key) not in rows and vs.state in ("applied", "failed", "running") and vs.last:
-            rows[int(key)] = StatusRow(vs.version, vs.last.description, "missing",
-                                       vs.last.finished_at, vs.last.applied_by, vs.last.archive)
+            rows[int(key)] = StatusRow(
+                vs.version,
+                vs.last.description,
+                "missing",
+                vs.last.finished_at,
+                vs.last.applied_by,
+                vs.last.archive,
+            )
     return [rows[n] for n in sorted(rows)]
 
 
@@ -64,12 +72,15 @@ def check_modified(catalog: list[Migration], states: dict[str, VersionState], en
             )
 
 
-def check_up(catalog: list[Migration], states: dict[str, VersionState], target: Migration,
-             env: str) -> None:
+def check_up(
+    catalog: list[Migration], states: dict[str, VersionState], target: Migration, env: str
+) -> None:
     applied = applied_versions(states)
     if target.number in applied:
-        raise WorkbookError(f"migration {target.version} is already applied on '{env}'",
-                            f"`workbook down --migration {target.version}` first to re-run it")
+        raise WorkbookError(
+            f"migration {target.version} is already applied on '{env}'",
+            f"`workbook down --migration {target.version}` first to re-run it",
+        )
     missing = [m.version for m in catalog if m.number < target.number and m.number not in applied]
     if missing:
         raise WorkbookError(
@@ -78,13 +89,15 @@ def check_up(catalog: list[Migration], states: dict[str, VersionState], target: 
         )
 
 
-def check_down(catalog: list[Migration], states: dict[str, VersionState], target: Migration,
-               env: str) -> None:
+def check_down(
+    catalog: list[Migration], states: dict[str, VersionState], target: Migration, env: str
+) -> None:
     current = states.get(str(target.number))
     # a failed run may have half-applied its changes: rolling it back is allowed
     if current is None or current.state not in ("applied", "failed"):
-        raise WorkbookError(f"migration {target.version} is not applied on '{env}'",
-                            "see `workbook status`")
+        raise WorkbookError(
+            f"migration {target.version} is not applied on '{env}'", "see `workbook status`"
+        )
     if not target.reversible:
         raise WorkbookError(
             f"migration {target.version} is irreversible: it has no %%down cells",
@@ -100,11 +113,11 @@ def check_down(catalog: list[Migration], states: dict[str, VersionState], target
         )
 
 
-def last_applied(catalog: list[Migration], states: dict[str, VersionState],
-                 env: str) -> Migration:
+def last_applied(catalog: list[Migration], states: dict[str, VersionState], env: str) -> Migration:
     applied = applied_versions(states)
     for m in reversed(catalog):
         if m.number in applied:
             return m
-    raise WorkbookError(f"nothing is applied on '{env}'; there is nothing to roll back",
-                        "see `workbook status`")
+    raise WorkbookError(
+        f"nothing is applied on '{env}'; there is nothing to roll back", "see `workbook status`"
+    )

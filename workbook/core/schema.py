@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 from appwrite.exception import AppwriteException
 
-from workbook.columns import column_kind
+from workbook.core.client import one_line
+from workbook.core.columns import column_kind
+from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
-from workbook.ops import one_line
-from workbook.paging import iter_items, raw_get
 
 PAGE = 100
 COLUMN_FIELDS = [

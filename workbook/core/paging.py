@@ -17,13 +17,16 @@ PAGE = 100
 
 def raw_get(client: Any, path: str, params: dict[str, Any] | None = None) -> Any:
     """A GET answered as plain JSON; the SDK's services add the project header per call."""
-    headers = {"content-type": "application/json",
-               "X-Appwrite-Project": client.get_config("project")}
+    headers = {
+        "content-type": "application/json",
+        "X-Appwrite-Project": client.get_config("project"),
+    }
     return client.call("get", path, headers, params or {})
 
 
-def iter_items(client: Any, path: str, key: str, queries: Sequence[str] = (),
-               page: int = PAGE) -> Iterator[dict[str, Any]]:
+def iter_items(
+    client: Any, path: str, key: str, queries: Sequence[str] = (), page: int = PAGE
+) -> Iterator[dict[str, Any]]:
     """Every item of a list endpoint (``key`` names the list in the answer), page by page."""
     cursor: str | None = None
     while True:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workbook.commands import ArchivedRun
+from workbook.command.commands import ArchivedRun
 
 _STATUS_COLOURS = {"applied": "#1e6b35", "failed": "#b3261e", "dry-run": "#1f5f99"}
 

@@ -35,7 +35,7 @@ def _direction_magic(step: str):  # noqa: ANN202 - IPython's magic signature
     def magic(line: str, cell: str) -> None:
         from IPython import get_ipython
 
-        from workbook.session import current
+        from workbook.runtime.session import current
 
         wb = current()
         if wb.direction != step:
@@ -53,7 +53,7 @@ def _record_failure(result: Any) -> None:
     error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
     if error is None:
         return
-    from workbook import session
+    from workbook.runtime import session
 
     wb = session._current
     if wb is not None and not wb.finished:

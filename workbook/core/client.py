@@ -21,9 +21,10 @@ from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
-from workbook.config import LOCAL_ENDPOINT_ENV, LOCAL_KEY_ENV, Environment, Secret, Workspace
-from workbook.errors import ConnectionFailed
-from workbook.runs import scoped_environ
+from workbook.core.config import Environment, Workspace
+from workbook.errors import ConnectionFailed, OperationFailed
+from workbook.secrets import Secret
+from workbook.settings import LOCAL_ENDPOINT, LOCAL_KEY, scoped_environ
 
 # Errors worth another try: the request was refused before doing anything, or the
 # network dropped it. Writes are retried too: every Workbook write names its ids, so a
@@ -40,8 +41,14 @@ class RetryingClient(Client):
         super().__init__()
         self._waits = waits
 
-    def call(self, method: str, path: str = "", headers: Any = None, params: Any = None,
-             response_type: str = "json") -> Any:
+    def call(
+        self,
+        method: str,
+        path: str = "",
+        headers: Any = None,
+        params: Any = None,
+        response_type: str = "json",
+    ) -> Any:
         attempt = 0
         while True:
             try:
@@ -73,8 +80,13 @@ class Target:
         return TablesDB(self.client)
 
 
-def connect_target(workspace: Workspace, env: Environment, *, create_database: bool = False,
-                   on_local_start: Callable[[str], None] | None = None) -> Target:
+def connect_target(
+    workspace: Workspace,
+    env: Environment,
+    *,
+    create_database: bool = False,
+    on_local_start: Callable[[str], None] | None = None,
+) -> Target:
     """A client for ``env`` whose key and database were checked with one request each."""
     if env.is_local:
         endpoint, key = ensure_local_server(workspace)
@@ -116,7 +128,8 @@ def translate(exc: AppwriteException, target: Target) -> ConnectionFailed:
     if network_failure(exc):
         return ConnectionFailed(
             f"cannot reach {where}",
-            "check the endpoint in workbook.toml and your network" if not env.is_local
+            "check the endpoint in workbook.toml and your network"
+            if not env.is_local
             else "the local server stopped; run the command again",
         )
     if exc.code == 401:
@@ -126,15 +139,17 @@ def translate(exc: AppwriteException, target: Target) -> ConnectionFailed:
             f"'{env.project}' and has the databases/tables/columns/indexes/rows scopes",
         )
     if exc.code == 404 and exc.type == "project_not_found":
-        return ConnectionFailed(f"project '{env.project}' does not exist at {where}",
-                                "fix `project` in workbook.toml")
+        return ConnectionFailed(
+            f"project '{env.project}' does not exist at {where}", "fix `project` in workbook.toml"
+        )
     if exc.code == 404 and exc.type == "database_not_found":
         return ConnectionFailed(
             f"database '{env.database}' does not exist in project '{env.project}' at {where}",
             "create it in the Appwrite console, or fix `database` in workbook.toml",
         )
-    return ConnectionFailed(f"{where} answered {exc.code} {exc.type}: {exc.message}",
-                            "see the Appwrite server's logs")
+    return ConnectionFailed(
+        f"{where} answered {exc.code} {exc.type}: {exc.message}", "see the Appwrite server's logs"
+    )
 
 
 def ensure_local_server(workspace: Workspace) -> tuple[str, Secret]:
@@ -146,8 +161,8 @@ def ensure_local_server(workspace: Workspace) -> tuple[str, Secret]:
     """
     from workbook.local.server import start_local_server  # the server is optional at import
 
-    endpoint = os.environ.get(LOCAL_ENDPOINT_ENV)
-    key = os.environ.get(LOCAL_KEY_ENV)
+    endpoint = os.environ.get(LOCAL_ENDPOINT.name)
+    key = os.environ.get(LOCAL_KEY.name)
     if endpoint and key and _answers(endpoint):
         return endpoint, Secret(key)
     key = key or secrets.token_hex(32)
@@ -165,8 +180,9 @@ def serving_local(workspace: Workspace) -> Iterator[None]:
     """Serve ``local`` for the duration of a command, then stop: nothing is left running."""
     started = len(_KEEP_ALIVE)
     # keep what the caller had: publishing the server below changes these variables
-    with scoped_environ({name: os.environ.get(name)
-                         for name in (LOCAL_ENDPOINT_ENV, LOCAL_KEY_ENV)}):
+    with scoped_environ(
+        {name: os.environ.get(name) for name in (LOCAL_ENDPOINT.name, LOCAL_KEY.name)}
+    ):
         try:
             ensure_local_server(workspace)
             yield
@@ -177,8 +193,8 @@ def serving_local(workspace: Workspace) -> Iterator[None]:
 
 def publish_local_server(endpoint: str, key: str) -> None:
     """Let child processes (papermill kernels) find the server without a file on disk."""
-    os.environ[LOCAL_ENDPOINT_ENV] = endpoint
-    os.environ[LOCAL_KEY_ENV] = key
+    os.environ[LOCAL_ENDPOINT.name] = endpoint
+    os.environ[LOCAL_KEY.name] = key
 
 
 def local_database_path(workspace: Workspace) -> Path:
@@ -192,3 +208,38 @@ def _answers(endpoint: str) -> bool:
         return requests.get(f"{endpoint}/health/version", timeout=2).ok
     except requests.RequestException:
         return False
+
+
+# -- errors of a step, translated at the boundary ---------------------------------------
+
+# 404 types meaning "it is not there": a delete of something gone is done, a read is None
+GONE_TYPES = {
+    None,
+    "",
+    "table_not_found",
+    "collection_not_found",
+    "column_not_found",
+    "attribute_not_found",
+    "column_index_not_found",
+    "index_not_found",
+    "row_not_found",
+}
+
+
+def one_line(exc: AppwriteException) -> str:
+    """The server's message on one line (network errors arrive as multi-line reprs)."""
+    return " ".join(str(exc.message).split())
+
+
+def is_gone(exc: AppwriteException) -> bool:
+    return exc.code == 404 and exc.type in GONE_TYPES
+
+
+def hint_for(exc: AppwriteException) -> str | None:
+    if exc.code == 401:
+        return "the API key was refused or lacks a scope; check the key's scopes"
+    return f"Appwrite error {exc.type}" if exc.type else None
+
+
+def step_failed(what: str, exc: AppwriteException) -> OperationFailed:
+    return OperationFailed(f"{what} failed: {one_line(exc)}", hint=hint_for(exc))

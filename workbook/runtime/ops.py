@@ -18,7 +18,8 @@ from typing import Any
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
-from workbook.columns import (
+from workbook.core.client import GONE_TYPES, hint_for, is_gone, one_line, step_failed
+from workbook.core.columns import (
     NUMERIC,
     SIZED,
     ColumnSpec,
@@ -27,25 +28,14 @@ from workbook.columns import (
     same_value,
     update_method,
 )
-from workbook.dryrun import NO_OP, DryRunProxy, Plan
+from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
-from workbook.paging import iter_items, raw_get
+from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan
 
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 """Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
 
 BULK_LIMIT = 100
-_GONE_TYPES = {
-    None,
-    "",
-    "table_not_found",
-    "collection_not_found",
-    "column_not_found",
-    "attribute_not_found",
-    "column_index_not_found",
-    "index_not_found",
-    "row_not_found",
-}
 _FAILED = ("failed", "stuck")
 _COLLECTIONS = {"column": "columns", "index": "indexes"}
 _SYSTEM_ROW_FIELDS = ("$sequence", "$tableId", "$databaseId", "$collectionId", "$updatedAt")
@@ -88,10 +78,10 @@ class Ops:
         try:
             return raw_get(self.tables.client, path, params)
         except AppwriteException as exc:
-            if exc.code == 404 and exc.type in _GONE_TYPES:
+            if exc.code == 404 and exc.type in GONE_TYPES:
                 return None
             message = f"reading {path} failed: {one_line(exc)}"
-            raise OperationFailed(message, hint=_hint(exc)) from exc
+            raise OperationFailed(message, hint=hint_for(exc)) from exc
 
     def table(self, table_id: str) -> dict[str, Any] | None:
         """The table's JSON (columns and indexes included), or None if it does not exist."""
@@ -166,7 +156,7 @@ class Ops:
                 )
             except AppwriteException as exc:
                 if exc.type != "table_already_exists":
-                    raise _failure(f"create_table {table_id}", exc) from exc
+                    raise step_failed(f"create_table {table_id}", exc) from exc
                 created = False
             if created:
                 return self.wait_for_table(table_id)
@@ -190,8 +180,8 @@ class Ops:
         try:
             self.tables.delete_table(self.database_id, table_id)
         except AppwriteException as exc:
-            if not _is_gone(exc):
-                raise _failure(f"delete_table {table_id}", exc) from exc
+            if not is_gone(exc):
+                raise step_failed(f"delete_table {table_id}", exc) from exc
         self._wait_gone(f"table {table_id}", lambda: self.table(table_id))
 
     def wait_for_table(self, table_id: str) -> dict[str, Any]:
@@ -251,8 +241,12 @@ class Ops:
             create_method(self.database_id, table_id, spec.key, **spec.sdk_arguments())
 
         return self._ensure_item(
-            "column", table_id, spec, detail={"type": spec.type, **spec.sdk_arguments()},
-            create=create, already=("column_already_exists", "attribute_already_exists"),
+            "column",
+            table_id,
+            spec,
+            detail={"type": spec.type, **spec.sdk_arguments()},
+            create=create,
+            already=("column_already_exists", "attribute_already_exists"),
             hint="change it with update_column(), or choose another key",
         )
 
@@ -367,7 +361,7 @@ class Ops:
         try:
             getattr(self.tables, method)(self.database_id, table_id, key, **arguments)
         except AppwriteException as exc:
-            raise _failure(f"{operation} {target}", exc) from exc
+            raise step_failed(f"{operation} {target}", exc) from exc
         return self.wait_for_column(table_id, new_key or key)
 
     def rename_column(self, table_id: str, key: str, new_key: str) -> dict[str, Any] | None:
@@ -401,13 +395,21 @@ class Ops:
     def _ensure_index(self, table_id: str, spec: IndexSpec) -> dict[str, Any] | None:
         def create() -> None:
             orders = list(spec.orders) if spec.orders else None
-            self.tables.create_index(self.database_id, table_id, spec.key, spec.type,
-                                     list(spec.columns), orders=orders)
+            self.tables.create_index(
+                self.database_id, table_id, spec.key, spec.type, list(spec.columns), orders=orders
+            )
 
-        detail = {"type": spec.type, "columns": list(spec.columns),
-                  "orders": list(spec.orders or ())}
+        detail = {
+            "type": spec.type,
+            "columns": list(spec.columns),
+            "orders": list(spec.orders or ()),
+        }
         return self._ensure_item(
-            "index", table_id, spec, detail=detail, create=create,
+            "index",
+            table_id,
+            spec,
+            detail=detail,
+            create=create,
             already=("column_index_already_exists", "index_already_exists"),
             hint="delete_index() it first, or choose another key",
         )
@@ -425,9 +427,17 @@ class Ops:
     def _read_item(self, kind: str, table_id: str, key: str) -> dict[str, Any] | None:
         return self.column(table_id, key) if kind == "column" else self.index(table_id, key)
 
-    def _ensure_item(self, kind: str, table_id: str, spec: ColumnSpec | IndexSpec, *,
-                     detail: dict[str, Any], create: Callable[[], None],
-                     already: tuple[str, ...], hint: str) -> dict[str, Any] | None:
+    def _ensure_item(
+        self,
+        kind: str,
+        table_id: str,
+        spec: ColumnSpec | IndexSpec,
+        *,
+        detail: dict[str, Any],
+        create: Callable[[], None],
+        already: tuple[str, ...],
+        hint: str,
+    ) -> dict[str, Any] | None:
         """Create a column or index unless an identical one exists, then wait for it."""
         target = f"{table_id}.{spec.key}"
         existing = self._read_item(kind, table_id, spec.key)
@@ -437,8 +447,9 @@ class Ops:
         if existing is not None:
             diffs = spec.differences(existing)
             if diffs:
-                raise OperationFailed(f"{kind} {target} exists but differs: {'; '.join(diffs)}",
-                                      hint=hint)
+                raise OperationFailed(
+                    f"{kind} {target} exists but differs: {'; '.join(diffs)}", hint=hint
+                )
             self._note_noop(f"add_{kind}", target, f"{kind} exists")
             return self._wait_item(kind, table_id, spec.key)
         if self.dry_run:
@@ -450,7 +461,7 @@ class Ops:
             create()
         except AppwriteException as exc:
             if exc.type not in already:
-                raise _failure(f"add_{kind} {target}", exc) from exc
+                raise step_failed(f"add_{kind} {target}", exc) from exc
         return self._wait_item(kind, table_id, spec.key)
 
     def _delete_item(self, kind: str, table_id: str, key: str) -> None:
@@ -470,8 +481,8 @@ class Ops:
             try:
                 getattr(self.tables, f"delete_{kind}")(self.database_id, table_id, key)
             except AppwriteException as exc:
-                if not _is_gone(exc):
-                    raise _failure(f"delete_{kind} {target}", exc) from exc
+                if not is_gone(exc):
+                    raise step_failed(f"delete_{kind} {target}", exc) from exc
         self._wait_gone(f"{kind} {target}", lambda: self._read_item(kind, table_id, key))
 
     def _wait_item(self, kind: str, table_id: str, key: str) -> dict[str, Any]:
@@ -507,10 +518,11 @@ class Ops:
         try:
             yield from iter_items(self.tables.client, path, "rows", queries, batch_size)
         except AppwriteException as exc:
-            if exc.code == 404 and exc.type in _GONE_TYPES:
+            if exc.code == 404 and exc.type in GONE_TYPES:
                 raise OperationFailed(f"table {table_id} does not exist") from exc
-            raise OperationFailed(f"reading {path} failed: {one_line(exc)}",
-                                  hint=_hint(exc)) from exc
+            raise OperationFailed(
+                f"reading {path} failed: {one_line(exc)}", hint=hint_for(exc)
+            ) from exc
 
     def backfill(
         self,
@@ -580,7 +592,7 @@ class Ops:
             self.tables.upsert_rows(self.database_id, table_id, rows)
         except AppwriteException as exc:
             first = batch[0][0].get("$id")
-            raise _failure(f"backfill {table_id} (batch from row {first})", exc) from exc
+            raise step_failed(f"backfill {table_id} (batch from row {first})", exc) from exc
 
     # ----------------------------------------------------------------- helpers
 
@@ -696,22 +708,3 @@ def _raise_if_failed(what: str, item: dict[str, Any], table_id: str, key: Any, k
             f"{what} is {status}: {item.get('error') or 'no error given'}",
             hint=f"fix the cause, then {remedy}('{table_id}', '{key}') and re-run",
         )
-
-
-def one_line(exc: AppwriteException) -> str:
-    """The server's message on one line (network errors arrive as multi-line reprs)."""
-    return " ".join(str(exc.message).split())
-
-
-def _is_gone(exc: AppwriteException) -> bool:
-    return exc.code == 404 and exc.type in _GONE_TYPES
-
-
-def _hint(exc: AppwriteException) -> str | None:
-    if exc.code == 401:
-        return "the API key was refused or lacks a scope; check the key's scopes"
-    return f"Appwrite error {exc.type}" if exc.type else None
-
-
-def _failure(what: str, exc: AppwriteException) -> OperationFailed:
-    return OperationFailed(f"{what} failed: {one_line(exc)}", hint=_hint(exc))

@@ -17,18 +17,13 @@ from typing import Any
 
 from appwrite.exception import AppwriteException
 
-from workbook.catalog import Migration
-from workbook.config import Workspace
-from workbook.ledger import Ledger, operator
-from workbook.runs import (
-    BATCH_ENV,
-    DRY_RUN_STATE_ENV,
-    RUNNER_LOCK_ENV,
-    new_run_id,
-    redact,
-    scoped_environ,
-)
-from workbook.target import Target
+from workbook.core.catalog import Migration
+from workbook.core.client import Target
+from workbook.core.config import Workspace
+from workbook.core.ledger import Ledger, operator
+from workbook.core.runs import new_run_id
+from workbook.secrets import redact
+from workbook.settings import BATCH, DRY_RUN_STATE, RUN_LOCK, WORKSPACE, scoped_environ
 
 KERNEL = "python3"
 # The kernel's own log lines (transport warnings, shutdown notices) are not the run's
@@ -53,8 +48,9 @@ class RunResult:
         return self.status != "failed"
 
 
-def archive_path(workspace: Workspace, environment: str, run_id: str, migration: Migration,
-                 dry_run: bool) -> Path:
+def archive_path(
+    workspace: Workspace, environment: str, run_id: str, migration: Migration, dry_run: bool
+) -> Path:
     """``history/<env>/<run id>_<slug>[.dry-run].ipynb``: the run id starts with its UTC time,
     so archives sort by when they ran."""
     suffix = ".dry-run" if dry_run else ""
@@ -63,9 +59,17 @@ def archive_path(workspace: Workspace, environment: str, run_id: str, migration:
     return folder / f"{run_id}_{migration.slug}{suffix}.ipynb"
 
 
-def execute(workspace: Workspace, target: Target, migration: Migration, *, direction: str,
-            dry_run: bool = False, parameters: dict[str, Any] | None = None,
-            lock_id: str | None = None, dry_run_state: Path | None = None) -> RunResult:
+def execute(
+    workspace: Workspace,
+    target: Target,
+    migration: Migration,
+    *,
+    direction: str,
+    dry_run: bool = False,
+    parameters: dict[str, Any] | None = None,
+    lock_id: str | None = None,
+    dry_run_state: Path | None = None,
+) -> RunResult:
     """Run one migration notebook through papermill and record what happened."""
     import papermill  # heavy: imported by the commands that run notebooks, not by all
     from papermill.exceptions import PapermillExecutionError
@@ -77,13 +81,23 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
     started = datetime.now(UTC)
     clock = time.monotonic()
     error: str | None = None
-    params = {**(parameters or {}), "environment": env, "direction": direction,
-              "dry_run": dry_run, "run_id": run_id}
+    params = {
+        **(parameters or {}),
+        "environment": env,
+        "direction": direction,
+        "dry_run": dry_run,
+        "run_id": run_id,
+    }
     with _kernel_environment(workspace, lock_id, dry_run_state):
         try:
             papermill.execute_notebook(
-                str(migration.path), str(archive), parameters=params, kernel_name=KERNEL,
-                cwd=str(workspace.root), progress_bar=False, log_output=False,
+                str(migration.path),
+                str(archive),
+                parameters=params,
+                kernel_name=KERNEL,
+                cwd=str(workspace.root),
+                progress_bar=False,
+                log_output=False,
                 extra_arguments=KERNEL_ARGUMENTS,
             )
         except PapermillExecutionError as exc:
@@ -100,22 +114,51 @@ def execute(workspace: Workspace, target: Target, migration: Migration, *, direc
         except AppwriteException as exc:  # the archive is still written, and says so
             status = "failed"
             error = (error + "; " if error else "") + f"the ledger could not be updated: {exc}"
-    _annotate(archive, {
-        "run_id": run_id, "environment": env, "endpoint": target.endpoint,
-        "project": target.environment.project, "database": target.environment.database,
-        "migration": migration.name, "version": migration.version,
-        "description": migration.description, "checksum": migration.checksum,
-        "direction": direction, "dry_run": dry_run, "status": status,
-        "operator": operator(), "started_at": started.isoformat(timespec="seconds"),
-        "seconds": round(seconds, 3), "error": error, "git_commit": _git_commit(workspace),
-        "parameters": dict(params),
-    }, secret_vars)
-    return RunResult(migration, env, direction, dry_run, run_id, status, archive, seconds,
-                     redact(error, secret_vars) if error else None)
+    _annotate(
+        archive,
+        {
+            "run_id": run_id,
+            "environment": env,
+            "endpoint": target.endpoint,
+            "project": target.environment.project,
+            "database": target.environment.database,
+            "migration": migration.name,
+            "version": migration.version,
+            "description": migration.description,
+            "checksum": migration.checksum,
+            "direction": direction,
+            "dry_run": dry_run,
+            "status": status,
+            "operator": operator(),
+            "started_at": started.isoformat(timespec="seconds"),
+            "seconds": round(seconds, 3),
+            "error": error,
+            "git_commit": _git_commit(workspace),
+            "parameters": dict(params),
+        },
+        secret_vars,
+    )
+    return RunResult(
+        migration,
+        env,
+        direction,
+        dry_run,
+        run_id,
+        status,
+        archive,
+        seconds,
+        redact(error, secret_vars) if error else None,
+    )
 
 
-def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
-                   status: str, secret_vars: tuple[str, ...]) -> tuple[str, str | None]:
+def _settle_ledger(
+    ledger: Ledger,
+    run_id: str,
+    archive: str,
+    error: str | None,
+    status: str,
+    secret_vars: tuple[str, ...],
+) -> tuple[str, str | None]:
     """Add the archive path; a run the kernel left ``running`` (it died, or the notebook
     never reached ``wb.done()``) becomes ``failed``. Returns the final status and error."""
     record = ledger.get(run_id)
@@ -133,14 +176,19 @@ def _settle_ledger(ledger: Ledger, run_id: str, archive: str, error: str | None,
     return status, error
 
 
-def _kernel_environment(workspace: Workspace, lock_id: str | None,
-                        dry_run_state: Path | None) -> contextlib.AbstractContextManager[None]:
+def _kernel_environment(
+    workspace: Workspace, lock_id: str | None, dry_run_state: Path | None
+) -> contextlib.AbstractContextManager[None]:
     """Variables the kernel inherits: batch mode, the workspace, the runner's lock, and
     where a dry run finds what the earlier ones would change."""
-    return scoped_environ({
-        BATCH_ENV: "1", "WORKBOOK_WORKSPACE": str(workspace.root), RUNNER_LOCK_ENV: lock_id,
-        DRY_RUN_STATE_ENV: str(dry_run_state) if dry_run_state else None,
-    })
+    return scoped_environ(
+        {
+            BATCH.name: "1",
+            WORKSPACE.name: str(workspace.root),
+            RUN_LOCK.name: lock_id,
+            DRY_RUN_STATE.name: str(dry_run_state) if dry_run_state else None,
+        }
+    )
 
 
 def _annotate(archive: Path, facts: dict[str, Any], secret_vars: tuple[str, ...]) -> None:
@@ -149,8 +197,11 @@ def _annotate(archive: Path, facts: dict[str, Any], secret_vars: tuple[str, ...]
 
     if not archive.exists():
         nb = nbformat.v4.new_notebook()
-        nb.cells.append(nbformat.v4.new_markdown_cell(
-            f"# Run {facts['run_id']} did not start\n\n{facts.get('error') or ''}"))
+        nb.cells.append(
+            nbformat.v4.new_markdown_cell(
+                f"# Run {facts['run_id']} did not start\n\n{facts.get('error') or ''}"
+            )
+        )
     else:
         nb = nbformat.read(archive, as_version=4)
     nb.metadata["workbook"] = facts
@@ -162,8 +213,13 @@ def _annotate(archive: Path, facts: dict[str, Any], secret_vars: tuple[str, ...]
 
 def _git_commit(workspace: Workspace) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workspace.root, timeout=5,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=workspace.root,
+            timeout=5,
+            capture_output=True,
+            text=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None

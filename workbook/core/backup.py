@@ -17,10 +17,10 @@ from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
+from workbook.core.client import Target
+from workbook.core.ledger import LOCK_TABLE
+from workbook.core.paging import PAGE, iter_items
 from workbook.errors import WorkbookError
-from workbook.ledger import LOCK_TABLE
-from workbook.paging import PAGE, iter_items
-from workbook.target import Target
 
 
 def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:
@@ -28,8 +28,12 @@ def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:
 
 
 def iter_rows(client: Client, database_id: str, table_id: str) -> Iterator[dict[str, Any]]:
-    return iter_items(client, f"/tablesdb/{database_id}/tables/{table_id}/rows", "rows",
-                      [Query.order_asc("$sequence")])
+    return iter_items(
+        client,
+        f"/tablesdb/{database_id}/tables/{table_id}/rows",
+        "rows",
+        [Query.order_asc("$sequence")],
+    )
 
 
 def export_database(target: Target, dest: Path) -> dict[str, int]:
@@ -45,13 +49,25 @@ def export_database(target: Target, dest: Path) -> dict[str, int]:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
         counts[table["$id"]] = n
-    (dest / "schema.json").write_text(json.dumps(
-        {"database": database, "tables": tables, "rows": counts}, indent=1), encoding="utf-8")
+    (dest / "schema.json").write_text(
+        json.dumps({"database": database, "tables": tables, "rows": counts}, indent=1),
+        encoding="utf-8",
+    )
     return counts
 
 
-_INLINE_KEYS = ("key", "type", "size", "required", "default", "array", "min", "max",
-                "elements", "encrypt")
+_INLINE_KEYS = (
+    "key",
+    "type",
+    "size",
+    "required",
+    "default",
+    "array",
+    "min",
+    "max",
+    "elements",
+    "encrypt",
+)
 
 
 def inline_column(column: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +82,11 @@ def inline_column(column: dict[str, Any]) -> dict[str, Any]:
 
 
 def inline_index(index: dict[str, Any]) -> dict[str, Any]:
-    item = {"key": index["key"], "type": index["type"],
-            "attributes": index.get("columns") or index.get("attributes") or []}
+    item = {
+        "key": index["key"],
+        "type": index["type"],
+        "attributes": index.get("columns") or index.get("attributes") or [],
+    }
     if any(index.get("orders") or []):
         item["orders"] = index["orders"]
     return item
@@ -77,8 +96,10 @@ def read_manifest(source: Path) -> dict[str, Any]:
     try:
         return json.loads((source / "schema.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise WorkbookError(f"{source} is not a Workbook backup (no readable schema.json)",
-                            "name a folder under history/<env>/backups/") from exc
+        raise WorkbookError(
+            f"{source} is not a Workbook backup (no readable schema.json)",
+            "name a folder under history/<env>/backups/",
+        ) from exc
 
 
 def restore_table(target: Target, source: Path, table: dict[str, Any]) -> int:
@@ -90,10 +111,14 @@ def restore_table(target: Target, source: Path, table: dict[str, Any]) -> int:
         if exc.code != 404:
             raise
         target.tables.create_table(
-            database, table["$id"], table["name"], permissions=table.get("$permissions"),
+            database,
+            table["$id"],
+            table["name"],
+            permissions=table.get("$permissions"),
             row_security=table.get("rowSecurity", False),
             columns=[inline_column(c) for c in table.get("columns", [])],
-            indexes=[inline_index(i) for i in table.get("indexes", [])])
+            indexes=[inline_index(i) for i in table.get("indexes", [])],
+        )
     return restore_rows(target, source, table["$id"])
 
 

@@ -13,23 +13,28 @@ import atexit
 import contextlib
 import html
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
-from workbook.catalog import DIRECTIONS, Migration, find, load_catalog
-from workbook.config import Environment, Workspace, find_workspace
-from workbook.dryrun import DryRunProxy, Plan
+from workbook.core.catalog import DIRECTIONS, Migration, find, load_catalog
+from workbook.core.client import Target, connect_target
+from workbook.core.config import Environment, Workspace, find_workspace
+from workbook.core.ledger import Ledger, operator, write_mirror
+from workbook.core.runs import new_run_id
+from workbook.core.status import check_down, check_up
 from workbook.errors import LockHeld, WorkbookError
-from workbook.ledger import Ledger, operator, write_mirror
-from workbook.ops import Ops
-from workbook.runs import DRY_RUN_STATE_ENV, RUNNER_LOCK_ENV, new_run_id, redact
-from workbook.status import check_down, check_up
-from workbook.target import Target, connect_target
+from workbook.runtime.dryrun import DryRunProxy, Plan
+from workbook.runtime.ops import Ops
+from workbook.secrets import redact
+from workbook.settings import DRY_RUN_STATE, RUN_LOCK
 
-_BANNER_COLOURS = {"production": "#b3261e", "prod": "#b3261e", "staging": "#b26a00",
-                   "local": "#1e6b35"}
+_BANNER_COLOURS = {
+    "production": "#b3261e",
+    "prod": "#b3261e",
+    "staging": "#b26a00",
+    "local": "#1e6b35",
+}
 
 LEDGER_PREFIX = "workbook_"
 
@@ -38,16 +43,27 @@ _current: Workbook | None = None
 
 def current() -> Workbook:
     if _current is None:
-        raise WorkbookError("no migration is connected in this kernel",
-                            "run the connect cell (workbook.connect(...)) first")
+        raise WorkbookError(
+            "no migration is connected in this kernel",
+            "run the connect cell (workbook.connect(...)) first",
+        )
     return _current
 
 
 class Workbook(Ops):
     """A migration's connection to one environment: ops, ledger, banner and schema views."""
 
-    def __init__(self, target: Target, workspace: Workspace, migration: Migration | None, *,
-                 direction: str, dry_run: bool, run_id: str, plan: Plan) -> None:
+    def __init__(
+        self,
+        target: Target,
+        workspace: Workspace,
+        migration: Migration | None,
+        *,
+        direction: str,
+        dry_run: bool,
+        run_id: str,
+        plan: Plan,
+    ) -> None:
         service: Any = DryRunProxy(target.tables, plan) if dry_run else target.tables
         super().__init__(service, target.environment.database, dry_run=dry_run, plan=plan)
         self.target = target
@@ -79,18 +95,25 @@ class Workbook(Ops):
         # The same order rules as `workbook up`/`down`, for runs started in JupyterLab too.
         check = check_up if self.direction == "up" else check_down
         check(catalog, states, migration, self.environment.name)
-        runner_lock = os.environ.get(RUNNER_LOCK_ENV)
+        runner_lock = RUN_LOCK.get()
         if runner_lock:  # `workbook up` holds the lock for its whole sequence
             holder = self.ledger.lock_holder()
             if not holder or holder.get("run_id") != runner_lock:
-                raise LockHeld(f"the runner's lock on '{self.environment.name}' was lost",
-                               "another process unlocked it; run `workbook up` again")
+                raise LockHeld(
+                    f"the runner's lock on '{self.environment.name}' was lost",
+                    "another process unlocked it; run `workbook up` again",
+                )
         else:
             self._owns_lock = self.ledger.acquire(self.run_id, self.operator)
         try:
-            self.ledger.start(self.run_id, version=migration.version,
-                              description=migration.description, direction=self.direction,
-                              checksum=migration.checksum, applied_by=self.operator)
+            self.ledger.start(
+                self.run_id,
+                version=migration.version,
+                description=migration.description,
+                direction=self.direction,
+                checksum=migration.checksum,
+                applied_by=self.operator,
+            )
         except BaseException:
             self._release()  # a run that never started must not keep the environment locked
             raise
@@ -127,7 +150,7 @@ class Workbook(Ops):
             self._owns_lock = False
 
     def _mirror(self) -> None:
-        if os.environ.get(RUNNER_LOCK_ENV):
+        if RUN_LOCK.get():
             return  # `workbook up` writes it after the run, with the archive path
         path = self.workspace.history_dir(self.environment.name) / "applied.json"
         write_mirror(path, self.ledger.states())
@@ -135,7 +158,7 @@ class Workbook(Ops):
     # -- views ---------------------------------------------------------------------------
     def schema(self) -> Any:
         """The live schema of the environment's database (rendered as tables)."""
-        from workbook.schema import snapshot
+        from workbook.core.schema import snapshot
 
         schema = snapshot(self.client, self.database_id)
         # Workbook's own ledger and lock tables are not the application's schema.
@@ -161,8 +184,7 @@ class Banner:
         return [
             ("environment", wb.environment.describe()),
             ("migration", f"{m.version} — {m.description}" if m else "(none)"),
-            ("direction", wb.direction + ("  (DRY RUN: nothing is written)" if wb.dry_run
-                                          else "")),
+            ("direction", wb.direction + ("  (DRY RUN: nothing is written)" if wb.dry_run else "")),
             ("run", wb.run_id),
             ("operator", wb.operator),
         ]
@@ -173,11 +195,16 @@ class Banner:
     def _repr_html_(self) -> str:
         env = self.wb.environment.name
         colour = _BANNER_COLOURS.get(env, "#3b4a6b")
-        rows = "".join(f"<tr><th style='text-align:right;padding-right:1em'>{html.escape(k)}"
-                       f"</th><td>{html.escape(v)}</td></tr>" for k, v in self._facts())
-        return (f"<div style='border-left:8px solid {colour};padding:6px 12px;"
-                f"background:{colour}14'><b style='color:{colour}'>"
-                f"WORKBOOK · {html.escape(env.upper())}</b><table>{rows}</table></div>")
+        rows = "".join(
+            f"<tr><th style='text-align:right;padding-right:1em'>{html.escape(k)}"
+            f"</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self._facts()
+        )
+        return (
+            f"<div style='border-left:8px solid {colour};padding:6px 12px;"
+            f"background:{colour}14'><b style='color:{colour}'>"
+            f"WORKBOOK · {html.escape(env.upper())}</b><table>{rows}</table></div>"
+        )
 
 
 class Summary:
@@ -194,7 +221,7 @@ class Summary:
         return f"{version} {wb.direction}: recorded as applied on '{wb.environment.name}'"
 
     def __repr__(self) -> str:
-        from workbook.schema import diff
+        from workbook.core.schema import diff
 
         parts = [self._headline()]
         if self.wb.dry_run:
@@ -204,38 +231,61 @@ class Summary:
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
-        from workbook.schema import diff
+        from workbook.core.schema import diff
 
-        body = (self.wb.plan._repr_html_() if self.wb.dry_run
-                else diff(self.before, self.after).to_html(index=False))
+        body = (
+            self.wb.plan._repr_html_()
+            if self.wb.dry_run
+            else diff(self.before, self.after).to_html(index=False)
+        )
         after = "Live schema (a dry run changes nothing)" if self.wb.dry_run else "Schema after"
-        return (f"<h4>{html.escape(self._headline())}</h4>{body}"
-                f"<h4>{after}</h4>{self.after._repr_html_()}")
+        return (
+            f"<h4>{html.escape(self._headline())}</h4>{body}"
+            f"<h4>{after}</h4>{self.after._repr_html_()}"
+        )
 
 
-def connect(environment: str = "local", version: str | None = None, *, direction: str = "up",
-            dry_run: bool = False, run_id: str | None = None) -> Workbook:
+def connect(
+    environment: str = "local",
+    version: str | None = None,
+    *,
+    direction: str = "up",
+    dry_run: bool = False,
+    run_id: str | None = None,
+) -> Workbook:
     """Connect a migration notebook to an environment and open its run in the ledger."""
     global _current
     if direction not in DIRECTIONS:
-        raise WorkbookError(f"direction must be 'up' or 'down', not {direction!r}",
-                            "set direction in the parameters cell")
+        raise WorkbookError(
+            f"direction must be 'up' or 'down', not {direction!r}",
+            "set direction in the parameters cell",
+        )
     workspace = find_workspace()
     env = workspace.environment(environment)
     catalog = load_catalog(workspace.migrations) if version else []
     migration = find(catalog, version) if version else None
     if migration and direction == "down" and not migration.reversible:
-        raise WorkbookError(f"migration {migration.version} has no down cells",
-                            "it is irreversible; restore from a backup instead")
+        raise WorkbookError(
+            f"migration {migration.version} has no down cells",
+            "it is irreversible; restore from a backup instead",
+        )
     run_id = run_id or new_run_id(migration.version if migration else "000", direction)
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$", run_id):
-        raise WorkbookError(f"run_id {run_id!r} is not a valid id",
-                            "let Workbook choose it (leave run_id empty)")
+        raise WorkbookError(
+            f"run_id {run_id!r} is not a valid id", "let Workbook choose it (leave run_id empty)"
+        )
     if _current is not None and not _current.finished:
         _current.fail("superseded: the connect cell ran again before done()")
     target = connect_target(workspace, env)
-    wb = Workbook(target, workspace, migration, direction=direction, dry_run=bool(dry_run),
-                  run_id=run_id, plan=Plan())
+    wb = Workbook(
+        target,
+        workspace,
+        migration,
+        direction=direction,
+        dry_run=bool(dry_run),
+        run_id=run_id,
+        plan=Plan(),
+    )
     wb._begin(catalog)
     _current = wb
     atexit.unregister(_close_on_exit)
@@ -246,7 +296,7 @@ def connect(environment: str = "local", version: str | None = None, *, direction
 
 
 def _dry_run_state_file() -> Path | None:
-    name = os.environ.get(DRY_RUN_STATE_ENV)
+    name = DRY_RUN_STATE.get()
     return Path(name) if name else None
 
 

@@ -97,7 +97,7 @@ def read_migration(path: Path) -> Migration:
     connect = CONNECT.search(code)
     if connect is None:
         raise CatalogError(
-            f"migrations/{path.name} never calls workbook.connect(environment, \"{version}\", …)",
+            f'migrations/{path.name} never calls workbook.connect(environment, "{version}", …)',
             "add the connect cell from notebooks/migration_template.ipynb",
         )
     if int(connect["version"]) != int(version):
@@ -131,8 +131,12 @@ def read_notebook(path: Path) -> dict[str, Any]:
             "open it in JupyterLab to repair it, or remove it",
         ) from exc
     cells = nb.get("cells") if isinstance(nb, dict) else None
-    if nb.get("nbformat") != 4 or not isinstance(cells, list) or not all(
-        isinstance(c, dict) and isinstance(c.get("source", ""), str | list) for c in cells
+    if (
+        nb.get("nbformat") != 4
+        or not isinstance(cells, list)
+        or not all(
+            isinstance(c, dict) and isinstance(c.get("source", ""), str | list) for c in cells
+        )
     ):
         raise CatalogError(
             f"migrations/{path.name} is not a valid notebook (not nbformat 4)",

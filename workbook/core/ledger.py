@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,8 +20,9 @@ from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 
+from workbook.core.paging import iter_items
 from workbook.errors import LockHeld
-from workbook.paging import iter_items
+from workbook.settings import USER
 
 LEDGER_TABLE = "workbook_ledger"
 LOCK_TABLE = "workbook_lock"
@@ -54,12 +54,13 @@ def now() -> str:
 
 def operator() -> str:
     """Who is running: WORKBOOK_USER, else git's user.name, else the OS user."""
-    user = os.environ.get("WORKBOOK_USER", "").strip()
+    user = USER.get()
     if user:
         return user
     try:
-        name = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True,
-                              timeout=5).stdout.strip()
+        name = subprocess.run(
+            ["git", "config", "user.name"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         name = ""
     return name or getpass.getuser()
@@ -121,20 +122,26 @@ class Ledger:
     # -- set-up -------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create the ledger and lock tables on first use (inline columns: no waiting)."""
-        self._ensure_table(LEDGER_TABLE, "Workbook ledger", _LEDGER_COLUMNS,
-                           [{"key": "by_version", "type": "key", "attributes": ["version"]}])
+        self._ensure_table(
+            LEDGER_TABLE,
+            "Workbook ledger",
+            _LEDGER_COLUMNS,
+            [{"key": "by_version", "type": "key", "attributes": ["version"]}],
+        )
         self._ensure_table(LOCK_TABLE, "Workbook lock", _LOCK_COLUMNS, [])
 
-    def _ensure_table(self, table_id: str, name: str, columns: list[dict[str, Any]],
-                      indexes: list[dict[str, Any]]) -> None:
+    def _ensure_table(
+        self, table_id: str, name: str, columns: list[dict[str, Any]], indexes: list[dict[str, Any]]
+    ) -> None:
         try:
             self.tables.get_table(self.database_id, table_id)
         except AppwriteException as exc:
             if exc.code != 404:
                 raise
             try:
-                self.tables.create_table(self.database_id, table_id, name, columns=columns,
-                                         indexes=indexes)
+                self.tables.create_table(
+                    self.database_id, table_id, name, columns=columns, indexes=indexes
+                )
             except AppwriteException as again:
                 if again.code != 409:  # created meanwhile by a concurrent run
                     raise
@@ -149,18 +156,32 @@ class Ledger:
             raise
 
     # -- runs ---------------------------------------------------------------------------
-    def start(self, run_id: str, *, version: str, description: str, direction: str,
-              checksum: str, applied_by: str) -> RunRecord:
+    def start(
+        self,
+        run_id: str,
+        *,
+        version: str,
+        description: str,
+        direction: str,
+        checksum: str,
+        applied_by: str,
+    ) -> RunRecord:
         data = {
-            "version": version, "description": description[:255], "direction": direction,
-            "state": "running", "checksum": checksum, "environment": self.environment,
-            "applied_by": applied_by[:128], "started_at": now(),
+            "version": version,
+            "description": description[:255],
+            "direction": direction,
+            "state": "running",
+            "checksum": checksum,
+            "environment": self.environment,
+            "applied_by": applied_by[:128],
+            "started_at": now(),
         }
         row = self.tables.create_row(self.database_id, LEDGER_TABLE, run_id, data)
         return RunRecord.from_row(_row_json(row))
 
-    def finish(self, run_id: str, state: str, *, error: str | None = None,
-               archive: str | None = None) -> None:
+    def finish(
+        self, run_id: str, state: str, *, error: str | None = None, archive: str | None = None
+    ) -> None:
         data: dict[str, Any] = {"state": state, "finished_at": now()}
         if error is not None:
             data["error"] = error[:10000]
@@ -174,7 +195,8 @@ class Ledger:
     def get(self, run_id: str) -> RunRecord | None:
         try:
             return RunRecord.from_row(
-                _row_json(self.tables.get_row(self.database_id, LEDGER_TABLE, run_id)))
+                _row_json(self.tables.get_row(self.database_id, LEDGER_TABLE, run_id))
+            )
         except AppwriteException as exc:
             if exc.code == 404:
                 return None
@@ -198,8 +220,12 @@ class Ledger:
         Creating a row with a fixed id is atomic in Appwrite: the loser gets 409.
         """
         try:
-            self.tables.create_row(self.database_id, LOCK_TABLE, LOCK_ROW,
-                                   {"run_id": run_id, "owner": owner[:128], "acquired_at": now()})
+            self.tables.create_row(
+                self.database_id,
+                LOCK_TABLE,
+                LOCK_ROW,
+                {"run_id": run_id, "owner": owner[:128], "acquired_at": now()},
+            )
             return True
         except AppwriteException as exc:
             if exc.code != 409:
@@ -261,11 +287,17 @@ def write_mirror(path: Path, states: dict[str, VersionState]) -> None:
         run = states[key].applied
         if states[key].state != "applied" or run is None:
             continue
-        applied.append({
-            "version": run.version, "description": run.description,
-            "appliedAt": run.finished_at or run.started_at, "appliedBy": run.applied_by,
-            "checksum": run.checksum, "runId": run.run_id, "archive": run.archive,
-        })
+        applied.append(
+            {
+                "version": run.version,
+                "description": run.description,
+                "appliedAt": run.finished_at or run.started_at,
+                "appliedBy": run.applied_by,
+                "checksum": run.checksum,
+                "runId": run.run_id,
+                "archive": run.archive,
+            }
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"applied": applied}, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,352 @@
+"""``workbook …``: a thin shell over ``workbook.command.commands`` (parse, call, render)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from appwrite.exception import AppwriteException
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from workbook.command import commands
+from workbook.command.runner import RunResult
+from workbook.core.catalog import Migration
+from workbook.core.config import Environment, Workspace, find_workspace
+from workbook.errors import WorkbookError
+from workbook.settings import DEBUG, LOCAL_KEY
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Versioned, notebook-driven migrations for Appwrite databases.",
+)
+local_app = typer.Typer(no_args_is_help=True, help="The embedded local Appwrite server.")
+app.add_typer(local_app, name="local")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+EnvOption = Annotated[str | None, typer.Option("--env", "-e", help="Environment (default: local).")]
+MigrationOption = Annotated[
+    str | None,
+    typer.Option("--migration", "-m", help="A version (002) or name (002_add_blog_views)."),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option("--parameter", "-p", help="KEY=VALUE for a migration's own parameters."),
+]
+BackupOption = Annotated[
+    bool, typer.Option("--backup/--no-backup", help="Export tables before writing runs.")
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Confirm changes to environments marked confirm.")
+]
+WorkspaceOption = Annotated[
+    Path | None, typer.Option("--workspace", "-w", help="Workspace folder.")
+]
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """User errors as one line and a hint, exit code 2; no traceback unless debugging."""
+    try:
+        return fn()
+    except WorkbookError as exc:
+        if DEBUG.get():
+            raise
+        err.print(f"[bold red]error:[/] {escape(exc.message)}")
+        if exc.hint:
+            err.print(f"  [dim]hint:[/] {escape(exc.hint)}")
+        raise typer.Exit(exc.exit_code) from None
+    except AppwriteException as exc:
+        if DEBUG.get():
+            raise
+        err.print(
+            f"[bold red]error:[/] Appwrite answered {exc.code} {exc.type}: "
+            f"{escape(str(exc.message))}"
+        )
+        raise typer.Exit(2) from None
+
+
+def _workspace(path: Path | None) -> Workspace:
+    return Workspace(path.resolve()) if path else find_workspace()
+
+
+def _announce(
+    dry_run: bool, direction: str, yes: bool
+) -> Callable[[Environment, list[Migration]], None]:
+    def show(env: Environment, todo: list[Migration]) -> None:
+        mode = " (dry run)" if dry_run else ""
+        out.print(f"[bold]{escape(env.describe())}[/]{mode}")
+        if not todo:
+            out.print("  nothing to do: every migration is applied")
+        for m in todo:
+            out.print(f"  [dim]→ {direction} {m.version} {escape(m.description)}[/]")
+        if todo and not dry_run:
+            _confirm(env, yes)
+
+    return show
+
+
+def _confirm(env: Environment, yes: bool) -> None:
+    """Environments marked `confirm = true` change only on purpose: --yes, or the name typed."""
+    if not env.confirm or yes:
+        return
+    if not sys.stdin.isatty():
+        raise WorkbookError(
+            f"environment '{env.name}' needs confirmation before it is changed",
+            "pass --yes (in CI), or run in a terminal to type its name",
+        )
+    answer = typer.prompt(f"This changes '{env.name}'. Type its name to continue")
+    if answer.strip() != env.name:
+        raise WorkbookError(
+            f"confirmation did not match '{env.name}'; nothing was changed",
+            "run again and type the environment's name",
+        )
+
+
+def _show_result(result: RunResult) -> None:
+    mark = {"applied": "[green]✓[/]", "dry-run": "[cyan]○[/]"}.get(result.status, "[red]✗[/]")
+    archive = result.archive
+    shown = archive.relative_to(Path.cwd()) if archive.is_relative_to(Path.cwd()) else archive
+    out.print(
+        f"{mark} {result.migration.version} {escape(result.migration.description)} "
+        f"{result.direction}: {result.status} in {result.seconds:.1f}s · "
+        f"{escape(str(shown))}"
+    )
+    if result.error:
+        out.print(f"  [red]{escape(result.error)}[/]")
+
+
+def _fail_if(results: list[RunResult]) -> None:
+    failed = [r for r in results if not r.ok]
+    if failed:
+        r = failed[0]
+        err.print(
+            f"[bold red]failed:[/] migration {r.migration.version} on "
+            f"'{r.environment}'; its executed notebook shows where: {r.archive}"
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def up(
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env", "-e", help="Environment(s), run in the order given (default: local)."
+        ),
+    ] = None,
+    migration: MigrationOption = None,
+    dry_run: DryRunOption = False,
+    parameter: ParamOption = None,
+    backup: BackupOption = True,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Apply pending migrations (or one) to one or more environments."""
+
+    def run() -> list[RunResult]:
+        ws = _workspace(workspace)
+        params = commands.parse_parameters(parameter or [])
+        envs: list[str | None] = list(env) if env else [None]
+        return commands.up(
+            ws,
+            envs,
+            migration=migration,
+            dry_run=dry_run,
+            parameters=params,
+            backup=backup,
+            on_result=_show_result,
+            on_start=_announce(dry_run, "up", yes),
+        )
+
+    _fail_if(_guard(run))
+
+
+@app.command()
+def down(
+    env: EnvOption = None,
+    migration: MigrationOption = None,
+    dry_run: DryRunOption = False,
+    parameter: ParamOption = None,
+    backup: BackupOption = True,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Roll back the last applied migration, or the named one."""
+
+    def run() -> RunResult:
+        ws = _workspace(workspace)
+        params = commands.parse_parameters(parameter or [])
+        return commands.down(
+            ws,
+            env,
+            migration=migration,
+            dry_run=dry_run,
+            parameters=params,
+            backup=backup,
+            on_start=_announce(dry_run, "down", yes),
+        )
+
+    result = _guard(run)
+    _show_result(result)
+    _fail_if([result])
+
+
+@app.command()
+def status(
+    env: EnvOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Each migration's state on an environment."""
+    environment, rows = _guard(lambda: commands.status(_workspace(workspace), env))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "environment": environment.name,
+                    "migrations": [dataclasses.asdict(r) for r in rows],
+                },
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=environment.describe(), title_justify="left")
+    for col in ("version", "description", "state", "applied at", "by", "archived run"):
+        table.add_column(col)
+    colours = {
+        "applied": "green",
+        "pending": "yellow",
+        "failed": "red",
+        "modified": "magenta",
+        "missing": "red",
+        "running": "cyan",
+    }
+    for r in rows:
+        table.add_row(
+            r.version,
+            escape(r.description),
+            f"[{colours.get(r.state, 'white')}]{r.state}[/]",
+            r.applied_at or "",
+            escape(r.applied_by or ""),
+            escape(r.archive or ""),
+        )
+    out.print(table)
+    for r in rows:
+        if r.error:
+            out.print(f"[red]{r.version} failed:[/] {escape(r.error.splitlines()[0])}")
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Option("--name", "-n", help="e.g. add_new_field")],
+    description: Annotated[str | None, typer.Option(help="The title.")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """A new migration notebook from the template, with the next version number."""
+    path = _guard(lambda: commands.create(_workspace(workspace), name, description))
+    out.print(f"created {path}")
+
+
+@app.command()
+def history(
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this one.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N runs.")] = 50,
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write history/index.html and a page per run.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Archived runs, newest first."""
+    ws = _guard(lambda: _workspace(workspace))
+    all_runs = _guard(lambda: commands.history(ws, env))
+    if html:
+        from workbook.command.report import write_index
+
+        out.print(f"wrote {write_index(ws.history, all_runs)}")
+    runs = all_runs[:limit]
+    table = Table(title="archived runs (newest first)", title_justify="left")
+    for col in ("started (UTC)", "env", "migration", "dir", "status", "by", "archive"):
+        table.add_column(col)
+    for r in runs:
+        status_text = r.status + (" (dry run)" if r.dry_run and r.status != "dry-run" else "")
+        table.add_row(
+            r.started_at,
+            r.environment,
+            escape(r.migration),
+            r.direction,
+            status_text,
+            escape(r.operator),
+            escape(r.path.name),
+        )
+    out.print(table if runs else "no archived runs yet")
+
+
+@app.command()
+def restore(
+    backup: Annotated[Path, typer.Argument(help="A folder under history/<env>/backups/.")],
+    env: EnvOption = None,
+    table: Annotated[
+        list[str] | None, typer.Option("--table", "-t", help="Only these tables (default: all).")
+    ] = None,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Put tables back from a backup taken before a run."""
+
+    def run() -> dict[str, int]:
+        ws = _workspace(workspace)
+        _confirm(ws.environment(env), yes)
+        return commands.restore(ws, env, backup, table)
+
+    counts = _guard(run)
+    for name, n in counts.items():
+        out.print(f"restored {n} row(s) of {escape(name)}")
+
+
+@app.command()
+def unlock(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
+    """Break the lock a dead run left behind."""
+    holder = _guard(lambda: commands.unlock(_workspace(workspace), env))
+    out.print(
+        f"released the lock of run {holder.get('run_id')} by {holder.get('owner')}"
+        if holder
+        else "no lock was held"
+    )
+
+
+@local_app.command("serve")
+def local_serve(
+    db: Annotated[Path | None, typer.Option(help="SQLite file.")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve the embedded Appwrite-compatible server until interrupted."""
+    from workbook.core.client import local_database_path
+    from workbook.core.config import LOCAL_PROJECT
+    from workbook.local.server import serve
+
+    def run() -> Any:
+        path = db or local_database_path(_workspace(workspace))
+        return serve(path, port=port, project_id=LOCAL_PROJECT, api_key=LOCAL_KEY.get())
+
+    _guard(run)
+
+
+def main() -> None:
+    app(prog_name="workbook")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
