@@ -33,6 +33,7 @@ class Migration:
     checksum: str
     parameters: dict[str, str] = field(compare=False)  # name -> default, as written
     directions: tuple[str, ...] = ("up",)
+    cell_timeout: float | None = None  # notebook metadata workbook.cell_timeout, seconds
 
     @property
     def number(self) -> int:
@@ -114,6 +115,7 @@ def read_migration(path: Path) -> Migration:
         checksum=checksum(cells),
         parameters=parameters,
         directions=_directions(cells),
+        cell_timeout=_cell_timeout(path, nb),
     )
 
 
@@ -183,6 +185,21 @@ def _description(cells: list[dict[str, Any]], slug: str) -> str:
                 # "002 — Add blog views" → "Add blog views"
                 return re.sub(r"^\d+\s*[—–:-]\s*", "", title).strip()
     return slug.replace("_", " ").capitalize()
+
+
+def _cell_timeout(path: Path, nb: dict[str, Any]) -> float | None:
+    """A migration may need longer cells than its environment allows (a big backfill)."""
+    meta = nb.get("metadata") or {}
+    value = (meta.get("workbook") or {}).get("cell_timeout") if isinstance(meta, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise CatalogError(
+            f"migrations/{path.name}: metadata workbook.cell_timeout = {value!r} is not a "
+            "positive number of seconds",
+            'set it like "workbook": {"cell_timeout": 7200} in the notebook metadata',
+        )
+    return float(value)
 
 
 def _directions(cells: list[dict[str, Any]]) -> tuple[str, ...]:

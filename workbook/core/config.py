@@ -15,7 +15,7 @@ from pathlib import Path
 
 from workbook.errors import ConfigError
 from workbook.secrets import Secret
-from workbook.settings import ENV, LOCAL_KEY, WORKSPACE
+from workbook.settings import CELL_TIMEOUT, ENV, HTTP_TIMEOUT, LEASE_SECONDS, LOCAL_KEY, WORKSPACE
 
 CONFIG_FILE = "workbook.toml"
 LOCAL = "local"
@@ -23,6 +23,21 @@ LOCAL_PROJECT = "workbook-local"
 DEFAULT_DATABASE = "main"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+
+
+DEFAULT_HTTP_TIMEOUT = 30.0
+DEFAULT_CELL_TIMEOUT = 3600.0
+DEFAULT_LEASE_SECONDS = 60.0
+BOUND_KEYS = ("http_timeout", "cell_timeout", "lease_seconds")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Every wait of a run has one of these bounds (seconds)."""
+
+    http: float
+    cell: float
+    lease: float
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,9 @@ class Environment:
     endpoint: str | None = None
     self_signed: bool = False
     confirm: bool = False  # writing runs need --yes or a typed confirmation (production)
+    http_timeout: float = DEFAULT_HTTP_TIMEOUT
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -51,6 +69,15 @@ class Environment:
                 f"export {self.key_env}=<your Appwrite API key> and run again",
             )
         return Secret(value)
+
+    def bounds(self) -> Bounds:
+        """How long a request, a cell and a silent lock holder may take: a ``WORKBOOK_*``
+        variable wins over ``workbook.toml``, which wins over the default."""
+        return Bounds(
+            http=HTTP_TIMEOUT.seconds() or self.http_timeout,
+            cell=CELL_TIMEOUT.seconds() or self.cell_timeout,
+            lease=LEASE_SECONDS.seconds() or self.lease_seconds,
+        )
 
     def describe(self) -> str:
         target = "embedded local server" if self.is_local else self.endpoint
@@ -117,8 +144,10 @@ def find_workspace(start: Path | None = None) -> Workspace:
     )
 
 
-def local_environment(database: str = DEFAULT_DATABASE) -> Environment:
-    return Environment(name=LOCAL, project=LOCAL_PROJECT, database=database, key_env=LOCAL_KEY.name)
+def local_environment(database: str = DEFAULT_DATABASE, **bounds: float) -> Environment:
+    return Environment(
+        name=LOCAL, project=LOCAL_PROJECT, database=database, key_env=LOCAL_KEY.name, **bounds
+    )
 
 
 def load_environments(path: Path) -> dict[str, Environment]:
@@ -149,7 +178,7 @@ def _environment(source: str, name: str, table: object) -> Environment:
     if name == LOCAL:
         database = str(table.get("database", DEFAULT_DATABASE))
         _check_id(where, "database", database)
-        return local_environment(database)
+        return local_environment(database, **_bounds(where, table))
     missing = [k for k in ("endpoint", "project", "key_env") if not table.get(k)]
     if missing:
         raise ConfigError(f"{where} is missing {', '.join(missing)}", "add them to the file")
@@ -162,7 +191,7 @@ def _environment(source: str, name: str, table: object) -> Environment:
     database = str(table.get("database", DEFAULT_DATABASE))
     _check_id(where, "project", str(table["project"]))
     _check_id(where, "database", database)
-    known = {"endpoint", "project", "database", "key_env", "self_signed", "confirm"}
+    known = {"endpoint", "project", "database", "key_env", "self_signed", "confirm", *BOUND_KEYS}
     return Environment(
         name=name,
         endpoint=endpoint,
@@ -171,8 +200,24 @@ def _environment(source: str, name: str, table: object) -> Environment:
         key_env=str(table["key_env"]),
         self_signed=bool(table.get("self_signed", False)),
         confirm=bool(table.get("confirm", False)),
+        **_bounds(where, table),
         extra={k: v for k, v in table.items() if k not in known},
     )
+
+
+def _bounds(where: str, table: dict[str, object]) -> dict[str, float]:
+    found = {}
+    for name in BOUND_KEYS:
+        if name not in table:
+            continue
+        value = table[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(
+                f"{where}: {name} = {value!r} is not a positive number of seconds",
+                f"write it like {name} = 30",
+            )
+        found[name] = float(value)
+    return found
 
 
 def _check_id(where: str, what: str, value: str) -> None:
