@@ -62,9 +62,10 @@ def _guard(fn: Callable[[], T]) -> T:
     except WorkbookError as exc:
         if DEBUG.get():
             raise
-        err.print(f"[bold red]error:[/] {escape(exc.message)}")
+        # soft_wrap: one line per message whatever the terminal's width (the terminal wraps)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         if exc.hint:
-            err.print(f"  [dim]hint:[/] {escape(exc.hint)}")
+            err.print(f"  [dim]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except AppwriteException as exc:
         if DEBUG.get():

@@ -7,10 +7,11 @@ built-in default. The API key itself is only ever read from the environment, wra
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.errors import ConfigError
@@ -23,12 +24,30 @@ LOCAL_PROJECT = "workbook-local"
 DEFAULT_DATABASE = "main"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 DEFAULT_HTTP_TIMEOUT = 30.0
 DEFAULT_CELL_TIMEOUT = 3600.0
 DEFAULT_LEASE_SECONDS = 60.0
 BOUND_KEYS = ("http_timeout", "cell_timeout", "lease_seconds")
+REMOTE_KEYS = ("endpoint", "project", "database", "key_env", "self_signed", "confirm", *BOUND_KEYS)
+LOCAL_KEYS = ("database", "confirm", *BOUND_KEYS)
+_KEY_TYPES: dict[str, type] = {
+    "endpoint": str,
+    "project": str,
+    "database": str,
+    "key_env": str,
+    "self_signed": bool,
+    "confirm": bool,
+}
+_TYPE_NAMES = {str: "string", bool: "boolean"}
+_EXAMPLES = {
+    "endpoint": "https://cloud.appwrite.io/v1",
+    "project": "my-project",
+    "database": "main",
+    "key_env": "STAGING_APPWRITE_KEY",
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +73,6 @@ class Environment:
     http_timeout: float = DEFAULT_HTTP_TIMEOUT
     cell_timeout: float = DEFAULT_CELL_TIMEOUT
     lease_seconds: float = DEFAULT_LEASE_SECONDS
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def is_local(self) -> bool:
@@ -144,14 +162,25 @@ def find_workspace(start: Path | None = None) -> Workspace:
     )
 
 
-def local_environment(database: str = DEFAULT_DATABASE, **bounds: float) -> Environment:
+def local_environment(
+    database: str = DEFAULT_DATABASE, *, confirm: bool = False, **bounds: float
+) -> Environment:
     return Environment(
-        name=LOCAL, project=LOCAL_PROJECT, database=database, key_env=LOCAL_KEY.name, **bounds
+        name=LOCAL,
+        project=LOCAL_PROJECT,
+        database=database,
+        key_env=LOCAL_KEY.name,
+        confirm=confirm,
+        **bounds,
     )
 
 
 def load_environments(path: Path) -> dict[str, Environment]:
-    """Read ``[environments.NAME]`` tables; ``local`` is always there."""
+    """Read ``[environments.NAME]`` tables; ``local`` is always there.
+
+    Every shape or key the file gets wrong is refused here, by name: a typo such as
+    ``databse`` must not quietly send a run to the default database.
+    """
     envs = {LOCAL: local_environment()}
     if not path.is_file():
         return envs
@@ -159,7 +188,13 @@ def load_environments(path: Path) -> dict[str, Environment]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}", "fix the file's syntax") from exc
-    for name, table in (data.get("environments") or {}).items():
+    tables = data.get("environments", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(
+            f"{path.name}: environments is {_kind(tables)}, not a table of environments",
+            "write each environment as its own [environments.NAME] table",
+        )
+    for name, table in tables.items():
         envs[name] = _environment(path.name, name, table)
     return envs
 
@@ -169,40 +204,89 @@ def _environment(source: str, name: str, table: object) -> Environment:
     if not _NAME.match(name):
         raise ConfigError(f"{where}: bad environment name", "use letters, digits, '-' or '_'")
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table", "write it as [environments.NAME]")
+        raise ConfigError(
+            f"{source}: environments.{name} is {_kind(table)}, not a table",
+            f"write it as [environments.{name}] followed by its keys, one per line",
+        )
     if "key" in table or "api_key" in table:
         raise ConfigError(
             f"{where} holds an API key in the file",
             'remove it; set key_env = "NAME_OF_VARIABLE" and export the key in that variable',
         )
+    _check_keys(where, table, LOCAL_KEYS if name == LOCAL else REMOTE_KEYS)
+    _check_types(where, table)
+    database = table.get("database", DEFAULT_DATABASE)
+    _check_id(where, "database", database)
+    confirm = table.get("confirm", False)
     if name == LOCAL:
-        database = str(table.get("database", DEFAULT_DATABASE))
-        _check_id(where, "database", database)
-        return local_environment(database, **_bounds(where, table))
+        return local_environment(database, confirm=confirm, **_bounds(where, table))
     missing = [k for k in ("endpoint", "project", "key_env") if not table.get(k)]
     if missing:
         raise ConfigError(f"{where} is missing {', '.join(missing)}", "add them to the file")
-    endpoint = str(table["endpoint"]).rstrip("/")
+    endpoint = table["endpoint"].rstrip("/")
     if not re.match(r"^https?://", endpoint):
         raise ConfigError(
             f"{where}: endpoint '{endpoint}' is not an http(s) URL",
             "write it like https://cloud.appwrite.io/v1",
         )
-    database = str(table.get("database", DEFAULT_DATABASE))
-    _check_id(where, "project", str(table["project"]))
-    _check_id(where, "database", database)
-    known = {"endpoint", "project", "database", "key_env", "self_signed", "confirm", *BOUND_KEYS}
+    _check_id(where, "project", table["project"])
+    if not _VARIABLE.match(table["key_env"]):
+        raise ConfigError(
+            f"{where}: key_env '{table['key_env']}' is not a variable name",
+            'name the variable holding the key, e.g. key_env = "STAGING_APPWRITE_KEY"',
+        )
     return Environment(
         name=name,
         endpoint=endpoint,
-        project=str(table["project"]),
+        project=table["project"],
         database=database,
-        key_env=str(table["key_env"]),
-        self_signed=bool(table.get("self_signed", False)),
-        confirm=bool(table.get("confirm", False)),
+        key_env=table["key_env"],
+        self_signed=table.get("self_signed", False),
+        confirm=confirm,
         **_bounds(where, table),
-        extra={k: v for k, v in table.items() if k not in known},
     )
+
+
+def _check_keys(where: str, table: dict[str, object], allowed: tuple[str, ...]) -> None:
+    """An unknown key is a typo until proven otherwise: name it and the closest known one."""
+    unknown = [k for k in table if k not in allowed]
+    if not unknown:
+        return
+    key = unknown[0]
+    if key in REMOTE_KEYS:  # a remote server's key under [environments.local]
+        raise ConfigError(
+            f"{where}: unknown key '{key}' (local is the embedded server)",
+            f"local takes only {', '.join(allowed)}; add another environment for a server",
+        )
+    close = difflib.get_close_matches(key, allowed, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    raise ConfigError(f"{where}: unknown key '{key}'", f"{guess}allowed: {', '.join(allowed)}")
+
+
+def _check_types(where: str, table: dict[str, object]) -> None:
+    for key, kind in _KEY_TYPES.items():
+        value = table.get(key)
+        if key in table and not isinstance(value, kind):
+            example = "true or false" if kind is bool else f'"{_EXAMPLES[key]}"'
+            raise ConfigError(
+                f"{where}: {key} = {value!r} is {_kind(value)}, not a {_TYPE_NAMES[kind]}",
+                f"write it like {key} = {example}",
+            )
+
+
+def _kind(value: object) -> str:
+    """A TOML value's kind, as the file's author thinks of it."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
 
 
 def _bounds(where: str, table: dict[str, object]) -> dict[str, float]:
