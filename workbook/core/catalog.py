@@ -127,24 +127,52 @@ def read_notebook(path: Path) -> dict[str, Any]:
     """
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise CatalogError(
-            f"migrations/{path.name} is not a valid notebook ({type(exc).__name__})",
-            "open it in JupyterLab to repair it, or remove it",
-        ) from exc
-    cells = nb.get("cells") if isinstance(nb, dict) else None
-    if (
-        nb.get("nbformat") != 4
-        or not isinstance(cells, list)
-        or not all(
-            isinstance(c, dict) and isinstance(c.get("source", ""), str | list) for c in cells
-        )
-    ):
-        raise CatalogError(
-            f"migrations/{path.name} is not a valid notebook (not nbformat 4)",
-            "open it in JupyterLab to repair it, or remove it",
-        )
+    except json.JSONDecodeError as exc:
+        raise _not_a_notebook(path, f"invalid JSON at line {exc.lineno}") from exc
+    except UnicodeDecodeError as exc:
+        raise _not_a_notebook(path, "not UTF-8 text") from exc
+    except OSError as exc:
+        raise _not_a_notebook(path, f"cannot be read: {exc.strerror}") from exc
+    problem = notebook_problem(nb)
+    if problem:
+        raise _not_a_notebook(path, problem)
     return nb
+
+
+def notebook_problem(nb: object) -> str | None:
+    """Why parsed JSON is not a notebook the catalog can read, or None when it is one."""
+    if not isinstance(nb, dict):
+        return f"a JSON {_json_kind(nb)}, not a notebook object"
+    if nb.get("nbformat") != 4:
+        return "not nbformat 4"
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        return "its cells are not a list"
+    for number, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or not _is_source(cell.get("source", "")):
+            return f"cell {number} is not a notebook cell"
+        meta = cell.get("metadata", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("tags", []), list):
+            return f"cell {number} has malformed metadata"
+    return None
+
+
+def _is_source(source: object) -> bool:
+    return isinstance(source, str) or (
+        isinstance(source, list) and all(isinstance(line, str) for line in source)
+    )
+
+
+def _not_a_notebook(path: Path, why: str) -> CatalogError:
+    return CatalogError(
+        f"migrations/{path.name} is not a valid notebook ({why})",
+        "open it in JupyterLab to repair it, or remove it",
+    )
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
 def _source(cell: dict[str, Any]) -> str:
