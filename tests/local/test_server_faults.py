@@ -150,3 +150,111 @@ def test_two_processes_share_one_file(tmp_path: Path) -> None:
         assert one.list_rows("shared", "t").total == 50
         two.create_integer_column("shared", "t", "m", False)
         assert wait_status(one.client, "shared", "t", "m")["status"] == "available"
+
+
+def _get(server: LocalServer, path: str = "/tablesdb", timeout: float = 10) -> requests.Response:
+    """A plain GET with a bound (the SDK's own client has none, and would wait for ever)."""
+    return requests.get(
+        server.endpoint + path,
+        headers={"X-Appwrite-Project": server.project_id, "X-Appwrite-Key": server.api_key},
+        timeout=timeout,
+    )
+
+
+def test_unavailable_answers_503(server: LocalServer, tables: TablesDB) -> None:
+    server.inject_fault(kind="unavailable", method="GET", path=r"^/v1/tablesdb$")
+    error = error_of(tables.list)
+    assert (error.code, error.type) == (503, "general_server_error")
+    assert tables.list() is not None
+
+
+def test_lost_answer_commits_then_drops(server: LocalServer, tables: TablesDB) -> None:
+    tables.create("lost", "lost")
+    tables.create_table("lost", "t", "t", columns=[{"key": "n", "type": "integer"}])
+    server.clear_request_log()
+    server.inject_fault(kind="lost_answer", method="POST", path="/rows$")
+    error = error_of(tables.create_row, "lost", "t", "r1", {"n": 1})
+    assert not error.code and isinstance(error.__context__, requests.ConnectionError)
+    assert tables.get_row("lost", "t", "r1").data["n"] == 1  # the write happened
+    [entry] = [e for e in server.request_log() if e["method"] == "POST"]
+    assert (entry["status"], entry["fault"]) == (201, "lost_answer")
+
+
+def test_hang_holds_until_the_client_gives_up(server: LocalServer, tables: TablesDB) -> None:
+    server.clear_request_log()
+    server.inject_fault(kind="hang", method="GET", path=r"^/v1/tablesdb$")
+    with pytest.raises(requests.ReadTimeout):
+        _get(server, timeout=0.5)
+    assert _get(server).status_code == 200  # one request only: the next one is answered
+    entries = [e for e in server.request_log() if e["path"] == "/v1/tablesdb"]
+    # the held request is logged when the server notices the client left: order is not fixed
+    assert sorted((e["status"], e["fault"] or "") for e in entries) == [(0, "hang"), (200, "")]
+
+
+def test_a_cleared_hang_serves_the_held_request(server: LocalServer, tables: TablesDB) -> None:
+    tables.create("held", "held")
+    server.inject_fault(kind="hang", method="POST", path="/tables$")
+    answers: list[requests.Response] = []
+    body = {"tableId": "late", "name": "late"}
+
+    def create() -> None:
+        answers.append(
+            requests.post(
+                server.endpoint + "/tablesdb/held/tables",
+                json=body,
+                headers={"X-Appwrite-Project": server.project_id, "X-Appwrite-Key": server.api_key},
+                timeout=30,
+            )
+        )
+
+    thread = threading.Thread(target=create)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive() and not answers  # held
+    server.clear_faults()
+    thread.join(10)
+    assert [a.status_code for a in answers] == [201]  # the held body reached the handler
+    assert tables.get_table("held", "late").name == "late"
+
+
+def test_a_hang_ends_at_its_seconds(server: LocalServer, tables: TablesDB) -> None:
+    server.inject_fault(kind="hang", method="GET", path=r"^/v1/tablesdb$", seconds=0.2)
+    with pytest.raises(requests.ConnectionError):
+        _get(server, timeout=10)  # dropped after 0.2 s, long before the client's bound
+
+
+def test_times_minus_one_fires_until_cleared(server: LocalServer, tables: TablesDB) -> None:
+    server.inject_fault(kind="rate_limit", times=-1, method="GET", path=r"^/v1/tablesdb$")
+    assert [_get(server).status_code for _ in range(5)] == [429] * 5
+    server.clear_faults()
+    assert _get(server).status_code == 200
+
+
+def test_probability_with_a_seed_is_reproducible(server: LocalServer, tables: TablesDB) -> None:
+    def statuses() -> list[int]:
+        server.clear_faults()
+        server.inject_fault(
+            kind="server_error", times=-1, probability=0.5, seed=7, path=r"^/v1/tablesdb$"
+        )
+        return [_get(server).status_code for _ in range(30)]
+
+    first = statuses()
+    assert first == statuses()
+    assert set(first) == {200, 500}
+    server.clear_faults()
+    server.inject_fault(kind="server_error", times=-1, probability=0.0, path=r"^/v1/tablesdb$")
+    assert {_get(server).status_code for _ in range(10)} == {200}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "server_error", "probability": 1.5},
+        {"kind": "server_error", "times": 0},
+        {"kind": "hang", "seconds": -1},
+        {"kind": "reset", "path": "("},
+    ],
+)
+def test_invalid_request_faults_are_refused(server: LocalServer, spec: dict[str, object]) -> None:
+    with pytest.raises(LocalServerError, match="Invalid fault"):
+        server.inject_fault(**spec)

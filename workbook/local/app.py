@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from workbook.local import legacy
 from workbook.local.auth import is_admin
 from workbook.local.errors import AppwriteError, appwrite_error
-from workbook.local.faults import fault_error, monotonic
+from workbook.local.faults import Faults, fault_error, monotonic
 from workbook.local.http import (
     error_response,
     no_content,
@@ -33,6 +33,7 @@ from workbook.local.routes import ROUTES
 from workbook.local.state import ServerState
 
 ADMIN_PREFIX = "/_workbook"
+HOLD_POLL = 0.05  # how often a held request looks whether the faults were cleared
 
 
 def route_not_found() -> AppwriteError:
@@ -90,7 +91,7 @@ class FaultsAndLog:
     """Outermost ASGI layer: fires injected faults and records every API request.
 
     It sits outside Starlette so it gets uvicorn's own `send`, whose protocol object owns the
-    transport: that is how a 'reset' fault drops the connection without an answer.
+    transport: that is how 'reset' and 'lost_answer' drop the connection without an answer.
     """
 
     def __init__(self, app: ASGIApp, state: ServerState) -> None:
@@ -104,6 +105,7 @@ class FaultsAndLog:
         method, path = scope["method"], scope["path"]
         started, clock = time.time(), monotonic()
         status = 0
+        fired: str | None = None
 
         async def recording_send(message: Message) -> None:
             nonlocal status
@@ -111,24 +113,79 @@ class FaultsAndLog:
                 status = message["status"]
             await send(message)
 
+        async def unanswered(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
         try:
             for fault in self.state.faults.take_request(method, path):
                 if fault.kind == "latency":
                     await asyncio.sleep(fault.seconds)
-                elif fault.kind == "reset":
+                    continue
+                fired = fault.kind
+                if fault.kind == "reset":
                     _drop_connection(send)
                     return
-                else:
-                    await error_response(fault_error(fault))(scope, receive, recording_send)
+                if fault.kind == "lost_answer":
+                    # the handler runs and commits; only its answer is lost on the way back
+                    await self.app(scope, receive, unanswered)
+                    _drop_connection(send)
                     return
+                if fault.kind == "hang":
+                    held = await _hold(receive, self.state.faults, fault.hold_seconds)
+                    if held is None:
+                        _drop_connection(send)
+                        return
+                    receive = held
+                    break
+                await error_response(fault_error(fault))(scope, receive, recording_send)
+                return
             await self.app(scope, receive, recording_send)
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
-            self.state.log.add(method, path, query, status, started, monotonic() - clock)
+            self.state.log.add(method, path, query, status, started, monotonic() - clock, fired)
+
+
+async def _hold(receive: Receive, faults: Faults, limit: float) -> Receive | None:
+    """Keep a request unanswered until its client leaves, the faults are cleared, or ``limit``.
+
+    Returns a ``receive`` that replays the request body when the faults were cleared (the
+    request then goes on as if the server had only been slow); None when the client left or
+    the limit passed, and the connection should be dropped.
+    """
+    generation = faults.generation
+    body: list[Message] = []
+    deadline = monotonic() + limit
+    pending: asyncio.Future[Message] = asyncio.ensure_future(receive())
+    try:
+        while monotonic() < deadline:
+            done, _ = await asyncio.wait({pending}, timeout=HOLD_POLL)
+            if pending in done:
+                message = pending.result()
+                if message["type"] == "http.disconnect":
+                    return None
+                body.append(message)
+                pending = asyncio.ensure_future(receive())
+            elif faults.generation != generation:
+                return _replaying(body, receive)
+        return None
+    finally:
+        pending.cancel()
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that first hands back the body messages a held request already read."""
+    queue = list(messages)
+
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replay
 
 
 class _QuietDroppedConnections(logging.Filter):
-    """uvicorn reports a deliberately dropped connection as an error; a 'reset' fault is not."""
+    """uvicorn reports a deliberately dropped connection as an error; a fault's drop is not."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "without starting response" not in record.getMessage()

@@ -121,10 +121,16 @@ class LocalServer:
     def inject_fault(self, **spec: Any) -> None:
         """Make the server misbehave on purpose.
 
-        Request faults: `kind` = "rate_limit" (429), "server_error" (500), "reset" (dropped
-        connection) or "latency" (`seconds`), for the next `times` requests (default 1)
-        matching `method` and the `path` regex. Schema faults: `kind` = "column" or "index",
-        `key`, optional `table`, `outcome` = "failed" (with `error`), "stuck" or "processing".
+        Request faults, for the next `times` requests (default 1; -1: every one until
+        `clear_faults`) matching `method` and the `path` regex, each firing with `probability`
+        (0..1, default 1; give `seed` to draw the same requests every run). `kind`:
+        "rate_limit" (429), "server_error" (500), "unavailable" (503), "reset" (the connection
+        dropped before the handler runs), "lost_answer" (the handler runs and commits, then
+        the connection is dropped without an answer), "hang" (no answer until the client
+        leaves, the faults are cleared, or `seconds` pass, at most 600; cleared, the request is
+        served) or "latency" (`seconds` of delay, then the normal answer).
+        Schema faults: `kind` = "column" or "index", `key`, optional `table`, `outcome` =
+        "failed" (with `error`), "stuck" or "processing".
         """
         self._admin("POST", "faults", spec)
 
