@@ -269,12 +269,16 @@ def history(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Archived runs, newest first."""
+
+    def warn(message: str) -> None:  # one line each, on stderr: a skipped file is never silent
+        err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
     ws = _guard(lambda: _workspace(workspace))
-    all_runs = _guard(lambda: commands.history(ws, env))
+    all_runs = _guard(lambda: commands.history(ws, env, on_warning=warn))
     if html:
         from workbook.command.report import write_index
 
-        out.print(f"wrote {write_index(ws.history, all_runs)}")
+        out.print(f"wrote {write_index(ws.history, all_runs, on_warning=warn)}")
     runs = all_runs[:limit]
     table = Table(title="archived runs (newest first)", title_justify="left")
     for col in ("started (UTC)", "env", "migration", "dir", "status", "by", "archive"):

@@ -7,9 +7,9 @@ terminal share one API. Each verb validates everything it can before touching a 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from workbook.core import backup as backups
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
 from workbook.core.client import Target, connect_target, serving_local
 from workbook.core.config import Environment, Workspace
+from workbook.core.history import ArchivedRun, archived_runs
 from workbook.core.ledger import LEDGER_TABLE, LOCK_TABLE, Ledger, VersionState, operator
 from workbook.core.runs import new_run_id
 from workbook.core.status import (
@@ -328,51 +329,24 @@ def unlock(workspace: Workspace, env: str | None) -> dict[str, Any] | None:
         return holder
 
 
-@dataclass(frozen=True)
-class ArchivedRun:
-    environment: str
-    path: Path
-    run_id: str
-    migration: str
-    direction: str
-    status: str
-    dry_run: bool
-    operator: str
-    started_at: str
-    seconds: float | None
-    error: str | None
+def history(
+    workspace: Workspace,
+    env: str | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> list[ArchivedRun]:
+    """Archived runs, newest first, read from the archives' own metadata.
 
-
-def history(workspace: Workspace, env: str | None = None) -> list[ArchivedRun]:
-    """Archived runs, newest first, read from the archives' own metadata."""
-    root = workspace.history
-    if not root.is_dir():
-        return []
-    folders = [root / env] if env else sorted(p for p in root.iterdir() if p.is_dir())
-    runs = []
-    for folder in folders:
-        for path in folder.glob("*.ipynb"):
-            try:
-                meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-            except (OSError, ValueError):
-                continue
-            facts = meta.get("workbook") or {}
-            runs.append(
-                ArchivedRun(
-                    environment=folder.name,
-                    path=path,
-                    run_id=facts.get("run_id", path.stem),
-                    migration=facts.get("migration", ""),
-                    direction=facts.get("direction", ""),
-                    status=facts.get("status", "unknown"),
-                    dry_run=bool(facts.get("dry_run")),
-                    operator=facts.get("operator", ""),
-                    started_at=facts.get("started_at", ""),
-                    seconds=facts.get("seconds"),
-                    error=facts.get("error"),
-                )
-            )
-    return sorted(runs, key=lambda r: (r.started_at, r.run_id), reverse=True)
+    A file under history/ that is no run's archive is skipped, never silently: each is
+    reported to ``on_warning`` (the CLI prints them), else raised as a Python warning so a
+    notebook shows it.
+    """
+    runs, problems = archived_runs(workspace, env)
+    for problem in problems:
+        if on_warning is None:
+            warnings.warn(problem, stacklevel=2)
+        else:
+            on_warning(problem)
+    return runs
 
 
 def create(workspace: Workspace, name: str, description: str | None = None) -> Path:

@@ -8,11 +8,11 @@ newer than its page, so regenerating after each run stays cheap.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workbook.command.commands import ArchivedRun
+from workbook.core.history import ArchivedRun
 
 _STATUS_COLOURS = {"applied": "#1e6b35", "failed": "#b3261e", "dry-run": "#1f5f99"}
 
@@ -29,11 +29,30 @@ def render_notebook(notebook: Path) -> Path:
     return page
 
 
-def write_index(history: Path, runs: Sequence[ArchivedRun]) -> Path:
-    """Render every run's notebook and an index linking them; returns the index path."""
+def _rendered(history: Path, run: ArchivedRun, on_warning: Callable[[str], None]) -> str:
+    """The link to the run's HTML page, or a note when it cannot be rendered."""
+    try:
+        page = render_notebook(run.path)
+    except Exception as exc:  # nbconvert raises many kinds of error on a malformed file
+        shown = run.path.relative_to(history.parent).as_posix()
+        on_warning(f"{shown} cannot be rendered as HTML ({type(exc).__name__}); linked as .ipynb")
+        return "not rendered"
+    return f"<a href='{html.escape(page.relative_to(history).as_posix())}'>notebook</a>"
+
+
+def write_index(
+    history: Path,
+    runs: Sequence[ArchivedRun],
+    on_warning: Callable[[str], None] = lambda message: None,
+) -> Path:
+    """Render every run's notebook and an index linking them; returns the index path.
+
+    A run whose notebook nbconvert refuses (hand-edited, half-written) stays in the index,
+    linked to its raw ``.ipynb`` only, and ``on_warning`` hears why.
+    """
     rows = []
     for run in runs:
-        page = render_notebook(run.path)
+        link = _rendered(history, run, on_warning)
         colour = _STATUS_COLOURS.get(run.status, "#6b4e1e")
         error = html.escape((run.error or "").splitlines()[0] if run.error else "")
         rows.append(
@@ -43,11 +62,12 @@ def write_index(history: Path, runs: Sequence[ArchivedRun]) -> Path:
             f"<td style='color:{colour};font-weight:bold'>{html.escape(run.status)}</td>"
             f"<td>{html.escape(run.operator)}</td>"
             f"<td>{'' if run.seconds is None else f'{run.seconds:.1f} s'}</td>"
-            f"<td><a href='{html.escape(page.relative_to(history).as_posix())}'>notebook</a>"
-            f" · <a href='{html.escape(run.path.relative_to(history).as_posix())}'>ipynb</a>"
+            f"<td>{link} · "
+            f"<a href='{html.escape(run.path.relative_to(history).as_posix())}'>ipynb</a>"
             f"</td><td>{error}</td></tr>"
         )
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    history.mkdir(parents=True, exist_ok=True)  # a workspace with no run yet: an empty index
     index = history / "index.html"
     index.write_text(
         "<!doctype html><meta charset='utf-8'><title>Workbook history</title>"
