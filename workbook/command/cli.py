@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from appwrite.exception import AppwriteException
@@ -339,11 +339,16 @@ def local_serve(
     """Serve the embedded Appwrite-compatible server until interrupted."""
     from workbook.core.client import local_database_path
     from workbook.core.config import LOCAL_PROJECT
-    from workbook.local.server import serve
+    from workbook.local.server import LocalServerError, check_port, serve
 
-    def run() -> Any:
-        path = db or local_database_path(_workspace(workspace))
-        return serve(path, port=port, project_id=LOCAL_PROJECT, api_key=LOCAL_KEY.get())
+    def run() -> None:
+        # the server cannot import workbook.errors: its refusals become ours here
+        try:
+            check_port(port)  # before the default database's folder is created
+            path = db or local_database_path(_workspace(workspace))
+            serve(path, port=port, project_id=LOCAL_PROJECT, api_key=LOCAL_KEY.get())
+        except LocalServerError as exc:
+            raise WorkbookError(exc.message, exc.hint) from exc
 
     _guard(run)
 

@@ -13,6 +13,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ from workbook.local.variables import EXTRA_KEYS_ENV, KEY_ENV
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
+MAX_PORT = 65535
+SQLITE_HEADER = b"SQLite format 3\x00"
+_DB_HINT = "choose a SQLite file (new or existing) in a folder you can write to"
 
 
 class LocalServerError(Exception):
@@ -40,6 +44,58 @@ class LocalServerError(Exception):
         self.hint = hint
 
 
+def check_port(port: int) -> None:
+    """A port the server can ask for (0 lets the OS choose), refused before anything opens."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= MAX_PORT:
+        raise LocalServerError(
+            f"port {port!r} is not a TCP port number",
+            hint=f"use 1..{MAX_PORT}, or 0 to let the system choose a free one",
+        )
+
+
+def check_database_file(db_path: Path) -> None:
+    """Refuse a database path SQLite would fail on, or spoil, before SQLite opens it.
+
+    SQLite happily "opens" any file and only fails at the first query, possibly after
+    creating ``-wal``/``-shm`` files next to it; a file that is not a database must be left
+    exactly as it was. An empty file is a new database.
+    """
+    folder = db_path.parent
+    if db_path.is_dir():
+        raise LocalServerError(f"{db_path} is a folder, not a SQLite file", hint=_DB_HINT)
+    if not folder.is_dir():
+        raise LocalServerError(f"the folder {folder} does not exist", hint=_DB_HINT)
+    if db_path.exists():
+        _check_header(db_path)
+    _check_writable(folder)
+
+
+def _check_header(db_path: Path) -> None:
+    try:
+        with db_path.open("r+b") as f:  # r+ proves it writable without changing a byte
+            header = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise LocalServerError(
+            f"cannot read and write {db_path}: {exc.strerror}", hint=_DB_HINT
+        ) from None
+    if header and header != SQLITE_HEADER:
+        raise LocalServerError(
+            f"{db_path} is not a SQLite database (it was left untouched)", hint=_DB_HINT
+        )
+
+
+def _check_writable(folder: Path) -> None:
+    """SQLite writes its journal next to the database, so the folder must take new files."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".workbook-probe-", dir=folder)
+    except OSError as exc:
+        raise LocalServerError(
+            f"cannot create files in {folder}: {exc.strerror}", hint=_DB_HINT
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 def make_state(
     db_path: Path,
     project_id: str,
@@ -47,6 +103,7 @@ def make_state(
     schema_delay: float,
     extra_keys: dict[str, list[str]] | None = None,
 ) -> ServerState:
+    check_database_file(Path(db_path))
     return ServerState(
         store=Store(Path(db_path)),
         project_id=project_id,
@@ -170,6 +227,7 @@ def start_local_server(
     extra_keys: dict[str, list[str]] | None = None,
 ) -> LocalServer:
     """Start an Appwrite-compatible server on 127.0.0.1 backed by the SQLite file `db_path`."""
+    check_port(port)
     key = api_key or secrets.token_hex(32)
     db_path = Path(db_path)
     if mode == "process":
@@ -260,6 +318,7 @@ def serve(
     extra_keys: dict[str, list[str]] | None = None,
 ) -> None:
     """Run the server in the foreground until SIGINT/SIGTERM (what `workbook local serve` does)."""
+    check_port(port)
     key = api_key or os.environ.get(KEY_ENV) or secrets.token_hex(32)
     if extra_keys is None and os.environ.get(EXTRA_KEYS_ENV):
         extra_keys = json.loads(os.environ[EXTRA_KEYS_ENV])
