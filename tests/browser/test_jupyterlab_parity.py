@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,11 @@ def page() -> Iterator[Any]:
 def _write_notebook(path: Path, sources: list[str]) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 
@@ -99,3 +104,90 @@ def test_kernel_saves_its_notebook_through_jupyterlab(
     marker = next(w for w in second.split() if w.startswith("marker-"))
     assert "shown before the save" in last and marker in last
     assert "save result" not in last  # printed after the save: only the page has it
+
+
+def test_save_reaches_the_notebook_when_another_tab_is_active(
+    workspace: Path, page: Any, tmp_path: Path
+) -> None:
+    # The operator may look at another document while the last cell runs: the save must
+    # still reach the notebook whose kernel asks (JupyterLab's plain "save" would not).
+    notebook = workspace / PROBE
+    other = workspace / "migrations" / "other.ipynb"
+    _write_notebook(other, ["1 + 1"])
+    _write_notebook(
+        notebook,
+        [
+            "import time, uuid\n"
+            "from ipylab import JupyterFrontEnd\n"
+            "from workbook.runtime import frontend\n"
+            "lab = JupyterFrontEnd()\n"
+            "lab.commands.execute('docmanager:open', {'path': 'migrations/other.ipynb'})\n"
+            "time.sleep(3)\n"
+            "marker = 'marker-' + uuid.uuid4().hex\n"
+            "print(marker)\n"
+            "print('save result', frontend.save_notebook(marker, timeout=30))",
+        ],
+    )
+    with harness.jupyterlab(workspace, tmp_path / "lab") as lab:
+        harness.open_notebook(page, lab, PROBE)
+        harness.run_all(page)
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget?.context?.path === "
+            "'migrations/other.ipynb'"
+        )
+        page.wait_for_selector(
+            ".jp-OutputArea-output:has-text('save result')", state="attached", timeout=60_000
+        )
+        page.screenshot(path=str(tmp_path / "other_tab_active.png"))
+        outputs = page.evaluate(
+            "() => window.jupyterapp.shell.widgets('main')"
+            ".find(w => w.context?.path === 'migrations/probe_save.ipynb')"
+            ".content.model.cells.get(0).outputs.toJSON()"
+        )
+
+    shown = json.dumps(outputs)
+    assert f"Saved(path=PosixPath('{notebook}'), reason=''" in shown, shown
+    marker = re.search(r"marker-[0-9a-f]{32}", shown)
+    assert marker and marker.group() in notebook.read_text()
+
+
+def test_confirmation_widget_gates_a_cell_until_the_name_is_typed(
+    workspace: Path, page: Any, tmp_path: Path
+) -> None:
+    _write_notebook(
+        workspace / PROBE,
+        [
+            "from workbook.runtime.confirm import require_confirmation\n"
+            "require_confirmation('prod', 'prod:probe:up', 'with migration probe (up)')",
+            "print('went on')",
+        ],
+    )
+    with harness.jupyterlab(workspace, tmp_path / "lab") as lab:
+        harness.open_notebook(page, lab, PROBE)
+        harness.run_all(page)
+        harness.wait_until_finished(page)
+        refused = " ".join(harness.errors(page))
+        assert "environment 'prod' needs confirmation before it is changed" in refused
+        assert "type its name in the box above and press Confirm" in refused
+        assert "went on" not in " ".join(" ".join(c.outputs) for c in harness.cells(page))
+
+        box = page.locator(".widget-vbox", has_text="This run changes environment 'prod'")
+        assert box.count() == 1 and box.is_visible()
+        status = box.locator(".widget-html-content").last
+        name = box.locator("input[type=text]")
+        name.fill("production")
+        box.get_by_role("button", name="Confirm").click()
+        page.wait_for_function(
+            "el => el.textContent.includes('nothing confirmed')", arg=status.element_handle()
+        )
+        name.fill("prod")
+        box.get_by_role("button", name="Confirm").click()
+        page.wait_for_function(
+            "el => el.textContent.startsWith('Confirmed')", arg=status.element_handle()
+        )
+        box.screenshot(path=str(tmp_path / "confirmation.png"))
+
+        harness.run_all(page)
+        page.wait_for_selector(".jp-OutputArea-output:has-text('went on')")
+        harness.wait_until_finished(page)
+        assert not harness.errors(page)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,12 +140,16 @@ def save_notebook(expect: str, timeout: float = 15.0) -> Saved:
 def _request_save() -> Any:
     """Open a fresh ipylab frontend widget and send the save command through it.
 
-    A fresh widget per save means its ``comm_open`` travels just before the command, so
-    a frontend that reloaded since the kernel started still gets the model; the widget
-    is closed once the caller has its answer.
+    ``print`` output sits in ipykernel's buffer for a while, so it is flushed first: the
+    command would otherwise reach JupyterLab before the text and save without it. A
+    fresh widget per save means its ``comm_open`` travels just before the command, so a
+    frontend that reloaded since the kernel started still gets the model; the widget is
+    closed once the caller has its answer.
     """
     from ipylab import JupyterFrontEnd
 
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # printed text waits in a buffer; the command must not overtake it
     frontend = JupyterFrontEnd()
     frontend.commands.execute(SAVE_COMMAND)
     return frontend
