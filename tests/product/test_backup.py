@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 
+from workbook.command import restore
 from workbook.core import backup
 from workbook.core.client import Target
 from workbook.core.config import Environment
@@ -54,11 +56,15 @@ def test_export_then_restore_rows_keeps_ids_values_and_timestamps(server, tmp_pa
     assert counts == {"posts": 250}
     schema = json.loads((dest / "schema.json").read_text())
     assert [c["key"] for c in schema["tables"][0]["columns"]] == ["title", "views", "tags"]
-    assert len((dest / "posts.jsonl").read_text().splitlines()) == 250
+    data = (dest / "posts.jsonl").read_bytes()
+    assert len(data.splitlines()) == 250
+    assert schema["files"]["posts"] == {"rows": 250, "sha256": hashlib.sha256(data).hexdigest()}
+    assert sorted(p.name for p in dest.iterdir()) == ["posts.jsonl", "schema.json"]
 
     tables.delete_rows("main", "posts")  # the destructive step
     assert tables.list_rows("main", "posts").total == 0
-    assert backup.restore_rows(target, dest, "posts") == 250
+    [posts] = restore.open_backup(dest).tables
+    assert restore.restore_rows(target, posts) == 250
     back = tables.get_row("main", "posts", "p042")
     assert back.data["title"] == "post 42" and back.data["tags"] == ["a", "42"]
     assert back.createdat.startswith("2024-01-02T03:04:05")

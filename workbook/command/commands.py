@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbook.command import restore as restores
 from workbook.command.runner import RunResult, execute
 from workbook.core import backup as backups
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
 from workbook.core.client import Target, connect_target, serving_local
 from workbook.core.config import Environment, Workspace
 from workbook.core.history import ArchivedRun, archived_runs
-from workbook.core.ledger import LEDGER_TABLE, LOCK_TABLE, Ledger, VersionState, operator
+from workbook.core.ledger import Ledger, VersionState, operator
 from workbook.core.runs import new_run_id
 from workbook.core.status import (
     StatusRow,
@@ -281,33 +282,18 @@ def restore(
 ) -> dict[str, int]:
     """Put backed-up tables back: missing tables are recreated, rows upserted by id.
 
-    Rows created after the backup stay; the ledger is not a table a backup restores.
+    Rows created after the backup stay; the ledger is not a table a backup restores. The
+    backup is verified whole (manifest, checksums, rows) before the target is even reached.
     """
-    manifest = backups.read_manifest(source)
-    tables = [t for t in manifest["tables"] if t["$id"] not in (LEDGER_TABLE, LOCK_TABLE)]
-    known = {t["$id"] for t in tables}
-    unknown = sorted(set(only or []) - known)
-    if unknown:
-        raise WorkbookError(
-            f"the backup has no table {', '.join(unknown)}",
-            f"it holds: {', '.join(sorted(known)) or 'no tables'}",
-        )
+    backup = restores.open_backup(source, only)
+    environment = workspace.environment(env)
+    restores.check_database(backup, environment.database, environment.name)
     with opened(workspace, env, catalog=[]) as o:
-        if o.environment.database != manifest["database"]:
-            raise WorkbookError(
-                f"the backup is of database '{manifest['database']}', but '{o.environment.name}'"
-                f" uses '{o.environment.database}'",
-                "restore into the environment it came from",
-            )
         o.ledger.ensure()
         lock_id = new_run_id("restore", "up")
         o.ledger.acquire(lock_id, operator())
         try:
-            return {
-                t["$id"]: backups.restore_table(o.target, source, t)
-                for t in tables
-                if not only or t["$id"] in only
-            }
+            return {t.id: restores.restore_table(o.target, t) for t in backup.tables}
         finally:
             o.ledger.release(lock_id)
 

@@ -1,26 +1,38 @@
-"""Export and restore of a database's tables (schema and rows), streamed.
+"""Export of a database's tables (schema and rows), streamed, with a manifest that proves it.
 
 The runner exports before every run that writes, so nothing a migration deletes is lost:
-``history/<env>/backups/<lock id>-before-<version>/`` holds ``schema.json`` and one
-JSON-lines file per table. Rows are paged with a cursor and written as they come, so memory
-stays flat whatever the table size.
+``history/<env>/backups/<lock id>-before-<version>/`` holds one JSON-lines file per table
+and ``schema.json``, the manifest: the database, each table's definition, and each file's
+row count and sha256. The manifest is written last and atomically, so an export that was
+interrupted has none and cannot be mistaken for a backup; the checksums let ``restore``
+refuse a file that was truncated or edited since. Rows are paged with a cursor and written
+as they come, so memory stays flat whatever the table size.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from appwrite.client import Client
-from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
 from workbook.core.client import Target
 from workbook.core.ledger import LOCK_TABLE
-from workbook.core.paging import PAGE, iter_items
-from workbook.errors import WorkbookError
+from workbook.core.paging import iter_items
+
+MANIFEST = "schema.json"
+FORMAT = 2  # 2: per-file sha256 and row counts under "files"
+MANIFEST_KEYS = ("format", "database", "tables", "rows", "files")
+
+
+def table_file(table_id: str) -> str:
+    """The file holding a table's rows, one JSON object per line."""
+    return f"{table_id}.jsonl"
 
 
 def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:
@@ -41,100 +53,39 @@ def export_database(target: Target, dest: Path) -> dict[str, int]:
     database = target.environment.database
     dest.mkdir(parents=True, exist_ok=True)
     tables = [t for t in iter_tables(target.client, database) if t["$id"] != LOCK_TABLE]
-    counts: dict[str, int] = {}
-    for table in tables:
-        with (dest / f"{table['$id']}.jsonl").open("w", encoding="utf-8") as out:
-            n = 0
-            for row in iter_rows(target.client, database, table["$id"]):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n += 1
-        counts[table["$id"]] = n
-    (dest / "schema.json").write_text(
-        json.dumps({"database": database, "tables": tables, "rows": counts}, indent=1),
-        encoding="utf-8",
-    )
+    files = {t["$id"]: _export_rows(target.client, database, t["$id"], dest) for t in tables}
+    counts = {table_id: entry["rows"] for table_id, entry in files.items()}
+    manifest = {
+        "format": FORMAT,
+        "database": database,
+        "tables": tables,
+        "rows": counts,
+        "files": files,
+    }
+    _write_atomically(dest / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
     return counts
 
 
-_INLINE_KEYS = (
-    "key",
-    "type",
-    "size",
-    "required",
-    "default",
-    "array",
-    "min",
-    "max",
-    "elements",
-    "encrypt",
-)
+def _export_rows(client: Client, database: str, table_id: str, dest: Path) -> dict[str, Any]:
+    """One table's rows to its file, durably; returns the file's row count and sha256."""
+    digest = hashlib.sha256()
+    count = 0
+    with (dest / table_file(table_id)).open("wb") as out:
+        for row in iter_rows(client, database, table_id):
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            out.write(line)
+            digest.update(line)
+            count += 1
+        out.flush()
+        os.fsync(out.fileno())
+    return {"rows": count, "sha256": digest.hexdigest()}
 
 
-def inline_column(column: dict[str, Any]) -> dict[str, Any]:
-    """A stored column as a table-create item (``string`` + format → the shorthand type)."""
-    item = {k: column[k] for k in _INLINE_KEYS if column.get(k) is not None}
-    if column.get("type") == "string" and column.get("format") in ("email", "url", "ip", "enum"):
-        item["type"] = column["format"]
-        item.pop("size", None)
-    if item.get("required"):
-        item.pop("default", None)
-    return item
-
-
-def inline_index(index: dict[str, Any]) -> dict[str, Any]:
-    item = {
-        "key": index["key"],
-        "type": index["type"],
-        "attributes": index.get("columns") or index.get("attributes") or [],
-    }
-    if any(index.get("orders") or []):
-        item["orders"] = index["orders"]
-    return item
-
-
-def read_manifest(source: Path) -> dict[str, Any]:
-    try:
-        return json.loads((source / "schema.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise WorkbookError(
-            f"{source} is not a Workbook backup (no readable schema.json)",
-            "name a folder under history/<env>/backups/",
-        ) from exc
-
-
-def restore_table(target: Target, source: Path, table: dict[str, Any]) -> int:
-    """Recreate a table that is gone (columns and indexes as backed up), then its rows."""
-    database = target.environment.database
-    try:
-        target.tables.get_table(database, table["$id"])
-    except AppwriteException as exc:
-        if exc.code != 404:
-            raise
-        target.tables.create_table(
-            database,
-            table["$id"],
-            table["name"],
-            permissions=table.get("$permissions"),
-            row_security=table.get("rowSecurity", False),
-            columns=[inline_column(c) for c in table.get("columns", [])],
-            indexes=[inline_index(i) for i in table.get("indexes", [])],
-        )
-    return restore_rows(target, source, table["$id"])
-
-
-def restore_rows(target: Target, source: Path, table_id: str) -> int:
-    """Upsert a table's exported rows back (timestamps kept: API keys may set them)."""
-    database = target.environment.database
-    drop = {"$sequence", "$tableId", "$databaseId"}
-    batch: list[dict[str, Any]] = []
-    total = 0
-    with (source / f"{table_id}.jsonl").open(encoding="utf-8") as rows:
-        for line in rows:
-            batch.append({k: v for k, v in json.loads(line).items() if k not in drop})
-            if len(batch) == PAGE:
-                target.tables.upsert_rows(database, table_id, batch)
-                total, batch = total + len(batch), []
-    if batch:
-        target.tables.upsert_rows(database, table_id, batch)
-        total += len(batch)
-    return total
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers see the whole file or none: written beside, synced, then renamed over."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(path)
