@@ -6,9 +6,13 @@ import nbformat
 import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
-from cli_support import Workspace, add_environment
+from cli_support import TEST_KEY_ENV, Workspace, add_environment
 
-from workbook.core.client import RetryingClient
+from workbook.core.catalog import load_catalog
+from workbook.core.client import RetryingClient, Target
+from workbook.core.config import Environment
+from workbook.core.config import Workspace as WorkbookWorkspace
+from workbook.core.journal import Journal
 from workbook.core.ledger import LOCK_ROW, LOCK_TABLE, Ledger
 
 
@@ -17,21 +21,28 @@ def tables_for(server, client: Client | None = None) -> TablesDB:  # noqa: ANN00
     return TablesDB(client.set_key(server.api_key))
 
 
-def test_a_held_lock_refuses_the_run_until_unlocked(workspace: Workspace, server) -> None:  # noqa: ANN001
+def live_journal(workspace: Workspace, server, operator_name: str) -> Journal:  # noqa: ANN001
+    """The journal another live process (a CI job) would have on environment 'test'."""
+    env = Environment(
+        name="test",
+        project=server.project_id,
+        database="main",
+        key_env=TEST_KEY_ENV,
+        endpoint=server.endpoint,
+        lease_seconds=600,
+    )
+    target = Target(env, tables_for(server).client, server.endpoint)
+    return Journal(target, WorkbookWorkspace(workspace.root), operator_name=operator_name)
+
+
+def test_a_live_lock_refuses_the_run_until_unlocked(workspace: Workspace, server) -> None:  # noqa: ANN001
     tables = tables_for(server)
     tables.create("main", "main")
-    ledger = Ledger(tables, "main", "test")
-    ledger.ensure()
-    dead_run = "20260101T000000-001-up-dead"
-    assert ledger.acquire(dead_run, "ci-job-41")
-    ledger.start(
-        dead_run,
-        version="001",
-        description="Initial schema",
-        direction="up",
-        checksum="x",
-        applied_by="ci-job-41",
-    )  # then the job was killed -9
+    journal = live_journal(workspace, server, "ci-job-41")
+    lock_id, run_id = "20260101T000000-lock-up-0001", "20260101T000000-001-up-dead"
+    journal.acquire(lock_id)  # its heartbeat is fresh and its pid (ours) is alive
+    first = load_catalog(workspace.root / "migrations")[0]
+    journal.open(run_id, lock_id=lock_id, migration=first, direction="up", archive_path=None)
     add_environment(workspace, server)
 
     refused = workspace.run("up", "--env", "test")
@@ -42,7 +53,7 @@ def test_a_held_lock_refuses_the_run_until_unlocked(workspace: Workspace, server
 
     unlocked = workspace.run("unlock", "--env", "test")
     assert unlocked.code == 0 and "ci-job-41" in unlocked.stdout
-    record = ledger.get(dead_run)
+    record = journal.ledger.get(run_id)
     assert record is not None and record.state == "failed" and "abandoned" in str(record.error)
     with pytest.raises(Exception, match="not be found|not found"):
         tables.get_row("main", LOCK_TABLE, LOCK_ROW)

@@ -67,6 +67,9 @@ def _guard(fn: Callable[[], T]) -> T:
         if exc.hint:
             err.print(f"  [dim]hint:[/] {escape(exc.hint)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted:[/] nothing more was started; the lock is released")
+        raise typer.Exit(130) from None
     except AppwriteException as exc:
         if DEBUG.get():
             raise
@@ -125,16 +128,25 @@ def _show_result(result: RunResult) -> None:
     )
     if result.error:
         out.print(f"  [red]{escape(result.error)}[/]")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _fail_if(results: list[RunResult]) -> None:
     failed = [r for r in results if not r.ok]
     if failed:
         r = failed[0]
-        err.print(
-            f"[bold red]failed:[/] migration {r.migration.version} on "
-            f"'{r.environment}'; its executed notebook shows where: {r.archive}"
-        )
+        if r.status == "unsettled":
+            err.print(
+                f"[bold red]unsettled:[/] migration {r.migration.version} on "
+                f"'{r.environment}' finished, but its outcome could not be read from the "
+                f"ledger; `workbook status --env {r.environment}` settles it: {r.archive}"
+            )
+        else:
+            err.print(
+                f"[bold red]failed:[/] migration {r.migration.version} on "
+                f"'{r.environment}'; its executed notebook shows where: {r.archive}"
+            )
         raise typer.Exit(1)
 
 
@@ -324,7 +336,8 @@ def unlock(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
     """Break the lock a dead run left behind."""
     holder = _guard(lambda: commands.unlock(_workspace(workspace), env))
     out.print(
-        f"released the lock of run {holder.get('run_id')} by {holder.get('owner')}"
+        f"released the lock of run {holder.holder} by {holder.owner} on {holder.host}; "
+        "its unfinished runs are recorded as failed"
         if holder
         else "no lock was held"
     )

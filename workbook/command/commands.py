@@ -7,6 +7,7 @@ terminal share one API. Each verb validates everything it can before touching a 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import tempfile
 import warnings
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from appwrite.exception import AppwriteException
+
 from workbook.command import restore as restores
 from workbook.command.runner import RunResult, execute
 from workbook.core import backup as backups
@@ -22,7 +25,8 @@ from workbook.core.catalog import Migration, find, load_catalog, next_version, r
 from workbook.core.client import Target, connect_target, serving_local
 from workbook.core.config import Environment, Workspace
 from workbook.core.history import ArchivedRun, archived_runs
-from workbook.core.ledger import Ledger, VersionState, operator
+from workbook.core.journal import Journal
+from workbook.core.ledger import Ledger, LockRow, VersionState
 from workbook.core.runs import new_run_id
 from workbook.core.status import (
     StatusRow,
@@ -47,21 +51,34 @@ class Opened:
     workspace: Workspace
     environment: Environment
     target: Target
-    ledger: Ledger
+    journal: Journal
     catalog: list[Migration]
     states: dict[str, VersionState]
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.journal.ledger
 
 
 @contextlib.contextmanager
 def opened(
-    workspace: Workspace, env_name: str | None, catalog: list[Migration] | None = None
+    workspace: Workspace,
+    env_name: str | None,
+    catalog: list[Migration] | None = None,
+    *,
+    adopted: bool = True,
 ) -> Iterator[Opened]:
+    """Connect, settle a dead lock holder, and (for verbs that run migrations or report
+    on them) refuse a database whose data has no ledger."""
     env = workspace.environment(env_name)
     catalog = catalog if catalog is not None else load_catalog(workspace.migrations)
     with serving_local(workspace) if env.is_local else contextlib.nullcontext():
         target = connect_target(workspace, env)
-        ledger = Ledger(target.tables, env.database, env.name)
-        yield Opened(workspace, env, target, ledger, catalog, ledger.states())
+        journal = Journal(target, workspace)
+        if adopted:
+            journal.check_adopted()
+        journal.settle_abandoned()
+        yield Opened(workspace, env, target, journal, catalog, journal.states())
 
 
 def parse_parameters(pairs: list[str]) -> dict[str, Any]:
@@ -227,8 +244,7 @@ def _run_sequence(
             state = Path(scratch) / "state.json"
             for m in todo:
                 yield execute(
-                    o.workspace,
-                    o.target,
+                    o.journal,
                     m,
                     direction=direction,
                     dry_run=True,
@@ -236,44 +252,61 @@ def _run_sequence(
                     dry_run_state=state,
                 )
         return
-    o.ledger.ensure()
     lock_id = new_run_id("lock", direction)
-    o.ledger.acquire(lock_id, operator())
+    o.journal.acquire(lock_id)
     try:
-        for m in todo:
-            if backup:
-                backups.export_database(
-                    o.target,
-                    o.workspace.history_dir(o.environment.name)
-                    / "backups"
-                    / f"{lock_id}-before-{m.version}",
+        with o.journal.keep_alive(lock_id):
+            for m in todo:
+                if backup:
+                    backups.export_database(o.target, backup_folder(o, lock_id, m))
+                result = execute(
+                    o.journal,
+                    m,
+                    direction=direction,
+                    parameters=parameters_for(m, given),
+                    lock_id=lock_id,
                 )
-            result = execute(
-                o.workspace,
-                o.target,
-                m,
-                direction=direction,
-                parameters=parameters_for(m, given),
-                lock_id=lock_id,
-            )
-            _write_mirror(o)
-            yield result
-            if not result.ok:
-                return
+                yield _with_mirror(o, result)
+                if not result.ok:
+                    return
     finally:
-        o.ledger.release(lock_id)
+        _release(o, lock_id)
 
 
-def _write_mirror(o: Opened) -> None:
-    from workbook.core.ledger import write_mirror
+def backup_folder(o: Opened, lock_id: str, migration: Migration) -> Path:
+    """``history/<env>/backups/<lock id>-before-<version>``: what ``restore`` takes."""
+    return (
+        o.workspace.history_dir(o.environment.name)
+        / "backups"
+        / f"{lock_id}-before-{migration.version}"
+    )
 
-    write_mirror(o.workspace.history_dir(o.environment.name) / "applied.json", o.ledger.states())
+
+def _with_mirror(o: Opened, result: RunResult) -> RunResult:
+    """Refresh applied.json; a failure to do so is a warning, never the run's outcome."""
+    try:
+        o.journal.mirror()
+    except (AppwriteException, OSError, WorkbookError) as exc:
+        note = f"history/{o.environment.name}/applied.json was not refreshed: {_one_line(exc)}"
+        return dataclasses.replace(result, warnings=(*result.warnings, note))
+    return result
+
+
+def _release(o: Opened, lock_id: str) -> None:
+    """Release the sequence's lock. If the target does not answer, the lease expires and
+    the next run settles it: no run is left locked for ever."""
+    with contextlib.suppress(AppwriteException):
+        o.journal.release(lock_id)
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(getattr(exc, "message", exc)).split())[:300]
 
 
 def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[StatusRow]]:
     with opened(workspace, env) as o:
         if o.ledger.exists():
-            _write_mirror(o)
+            o.journal.mirror()
         return o.environment, status_rows(o.catalog, o.states)
 
 
@@ -289,30 +322,18 @@ def restore(
     environment = workspace.environment(env)
     restores.check_database(backup, environment.database, environment.name)
     with opened(workspace, env, catalog=[]) as o:
-        o.ledger.ensure()
         lock_id = new_run_id("restore", "up")
-        o.ledger.acquire(lock_id, operator())
+        o.journal.acquire(lock_id)
         try:
             return {t.id: restores.restore_table(o.target, t) for t in backup.tables}
         finally:
-            o.ledger.release(lock_id)
+            o.journal.release(lock_id)
 
 
-def unlock(workspace: Workspace, env: str | None) -> dict[str, Any] | None:
-    """Break a lock left by a dead run; returns who held it."""
-    with opened(workspace, env, catalog=[]) as o:
-        if not o.ledger.exists():
-            return None
-        holder = o.ledger.lock_holder()
-        if holder:
-            o.ledger.release()
-            # the run that held it died without a word: its entry must not stay `running`
-            record = o.ledger.get(str(holder.get("run_id")))
-            if record is not None and record.state == "running":
-                o.ledger.finish(
-                    record.run_id, "failed", error=f"abandoned: its lock was broken by {operator()}"
-                )
-        return holder
+def unlock(workspace: Workspace, env: str | None) -> LockRow | None:
+    """Break a lock left by a dead run (and settle its runs as failed); returns who held it."""
+    with opened(workspace, env, catalog=[], adopted=False) as o:
+        return o.journal.unlock()
 
 
 def history(

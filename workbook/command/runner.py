@@ -1,27 +1,27 @@
-"""One run of one migration: execute → archive → settle the ledger.
+"""One run of one migration: execute → settle → archive.
 
 Reads like a table of contents, as papermill's ``execute.py`` does: each step is a call into
-the module that owns it. The lock and the backup wrap a *sequence* of runs and live in
-``commands``; everything here happens once per notebook.
+the module that owns it. The kernel opens and finishes its own run through the journal;
+the runner adds what only it knows (the exit of papermill, a timeout, how long it took)
+and makes the archive say exactly what the ledger says. The lock and the backup wrap a
+*sequence* of runs and live in ``commands``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from appwrite.exception import AppwriteException
 
+from workbook.core import archive
 from workbook.core.catalog import Migration
-from workbook.core.client import Target
-from workbook.core.config import Workspace
-from workbook.core.ledger import Ledger, operator
+from workbook.core.journal import Journal
 from workbook.core.runs import new_run_id
+from workbook.errors import WorkbookError
 from workbook.secrets import redact
 from workbook.settings import BATCH, DRY_RUN_STATE, RUN_LOCK, WORKSPACE, scoped_environ
 
@@ -29,6 +29,13 @@ KERNEL = "python3"
 # The kernel's own log lines (transport warnings, shutdown notices) are not the run's
 # output: the run's output is in the archived notebook.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+UNSETTLED = "unsettled"  # the kernel finished, but the ledger could not be read after
+
+
+class Interrupted(WorkbookError):
+    """Ctrl-C during a run: the run is settled as failed and the sequence stops."""
+
+    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -38,30 +45,19 @@ class RunResult:
     direction: str
     dry_run: bool
     run_id: str
-    status: str  # applied | failed | dry-run
+    status: str  # applied | failed | dry-run | unsettled
     archive: Path
     seconds: float
     error: str | None = None
+    warnings: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
-
-
-def archive_path(
-    workspace: Workspace, environment: str, run_id: str, migration: Migration, dry_run: bool
-) -> Path:
-    """``history/<env>/<run id>_<slug>[.dry-run].ipynb``: the run id starts with its UTC time,
-    so archives sort by when they ran."""
-    suffix = ".dry-run" if dry_run else ""
-    folder = workspace.history_dir(environment)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{run_id}_{migration.slug}{suffix}.ipynb"
+        return self.status in ("applied", "dry-run")
 
 
 def execute(
-    workspace: Workspace,
-    target: Target,
+    journal: Journal,
     migration: Migration,
     *,
     direction: str,
@@ -71,155 +67,235 @@ def execute(
     dry_run_state: Path | None = None,
 ) -> RunResult:
     """Run one migration notebook through papermill and record what happened."""
-    import papermill  # heavy: imported by the commands that run notebooks, not by all
-    from papermill.exceptions import PapermillExecutionError
-
-    env = target.environment.name
-    secret_vars = (target.environment.key_env,)
+    workspace, env = journal.workspace, journal.environment
     run_id = new_run_id(migration.version, direction)
-    archive = archive_path(workspace, env, run_id, migration, dry_run)
-    started = datetime.now(UTC)
-    clock = time.monotonic()
-    error: str | None = None
+    path = archive.archive_path(workspace, env.name, run_id, migration.name, dry_run)
     params = {
         **(parameters or {}),
-        "environment": env,
+        "environment": env.name,
         "direction": direction,
         "dry_run": dry_run,
         "run_id": run_id,
     }
-    with _kernel_environment(workspace, lock_id, dry_run_state):
+    timeout = migration.cell_timeout or env.bounds().cell
+    started, clock = datetime.now(UTC), time.monotonic()
+    interrupted = False
+    with scoped_environ(_kernel_variables(journal, lock_id, dry_run_state)):
         try:
-            papermill.execute_notebook(
-                str(migration.path),
-                str(archive),
-                parameters=params,
-                kernel_name=KERNEL,
-                cwd=str(workspace.root),
-                progress_bar=False,
-                log_output=False,
-                extra_arguments=KERNEL_ARGUMENTS,
-            )
-        except PapermillExecutionError as exc:
-            error = f"{exc.ename}: {exc.evalue}"
-        except Exception as exc:  # a kernel that died or never started
-            error = f"{type(exc).__name__}: {exc}"
-    seconds = time.monotonic() - clock
-    status = "failed" if error else ("dry-run" if dry_run else "applied")
-    relative = archive.relative_to(workspace.root).as_posix()
-    if not dry_run:
-        ledger = Ledger(target.tables, target.environment.database, env)
-        try:
-            status, error = _settle_ledger(ledger, run_id, relative, error, status, secret_vars)
-        except AppwriteException as exc:  # the archive is still written, and says so
-            status = "failed"
-            error = (error + "; " if error else "") + f"the ledger could not be updated: {exc}"
-    _annotate(
-        archive,
-        {
-            "run_id": run_id,
-            "environment": env,
-            "endpoint": target.endpoint,
-            "project": target.environment.project,
-            "database": target.environment.database,
-            "migration": migration.name,
-            "version": migration.version,
-            "description": migration.description,
-            "checksum": migration.checksum,
-            "direction": direction,
-            "dry_run": dry_run,
-            "status": status,
-            "operator": operator(),
-            "started_at": started.isoformat(timespec="seconds"),
-            "seconds": round(seconds, 3),
-            "error": error,
-            "git_commit": _git_commit(workspace),
-            "parameters": dict(params),
-        },
-        secret_vars,
-    )
+            error = _papermill(migration, path, params, workspace.root, timeout)
+        except KeyboardInterrupt:
+            error, interrupted = "interrupted (Ctrl-C) while the notebook ran", True
+    extra = {
+        "seconds": round(time.monotonic() - clock, 3),
+        "parameters": params,
+        "started_at": started.isoformat(timespec="seconds"),
+    }
+    if dry_run:
+        result = _dry_run_result(journal, migration, run_id, path, direction, error, extra)
+    else:
+        result = _settle(journal, migration, run_id, path, direction, error, extra)
+    if interrupted:
+        raise Interrupted(
+            f"interrupted: {migration.version} {direction} recorded as "
+            f"{result.status}; its notebook: {relative_or_path(path)}",
+            "run `workbook up` again to continue",
+        )
+    return result
+
+
+def _papermill(
+    migration: Migration, path: Path, params: dict[str, Any], cwd: Path, timeout: float
+) -> str | None:
+    """Execute the notebook into ``path``; the error that stopped it, or None."""
+    import papermill  # heavy: imported by the commands that run notebooks, not by all
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.exceptions import PapermillExecutionError
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            str(migration.path),
+            str(path),
+            parameters=params,
+            kernel_name=KERNEL,
+            cwd=str(cwd),
+            progress_bar=False,
+            log_output=False,
+            extra_arguments=KERNEL_ARGUMENTS,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        return f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {exc.evalue}"
+    except CellTimeoutError as exc:
+        return (
+            f"a cell ran longer than its timeout of {timeout:g}s and was stopped"
+            f"{_cell_preview(str(exc))}; raise cell_timeout for this environment in "
+            "workbook.toml, or the migration's metadata workbook.cell_timeout"
+        )
+    except Exception as exc:  # a kernel that died or never started
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _cell_preview(message: str) -> str:
+    """The first line of the cell nbclient quotes in its timeout message."""
+    lines = [line.strip() for line in message.splitlines()]
+    if "-------------------" in lines:
+        after = lines[lines.index("-------------------") + 1 :]
+        first = next((line for line in after if line and line != "..."), "")
+        if first:
+            return f" (cell `{first[:80]}`)"
+    return ""
+
+
+def _settle(
+    journal: Journal,
+    migration: Migration,
+    run_id: str,
+    path: Path,
+    direction: str,
+    error: str | None,
+    extra: dict[str, Any],
+) -> RunResult:
+    """The ledger has the last word; the archive and the result repeat it."""
+    env = journal.environment.name
+    seconds = float(extra["seconds"])
+    try:
+        record = journal.settle_run(run_id, error)
+    except (AppwriteException, WorkbookError) as exc:
+        reason = (
+            f"the notebook finished{' with an error' if error else ''}, but the ledger "
+            f"could not be read after: {_one_line(exc)}; `workbook status` settles it"
+        )
+        archive.write(
+            path,
+            {**_facts(journal, migration, run_id, direction, UNSETTLED, error or reason), **extra},
+            journal.secret_vars,
+        )
+        return RunResult(
+            migration,
+            env,
+            direction,
+            False,
+            run_id,
+            UNSETTLED,
+            path,
+            seconds,
+            redact(reason, journal.secret_vars),
+        )
+    if record is None:  # it never opened its run: nothing in the ledger to agree with
+        reason = error or "the notebook never called workbook.connect(…) with its version"
+        archive.write(
+            path,
+            {**_facts(journal, migration, run_id, direction, "failed", reason), **extra},
+            journal.secret_vars,
+        )
+        return RunResult(
+            migration,
+            env,
+            direction,
+            False,
+            run_id,
+            "failed",
+            path,
+            seconds,
+            redact(reason, journal.secret_vars),
+        )
+    warnings = []
+    try:
+        journal.annotate(record, extra)
+    except OSError as exc:
+        warnings.append(f"the archive could not be annotated: {exc}")
+    status = record.state.value
+    shown_error = record.error if record.state.value == "failed" else None
     return RunResult(
         migration,
         env,
         direction,
-        dry_run,
+        False,
         run_id,
         status,
-        archive,
+        path,
         seconds,
-        redact(error, secret_vars) if error else None,
+        shown_error,
+        tuple(warnings),
     )
 
 
-def _settle_ledger(
-    ledger: Ledger,
+def _dry_run_result(
+    journal: Journal,
+    migration: Migration,
     run_id: str,
-    archive: str,
+    path: Path,
+    direction: str,
     error: str | None,
+    extra: dict[str, Any],
+) -> RunResult:
+    status = "failed" if error else "dry-run"
+    facts = {
+        **_facts(journal, migration, run_id, direction, status, error),
+        "dry_run": True,
+        **extra,
+    }
+    archive.write(path, facts, journal.secret_vars)
+    return RunResult(
+        migration,
+        journal.environment.name,
+        direction,
+        True,
+        run_id,
+        status,
+        path,
+        float(extra["seconds"]),
+        redact(error, journal.secret_vars) if error else None,
+    )
+
+
+def _facts(
+    journal: Journal,
+    migration: Migration,
+    run_id: str,
+    direction: str,
     status: str,
-    secret_vars: tuple[str, ...],
-) -> tuple[str, str | None]:
-    """Add the archive path; a run the kernel left ``running`` (it died, or the notebook
-    never reached ``wb.done()``) becomes ``failed``. Returns the final status and error."""
-    record = ledger.get(run_id)
-    if record is None:
-        if error is None:  # it ran to the end without ever opening its run
-            return "failed", "the notebook never called workbook.connect(…) with its version"
-        return "failed", error
-    if record.state == "running":
-        reason = error or "the notebook ended without calling wb.done()"
-        ledger.finish(run_id, "failed", error=redact(reason, secret_vars), archive=archive)
-        return "failed", reason
-    ledger.set_archive(run_id, archive)
-    if record.state == "failed":
-        return "failed", error or record.error
-    return status, error
+    error: str | None,
+) -> dict[str, Any]:
+    env = journal.environment
+    return {
+        "run_id": run_id,
+        "environment": env.name,
+        "endpoint": journal.target.endpoint,
+        "project": env.project,
+        "database": env.database,
+        "migration": migration.name,
+        "version": migration.version,
+        "description": migration.description,
+        "checksum": migration.checksum,
+        "direction": direction,
+        "dry_run": False,
+        "status": status,
+        "operator": journal.operator,
+        "error": error,
+        "git_commit": archive.git_commit(journal.workspace),
+    }
 
 
-def _kernel_environment(
-    workspace: Workspace, lock_id: str | None, dry_run_state: Path | None
-) -> contextlib.AbstractContextManager[None]:
+def _kernel_variables(
+    journal: Journal, lock_id: str | None, dry_run_state: Path | None
+) -> dict[str, str | None]:
     """Variables the kernel inherits: batch mode, the workspace, the runner's lock, and
     where a dry run finds what the earlier ones would change."""
-    return scoped_environ(
-        {
-            BATCH.name: "1",
-            WORKSPACE.name: str(workspace.root),
-            RUN_LOCK.name: lock_id,
-            DRY_RUN_STATE.name: str(dry_run_state) if dry_run_state else None,
-        }
-    )
+    return {
+        BATCH.name: "1",
+        WORKSPACE.name: str(journal.workspace.root),
+        RUN_LOCK.name: lock_id,
+        DRY_RUN_STATE.name: str(dry_run_state) if dry_run_state else None,
+    }
 
 
-def _annotate(archive: Path, facts: dict[str, Any], secret_vars: tuple[str, ...]) -> None:
-    """Provenance in the output (as papermill does), and no secret anywhere in the file."""
-    import nbformat
-
-    if not archive.exists():
-        nb = nbformat.v4.new_notebook()
-        nb.cells.append(
-            nbformat.v4.new_markdown_cell(
-                f"# Run {facts['run_id']} did not start\n\n{facts.get('error') or ''}"
-            )
-        )
-    else:
-        nb = nbformat.read(archive, as_version=4)
-    nb.metadata["workbook"] = facts
-    text = redact(nbformat.writes(nb), secret_vars)
-    tmp = archive.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(archive)
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(getattr(exc, "message", exc)).split())[:300]
 
 
-def _git_commit(workspace: Workspace) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=workspace.root,
-            timeout=5,
-            capture_output=True,
-            text=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+def relative_or_path(path: Path) -> str:
+    cwd = Path.cwd()
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)

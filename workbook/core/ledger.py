@@ -2,7 +2,8 @@
 
 Living in the target, the ledger is the same truth for every operator and CI job that
 reaches the environment. ``history/<env>/applied.json`` mirrors it for reviewers, in the
-seed's shape. Dry runs never write here: they write nothing to the target.
+seed's shape. This module only reads and writes rows; *which* writes happen, and when, is
+decided by :mod:`workbook.core.journal`, the one owner of a run's life.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,26 @@ from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 
 from workbook.core.paging import iter_items
-from workbook.errors import LockHeld
 from workbook.settings import USER
 
 LEDGER_TABLE = "workbook_ledger"
 LOCK_TABLE = "workbook_lock"
 LOCK_ROW = "lock"
+WORKBOOK_TABLES = (LEDGER_TABLE, LOCK_TABLE)
+ERROR_LIMIT = 10_000
+
+
+class RunState(StrEnum):
+    """A run's states. ``running`` is the only one that may change, and only once."""
+
+    RUNNING = "running"
+    APPLIED = "applied"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not RunState.RUNNING
+
 
 _LEDGER_COLUMNS: list[dict[str, Any]] = [
     {"key": "version", "type": "varchar", "size": 16, "required": True},
@@ -40,16 +56,41 @@ _LEDGER_COLUMNS: list[dict[str, Any]] = [
     {"key": "finished_at", "type": "datetime", "required": False},
     {"key": "archive", "type": "varchar", "size": 512, "required": False},
     {"key": "error", "type": "text", "required": False},
+    {"key": "lock_id", "type": "varchar", "size": 64, "required": False},
+    {"key": "migration", "type": "varchar", "size": 128, "required": False},
+    {"key": "host", "type": "varchar", "size": 128, "required": False},
+    {"key": "pid", "type": "integer", "required": False},
 ]
 _LOCK_COLUMNS: list[dict[str, Any]] = [
     {"key": "run_id", "type": "varchar", "size": 64, "required": True},
     {"key": "owner", "type": "varchar", "size": 128, "required": False},
     {"key": "acquired_at", "type": "datetime", "required": False},
+    {"key": "host", "type": "varchar", "size": 128, "required": False},
+    {"key": "pid", "type": "integer", "required": False},
+    {"key": "heartbeat_at", "type": "datetime", "required": False},
+    {"key": "lease_seconds", "type": "double", "required": False},
 ]
+_CREATE_COLUMN = {
+    "varchar": "create_varchar_column",
+    "text": "create_text_column",
+    "datetime": "create_datetime_column",
+    "integer": "create_integer_column",
+    "double": "create_float_column",
+}
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def operator() -> str:
@@ -74,7 +115,7 @@ class RunRecord:
     version: str
     description: str
     direction: str
-    state: str  # running | applied | failed
+    state: RunState
     checksum: str
     environment: str
     applied_by: str
@@ -82,6 +123,10 @@ class RunRecord:
     finished_at: str | None = None
     archive: str | None = None
     error: str | None = None
+    lock_id: str | None = None
+    migration: str | None = None
+    host: str | None = None
+    pid: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:
@@ -90,7 +135,7 @@ class RunRecord:
             version=row["version"],
             description=row.get("description") or "",
             direction=row["direction"],
-            state=row["state"],
+            state=RunState(row["state"]),
             checksum=row.get("checksum") or "",
             environment=row.get("environment") or "",
             applied_by=row.get("applied_by") or "",
@@ -98,7 +143,46 @@ class RunRecord:
             finished_at=row.get("finished_at"),
             archive=row.get("archive"),
             error=row.get("error"),
+            lock_id=row.get("lock_id"),
+            migration=row.get("migration"),
+            host=row.get("host"),
+            pid=row.get("pid"),
         )
+
+
+@dataclass(frozen=True)
+class LockRow:
+    """The environment's lock: who holds it, from where, and when it last said so."""
+
+    holder: str  # the lock id: a run id (JupyterLab, papermill) or a sequence id (`up`)
+    owner: str
+    host: str
+    pid: int | None
+    acquired_at: str
+    heartbeat_at: str | None
+    lease_seconds: float | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> LockRow:
+        return cls(
+            holder=str(row.get("run_id")),
+            owner=row.get("owner") or "",
+            host=row.get("host") or "",
+            pid=row.get("pid"),
+            acquired_at=row.get("acquired_at") or row.get("$createdAt") or "",
+            heartbeat_at=row.get("heartbeat_at") or row.get("$updatedAt"),
+            lease_seconds=row.get("lease_seconds"),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.holder,
+            "owner": self.owner,
+            "host": self.host,
+            "pid": self.pid,
+            "acquired_at": self.acquired_at,
+            "heartbeat_at": self.heartbeat_at,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,7 +196,7 @@ class VersionState:
 
 
 class Ledger:
-    """Reads and writes run records; the raw (never dry-run) service is used on purpose."""
+    """Rows of the ledger and lock tables; the raw (never dry-run) service on purpose."""
 
     def __init__(self, tables: TablesDB, database_id: str, environment: str) -> None:
         self.tables = tables
@@ -121,7 +205,7 @@ class Ledger:
 
     # -- set-up -------------------------------------------------------------------------
     def ensure(self) -> None:
-        """Create the ledger and lock tables on first use (inline columns: no waiting)."""
+        """Create the tables on first use, and add columns a newer Workbook needs."""
         self._ensure_table(
             LEDGER_TABLE,
             "Workbook ledger",
@@ -134,7 +218,7 @@ class Ledger:
         self, table_id: str, name: str, columns: list[dict[str, Any]], indexes: list[dict[str, Any]]
     ) -> None:
         try:
-            self.tables.get_table(self.database_id, table_id)
+            table = self._table(table_id)
         except AppwriteException as exc:
             if exc.code != 404:
                 raise
@@ -145,6 +229,43 @@ class Ledger:
             except AppwriteException as again:
                 if again.code != 409:  # created meanwhile by a concurrent run
                     raise
+            return
+        have = {c.get("key") for c in table.get("columns") or []}
+        for column in columns:
+            if column["key"] not in have:
+                self._add_column(table_id, column)
+
+    def _table(self, table_id: str) -> dict[str, Any]:
+        from workbook.core.paging import raw_get
+
+        return raw_get(self.tables.client, f"/tablesdb/{self.database_id}/tables/{table_id}")
+
+    def _add_column(self, table_id: str, column: dict[str, Any]) -> None:
+        """Upgrade a ledger made by an older Workbook (optional columns only: no waiting on
+        data). A concurrent upgrade's 409 is as good as ours."""
+        method = getattr(self.tables, _CREATE_COLUMN[column["type"]])
+        extra = {"size": column["size"]} if "size" in column else {}
+        try:
+            method(self.database_id, table_id, column["key"], required=False, **extra)
+        except AppwriteException as exc:
+            if exc.code != 409:
+                raise
+        import time
+
+        for _ in range(300):  # bounded: 30 s
+            found = self._table(table_id)
+            status = next(
+                (
+                    c.get("status")
+                    for c in found.get("columns") or []
+                    if c.get("key") == column["key"]
+                ),
+                None,
+            )
+            if status == "available":
+                return
+            time.sleep(0.1)
+        raise AppwriteException(f"ledger column {column['key']} did not become available", 504)
 
     def exists(self) -> bool:
         try:
@@ -155,47 +276,29 @@ class Ledger:
                 return False
             raise
 
+    def other_tables(self) -> list[str]:
+        """The application's tables (not Workbook's): data a missing ledger would hide."""
+        from workbook.core.paging import iter_items as items
+
+        path = f"/tablesdb/{self.database_id}/tables"
+        return [
+            t["$id"]
+            for t in items(self.tables.client, path, "tables")
+            if t["$id"] not in WORKBOOK_TABLES
+        ]
+
     # -- runs ---------------------------------------------------------------------------
-    def start(
-        self,
-        run_id: str,
-        *,
-        version: str,
-        description: str,
-        direction: str,
-        checksum: str,
-        applied_by: str,
-    ) -> RunRecord:
-        data = {
-            "version": version,
-            "description": description[:255],
-            "direction": direction,
-            "state": "running",
-            "checksum": checksum,
-            "environment": self.environment,
-            "applied_by": applied_by[:128],
-            "started_at": now(),
-        }
+    def create_run(self, run_id: str, data: dict[str, Any]) -> RunRecord:
         row = self.tables.create_row(self.database_id, LEDGER_TABLE, run_id, data)
-        return RunRecord.from_row(_row_json(row))
+        return RunRecord.from_row(row_json(row))
 
-    def finish(
-        self, run_id: str, state: str, *, error: str | None = None, archive: str | None = None
-    ) -> None:
-        data: dict[str, Any] = {"state": state, "finished_at": now()}
-        if error is not None:
-            data["error"] = error[:10000]
-        if archive is not None:
-            data["archive"] = archive
+    def update_run(self, run_id: str, data: dict[str, Any]) -> None:
         self.tables.update_row(self.database_id, LEDGER_TABLE, run_id, data)
-
-    def set_archive(self, run_id: str, archive: str) -> None:
-        self.tables.update_row(self.database_id, LEDGER_TABLE, run_id, {"archive": archive})
 
     def get(self, run_id: str) -> RunRecord | None:
         try:
             return RunRecord.from_row(
-                _row_json(self.tables.get_row(self.database_id, LEDGER_TABLE, run_id))
+                row_json(self.tables.get_row(self.database_id, LEDGER_TABLE, run_id))
             )
         except AppwriteException as exc:
             if exc.code == 404:
@@ -213,53 +316,30 @@ class Ledger:
     def states(self) -> dict[str, VersionState]:
         return version_states(self.runs())
 
-    # -- lock ---------------------------------------------------------------------------
-    def acquire(self, run_id: str, owner: str) -> bool:
-        """Take the environment's lock; True if newly taken, False if this run holds it.
+    # -- lock row -----------------------------------------------------------------------
+    def create_lock(self, data: dict[str, Any]) -> None:
+        """Creating a row with a fixed id is atomic in Appwrite: the loser gets 409."""
+        self.tables.create_row(self.database_id, LOCK_TABLE, LOCK_ROW, data)
 
-        Creating a row with a fixed id is atomic in Appwrite: the loser gets 409.
-        """
+    def lock_row(self) -> LockRow | None:
         try:
-            self.tables.create_row(
-                self.database_id,
-                LOCK_TABLE,
-                LOCK_ROW,
-                {"run_id": run_id, "owner": owner[:128], "acquired_at": now()},
+            return LockRow.from_row(
+                row_json(self.tables.get_row(self.database_id, LOCK_TABLE, LOCK_ROW))
             )
-            return True
-        except AppwriteException as exc:
-            if exc.code != 409:
-                raise
-        holder = self.lock_holder()
-        if holder and holder.get("run_id") == run_id:
-            return False
-        if holder is None:  # released between our create and our read: try once more
-            return self.acquire(run_id, owner)
-        raise LockHeld(
-            f"environment '{self.environment}' is locked by {holder.get('owner')} "
-            f"(run {holder.get('run_id')}, since {holder.get('acquired_at')})",
-            f"wait for that run; if it died, run `workbook unlock --env {self.environment}`",
-        )
-
-    def lock_holder(self) -> dict[str, Any] | None:
-        try:
-            return _row_json(self.tables.get_row(self.database_id, LOCK_TABLE, LOCK_ROW))
         except AppwriteException as exc:
             if exc.code == 404:
                 return None
             raise
 
-    def release(self, run_id: str | None = None) -> bool:
-        """Drop the lock (only if ``run_id`` holds it, when given)."""
-        holder = self.lock_holder()
-        if holder is None or (run_id is not None and holder.get("run_id") != run_id):
-            return False
+    def touch_lock(self, data: dict[str, Any]) -> None:
+        self.tables.update_row(self.database_id, LOCK_TABLE, LOCK_ROW, data)
+
+    def delete_lock(self) -> None:
         try:
             self.tables.delete_row(self.database_id, LOCK_TABLE, LOCK_ROW)
         except AppwriteException as exc:
             if exc.code != 404:
                 raise
-        return True
 
 
 def version_states(runs: Iterable[RunRecord]) -> dict[str, VersionState]:
@@ -269,10 +349,10 @@ def version_states(runs: Iterable[RunRecord]) -> dict[str, VersionState]:
         key = str(int(run.version))
         before = states.get(key)
         applied = before.applied if before else None
-        if run.state == "applied":
+        if run.state is RunState.APPLIED:
             applied = run if run.direction == "up" else None
             state = "applied" if run.direction == "up" else "pending"
-        elif run.state == "failed":
+        elif run.state is RunState.FAILED:
             state = "failed"
         else:
             state = "running"
@@ -304,13 +384,10 @@ def write_mirror(path: Path, states: dict[str, VersionState]) -> None:
     tmp.replace(path)  # atomic: a reader never sees half a ledger
 
 
-def _row_json(row: Any) -> dict[str, Any]:
+def row_json(row: Any) -> dict[str, Any]:
     """A row as plain JSON: the SDK's Row model keeps user columns under ``.data``."""
     if isinstance(row, dict):
         return row
     dumped = row.model_dump(by_alias=True) if hasattr(row, "model_dump") else dict(row)
     data = dumped.pop("data", None) or {}
     return {**data, **{k: v for k, v in dumped.items() if v is not None}}
-
-
-__all__ = ["Ledger", "RunRecord", "VersionState", "operator", "version_states", "write_mirror"]

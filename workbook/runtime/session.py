@@ -1,10 +1,11 @@
 """``workbook.connect()``: what a migration notebook's connect cell calls.
 
-The ledger write belongs to the notebook itself (DESIGN.md "Recording runs not started by
-`workbook up`"): connecting records a ``running`` entry, ``wb.done()`` records ``applied``,
-and a cell that raises records ``failed``. A run started by papermill, by JupyterLab or by
-``workbook up`` is therefore recorded the same way; the runner only adds what it alone
-knows (the archive path) and settles entries left ``running`` by a dead kernel.
+The run belongs to the notebook, whoever started the kernel: connecting opens it through
+the journal (``workbook.core.journal``, the one owner of a run's states), ``wb.done()``
+finishes it as applied, and a cell that raises finishes it as failed. A kernel running
+alone — JupyterLab, plain papermill — also holds the lock with a heartbeat, asks for
+confirmation on ``confirm = true`` environments, takes the pre-run backup and writes the
+archive; under ``workbook up`` the runner does those, once per sequence or run.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ import re
 from pathlib import Path
 from typing import Any
 
+from workbook.core import archive
+from workbook.core.backup import export_database
 from workbook.core.catalog import DIRECTIONS, Migration, find, load_catalog
 from workbook.core.client import Target, connect_target
 from workbook.core.config import Environment, Workspace, find_workspace
-from workbook.core.ledger import Ledger, operator, write_mirror
+from workbook.core.journal import Journal, KeepAlive
+from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
-from workbook.errors import LockHeld, WorkbookError
+from workbook.errors import WorkbookError
+from workbook.runtime import papermill_output
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
-from workbook.secrets import redact
 from workbook.settings import DRY_RUN_STATE, RUN_LOCK
 
 _BANNER_COLOURS = {
@@ -73,14 +77,32 @@ class Workbook(Ops):
         self.migration = migration
         self.direction = direction
         self.run_id = run_id
-        self.operator = operator()
-        self.ledger = Ledger(target.tables, self.database_id, self.environment.name)
+        self.journal = Journal(target, workspace)
+        self.operator = self.journal.operator
         self.finished = False
-        self._owns_lock = False
+        self.record: RunRecord | None = None
+        self.lock_id: str | None = None  # the lock this kernel holds itself, if any
+        self._keep_alive: KeepAlive | None = None
         self._schema_before: Any = None
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.journal.ledger
+
+    @property
+    def under_runner(self) -> bool:
+        """`workbook up` holds the lock, takes the backup and archives papermill's output."""
+        return RUN_LOCK.get() is not None
+
+    @property
+    def archive_path(self) -> Path:
+        name = self.migration.name if self.migration else "000_connect"
+        return archive.archive_path(self.workspace, self.environment.name, self.run_id, name)
 
     # -- life cycle ----------------------------------------------------------------------
     def _begin(self, catalog: list[Migration]) -> None:
+        """Reads first (schema, adoption, order rules), then the run is opened: lock,
+        backup, ``running`` row. A failure on the way leaves no lock behind."""
         migration = self.migration
         self._schema_before = self.schema()
         if self.dry_run:
@@ -90,33 +112,60 @@ class Workbook(Ops):
             return
         if migration is None:
             return
-        self.ledger.ensure()
-        states = self.ledger.states()
+        self.journal.check_adopted()
         # The same order rules as `workbook up`/`down`, for runs started in JupyterLab too.
         check = check_up if self.direction == "up" else check_down
-        check(catalog, states, migration, self.environment.name)
+        check(catalog, self.journal.states(), migration, self.environment.name)
+        self._confirm()
+        self.ledger.ensure()
         runner_lock = RUN_LOCK.get()
-        if runner_lock:  # `workbook up` holds the lock for its whole sequence
-            holder = self.ledger.lock_holder()
-            if not holder or holder.get("run_id") != runner_lock:
-                raise LockHeld(
-                    f"the runner's lock on '{self.environment.name}' was lost",
-                    "another process unlocked it; run `workbook up` again",
-                )
+        if runner_lock:
+            self.journal.verify(runner_lock)
         else:
-            self._owns_lock = self.ledger.acquire(self.run_id, self.operator)
+            self.journal.acquire(self.run_id)
+            self.lock_id = self.run_id
+            self._keep_alive = KeepAlive(self.journal, self.run_id)
+            self._keep_alive.start()
         try:
-            self.ledger.start(
+            if not runner_lock:
+                self._backup()
+            rel = archive.relative(self.workspace, self.archive_path)
+            self.record = self.journal.open(
                 self.run_id,
-                version=migration.version,
-                description=migration.description,
+                lock_id=runner_lock or self.run_id,
+                migration=migration,
                 direction=self.direction,
-                checksum=migration.checksum,
-                applied_by=self.operator,
+                archive_path=rel,
             )
         except BaseException:
             self._release()  # a run that never started must not keep the environment locked
             raise
+
+    def _confirm(self) -> None:
+        """Environments marked ``confirm = true`` change only on purpose (the CLI asked
+        already when it runs the notebook)."""
+        if not self.environment.confirm or self.under_runner:
+            return
+        from workbook.runtime.confirm import require_confirmation
+
+        m = self.migration
+        require_confirmation(
+            self.environment.name,
+            f"{self.environment.name}:{m.version if m else ''}:{self.direction}",
+        )
+
+    def _backup(self) -> None:
+        """The pre-run backup `workbook up` takes, taken by the kernel that runs alone."""
+        folder = (
+            self.workspace.history_dir(self.environment.name)
+            / "backups"
+            / f"{self.run_id}-before-{self.migration.version if self.migration else ''}"
+        )
+        counts = export_database(self.target, folder)
+        print(
+            f"backup of {len(counts)} table(s), {sum(counts.values())} row(s): "
+            f"{archive.relative(self.workspace, folder)}"
+        )
 
     def done(self) -> Any:
         """Close the run: record it as applied (or, for a dry run, show the plan)."""
@@ -124,9 +173,11 @@ class Workbook(Ops):
             return None
         self.finished = True
         if self.migration is not None and not self.dry_run:
-            self.ledger.finish(self.run_id, "applied")
-            self._mirror()
-            self._release()
+            try:
+                self.record = self.journal.finish(self.run_id, RunState.APPLIED)
+                self._close()
+            finally:
+                self._release()
         state = _dry_run_state_file()
         if self.dry_run and state:
             state.write_text(json.dumps(self.dry_run_state()), encoding="utf-8")
@@ -138,22 +189,36 @@ class Workbook(Ops):
             return
         self.finished = True
         try:
-            reason = redact(error, (self.environment.key_env,))
-            self.ledger.finish(self.run_id, "failed", error=reason)
-            self._mirror()
+            self.record = self.journal.finish(self.run_id, RunState.FAILED, error=error)
+            self._close()
         finally:
             self._release()
 
-    def _release(self) -> None:
-        if self._owns_lock:
-            self.ledger.release(self.run_id)
-            self._owns_lock = False
+    def _close(self) -> None:
+        """What a kernel running alone does at the end that the runner does otherwise:
+        archive the executed notebook and refresh applied.json."""
+        if self.under_runner or self.record is None:
+            return
+        self.archive()
+        self.journal.mirror()
 
-    def _mirror(self) -> None:
-        if RUN_LOCK.get():
-            return  # `workbook up` writes it after the run, with the archive path
-        path = self.workspace.history_dir(self.environment.name) / "applied.json"
-        write_mirror(path, self.ledger.states())
+    def archive(self, notebook: dict[str, Any] | None = None) -> Path | None:
+        """Write this run's archive: ``notebook`` when given (what JupyterLab saved), else
+        the output papermill is writing, else a page saying no output was saved."""
+        if self.record is None:
+            return None
+        if notebook is None:
+            notebook = papermill_output.read_current()
+        self.journal.annotate(self.record, {"archived_by": "kernel"}, notebook=notebook)
+        return self.archive_path
+
+    def _release(self) -> None:
+        if self._keep_alive is not None:
+            self._keep_alive.stop()
+            self._keep_alive = None
+        if self.lock_id is not None:
+            lock_id, self.lock_id = self.lock_id, None
+            self.journal.release(lock_id)
 
     # -- views ---------------------------------------------------------------------------
     def schema(self) -> Any:
@@ -302,11 +367,18 @@ def _dry_run_state_file() -> Path | None:
 
 def _close_on_exit() -> None:
     """A kernel shut down mid-migration (notebook closed, kernel restarted) leaves no run
-    ``running`` and no lock held: the run is recorded as failed."""
-    if _current is not None and not _current.finished:
-        # at exit the target may be gone already; then the runner settles the entry
-        with contextlib.suppress(Exception):
-            _current.fail("the kernel stopped before wb.done()")
+    ``running`` and no lock held: the run is recorded as failed. Under plain papermill,
+    the archive is written again now that papermill has saved every cell's output.
+    Under ``workbook up`` the runner settles its runs itself, with the exact reason."""
+    wb = _current
+    if wb is None or wb.under_runner:
+        return
+    # at exit the target may be gone already; then the lease expires and a later run settles
+    with contextlib.suppress(Exception):
+        if not wb.finished:
+            wb.fail("the kernel stopped before wb.done()")
+        elif not wb.dry_run and papermill_output.output_path() is not None:
+            wb.archive()
 
 
 def _show(obj: Any) -> None:
