@@ -6,7 +6,8 @@ for a click (its shell channel is busy while the cell runs), so, like a checklis
 ``.require()``, :func:`require_confirmation` shows a box and a Confirm button and raises
 until the name has been typed and confirmed; the operator then runs the cell again. A
 confirmation allows one run: it is used up when :func:`require_confirmation` returns.
-In batch kernels the runner's CLI asked already, so it returns at once.
+In batch kernels the runner's CLI asked already, so it returns at once; where nobody can
+click (plain papermill, a script) it refuses and points to ``workbook up --yes``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workbook.errors import WorkbookError
-from workbook.runtime.frontend import is_batch, kernel_shell
+from workbook.runtime.frontend import is_batch, started_by_jupyter_server
 
 _granted: set[str] = set()  # keys confirmed in this kernel and not yet used by a run
 
@@ -32,7 +33,7 @@ def require_confirmation(environment_name: str, key: str, what: str = "") -> Non
         _granted.discard(key)
         return
     message = f"environment '{environment_name}' needs confirmation before it is changed"
-    if kernel_shell() is None:
+    if not started_by_jupyter_server():  # plain papermill, a script: nobody can click
         raise WorkbookError(message, f"run it with `workbook up --env {environment_name} --yes`")
     _show(ConfirmationBox(environment_name, key, what))
     raise WorkbookError(

@@ -59,6 +59,12 @@ def is_batch() -> bool:
     return (BATCH.get() or "0") != "0"
 
 
+def started_by_jupyter_server() -> bool:
+    """A kernel a Jupyter server started for a notebook (JupyterLab, Notebook 7), so a
+    person may be looking at it; papermill and nbclient kernels have no session."""
+    return kernel_shell() is not None and bool(os.environ.get(SESSION_VARIABLE, "").strip())
+
+
 def notebook_path() -> Path | None:
     """The notebook file this kernel belongs to, as jupyter_server told it at start.
 
