@@ -15,6 +15,8 @@ import contextlib
 import html
 import json
 import re
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
 from workbook.errors import WorkbookError
-from workbook.runtime import papermill_output
+from workbook.runtime import frontend, papermill_output
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
 from workbook.settings import DRY_RUN_STATE, RUN_LOCK
@@ -41,6 +43,9 @@ _BANNER_COLOURS = {
 }
 
 LEDGER_PREFIX = "workbook_"
+# How long the kernel waits for JupyterLab to save the notebook it archives; bounded
+# because a frontend without ipylab (VS Code, an old JupyterLab) never will.
+SAVE_TIMEOUT = 20.0
 
 _current: Workbook | None = None
 
@@ -93,6 +98,16 @@ class Workbook(Ops):
     def under_runner(self) -> bool:
         """`workbook up` holds the lock, takes the backup and archives papermill's output."""
         return RUN_LOCK.get() is not None
+
+    @property
+    def interactive(self) -> bool:
+        """A person steps through this run in JupyterLab: only JupyterLab holds the outputs,
+        so the kernel asks it to save the notebook and archives that."""
+        return (
+            not self.under_runner
+            and not frontend.is_batch()
+            and frontend.started_by_jupyter_server()
+        )
 
     @property
     def archive_path(self) -> Path:
@@ -149,9 +164,12 @@ class Workbook(Ops):
         from workbook.runtime.confirm import require_confirmation
 
         m = self.migration
+        env = self.environment
+        what = f"({env.describe()})"
+        if m is not None:
+            what += f" with migration {m.version} — {m.description}, {self.direction}"
         require_confirmation(
-            self.environment.name,
-            f"{self.environment.name}:{m.version if m else ''}:{self.direction}",
+            env.name, f"{env.name}:{m.version if m else ''}:{self.direction}", what
         )
 
     def _backup(self) -> None:
@@ -172,45 +190,78 @@ class Workbook(Ops):
         if self.finished:
             return None
         self.finished = True
+        shown = False
         if self.migration is not None and not self.dry_run:
             try:
                 self.record = self.journal.finish(self.run_id, RunState.APPLIED)
+                if self.interactive:  # the saved notebook, hence the archive, must show it
+                    _show(self.summary())
+                    shown = True
                 self._close()
             finally:
                 self._release()
         state = _dry_run_state_file()
         if self.dry_run and state:
             state.write_text(json.dumps(self.dry_run_state()), encoding="utf-8")
-        return self.summary()
+        return None if shown else self.summary()
 
-    def fail(self, error: str) -> None:
-        """Record the run as failed; called by the kernel hook when a cell raises."""
+    def fail(self, error: str, *, save: bool = True) -> None:
+        """Record the run as failed; called by the kernel hook when a cell raises.
+        ``save=False`` when the kernel is stopping: no frontend will answer then."""
         if self.finished or self.migration is None or self.dry_run:
             return
         self.finished = True
         try:
             self.record = self.journal.finish(self.run_id, RunState.FAILED, error=error)
-            self._close()
+            self._close(save=save)
         finally:
             self._release()
 
-    def _close(self) -> None:
+    def _close(self, *, save: bool = True) -> None:
         """What a kernel running alone does at the end that the runner does otherwise:
         archive the executed notebook and refresh applied.json."""
         if self.under_runner or self.record is None:
             return
-        self.archive()
+        if self.interactive:
+            self._archive_from_frontend(save)
+        else:
+            self.archive()
         self.journal.mirror()
 
-    def archive(self, notebook: dict[str, Any] | None = None) -> Path | None:
+    def archive(
+        self, notebook: dict[str, Any] | None = None, facts: dict[str, Any] | None = None
+    ) -> Path | None:
         """Write this run's archive: ``notebook`` when given (what JupyterLab saved), else
         the output papermill is writing, else a page saying no output was saved."""
         if self.record is None:
             return None
         if notebook is None:
             notebook = papermill_output.read_current()
-        self.journal.annotate(self.record, {"archived_by": "kernel"}, notebook=notebook)
+        extra = {"archived_by": "kernel", **(facts or {})}
+        self.journal.annotate(self.record, extra, notebook=notebook)
         return self.archive_path
+
+    def _archive_from_frontend(self, save: bool) -> None:
+        """Archive what JupyterLab saved when the run ended; when it could not save, the
+        copy it saved last, marked incomplete, and the cell output says so."""
+        rel = archive.relative(self.workspace, self.archive_path)
+        saved = self._save_notebook() if save else frontend.Saved(None, "the kernel is stopping")
+        if saved.path is not None:
+            self.archive(archive.read(saved.path), {"outputs": "saved by JupyterLab at the end"})
+            print(f"archived: {rel}")
+            return
+        self.archive(_last_saved_copy(self.run_id, saved.reason), {"outputs": saved.reason})
+        print(f"archived without the run's latest outputs ({saved.reason}): {rel}")
+
+    def _save_notebook(self) -> frontend.Saved:
+        """Show a line no earlier output holds, then wait until JupyterLab saved it."""
+        state = self.record.state.value if self.record else "ended"
+        marker = (
+            f"run {self.run_id} {state}: saving the notebook for its archive "
+            f"[{secrets.token_hex(4)}]"
+        )
+        print(marker)
+        return frontend.save_notebook(marker, SAVE_TIMEOUT)
 
     def _release(self) -> None:
         if self._keep_alive is not None:
@@ -376,9 +427,27 @@ def _close_on_exit() -> None:
     # at exit the target may be gone already; then the lease expires and a later run settles
     with contextlib.suppress(Exception):
         if not wb.finished:
-            wb.fail("the kernel stopped before wb.done()")
+            wb.fail("the kernel stopped before wb.done()", save=False)
         elif not wb.dry_run and papermill_output.output_path() is not None:
             wb.archive()
+
+
+def _last_saved_copy(run_id: str, reason: str) -> dict[str, Any] | None:
+    """The notebook as JupyterLab last saved it (autosave), headed by a note saying its
+    outputs may stop short of the run's end; None when there is no readable copy."""
+    path = frontend.notebook_path()
+    notebook = archive.read(path) if path else None
+    if path is None or notebook is None:
+        return None
+    when = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    note = (
+        f"**Outputs incomplete.** JupyterLab did not save this notebook when run {run_id} "
+        f"ended ({reason}). This is the copy it last saved, at {when}: outputs shown after "
+        "that are missing."
+    )
+    cell = {"cell_type": "markdown", "id": "workbook-outputs-incomplete", "metadata": {}}
+    notebook["cells"].insert(0, {**cell, "source": note})
+    return notebook
 
 
 def _show(obj: Any) -> None:
