@@ -75,12 +75,15 @@ def workbook_env(workspace: Path) -> dict[str, str]:
     return env
 
 
-def cli(workspace: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """`workbook …` as the operator types it in a terminal next to JupyterLab."""
+def cli(
+    workspace: Path, *args: str, timeout: float = 180, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`workbook …` as the operator types it in a terminal next to JupyterLab
+    (``extra_env``: e.g. the API key variable a remote environment names)."""
     return subprocess.run(
         [sys.executable, "-m", "workbook", *args],
         cwd=workspace,
-        env=workbook_env(workspace),
+        env=workbook_env(workspace) | (extra_env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -116,8 +119,11 @@ class Lab:
 
 
 @contextmanager
-def jupyterlab(workspace: Path, state: Path) -> Iterator[Lab]:
-    """JupyterLab serving ``workspace``, stopped (kernels and all) when the block ends."""
+def jupyterlab(
+    workspace: Path, state: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Lab]:
+    """JupyterLab serving ``workspace``, stopped (kernels and all) when the block ends;
+    ``extra_env`` reaches its kernels (e.g. the API key of a remote environment)."""
     state.mkdir(parents=True, exist_ok=True)
     runtime = state / "runtime"
     for rel, values in _QUIET_SETTINGS.items():
@@ -125,12 +131,16 @@ def jupyterlab(workspace: Path, state: Path) -> Iterator[Lab]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     token = secrets.token_hex(16)
-    env = workbook_env(workspace) | {
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "JUPYTER_CONFIG_DIR": str(state / "config"),
-        "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
-    }
+    env = (
+        workbook_env(workspace)
+        | (extra_env or {})
+        | {
+            "JUPYTER_RUNTIME_DIR": str(runtime),
+            "JUPYTER_CONFIG_DIR": str(state / "config"),
+            "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
+        }
+    )
     log = state / "jupyterlab.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
