@@ -23,7 +23,9 @@ from workbook.core.client import (
     RetryPolicy,
     TransportFailure,
     connect_target,
+    is_gone,
     safe_to_repeat,
+    step_failed,
 )
 from workbook.core.config import Environment, Workspace
 from workbook.errors import ConnectionFailed
@@ -92,6 +94,8 @@ def test_a_hanging_get_fails_within_its_bounds(server: LocalServer, tables: Tabl
     assert elapsed < 10  # FAST.tries x 1 s, plus short waits
     assert isinstance(error, TransportFailure) and not error.code
     assert "timed out after 1 s" in str(error.message)
+    failed = step_failed("get main", error)
+    assert "\n" not in failed.message and "http_timeout" in str(failed.hint)
     held = _eventually(lambda: _log(server, "GET", f"/tablesdb/{DB}"), FAST.tries)
     assert [e["fault"] for e in held] == ["hang"] * FAST.tries
 
@@ -243,6 +247,8 @@ class _Site(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.body)
 
+    do_DELETE = do_GET  # noqa: N815
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Quiet: the test output is not the place for an access log."""
 
@@ -337,3 +343,19 @@ def test_a_silent_endpoint_names_the_timeout_and_the_setting(
     )
     assert "http_timeout" in str(failure.hint) and "WORKBOOK_HTTP_TIMEOUT" in str(failure.hint)
     assert server.api_key not in str(failure)
+
+
+@pytest.mark.parametrize("status", [404, 502])
+def test_a_proxy_page_in_a_step_is_one_line_and_never_gone(status: int) -> None:
+    """A 404 page from something that is not Appwrite does not mean 'already deleted'."""
+    httpd, handler = _site(status=status)
+    client = RetryingClient(FAST, timeout=TIMEOUT)
+    client.set_endpoint(f"http://127.0.0.1:{httpd.server_address[1]}/v1").set_project("p")
+    try:
+        error, _ = _timed(lambda: TablesDB(client).delete_table(DB, "t"))
+    finally:
+        httpd.shutdown()
+    assert getattr(error, "code", None) == status and not is_gone(error)
+    assert len(handler.seen_headers) == (FAST.tries if status == 502 else 1)
+    failed = step_failed("delete_table t", error)
+    assert failed.message == f"delete_table t failed: HTTP {status} with HTML, not Appwrite's JSON"

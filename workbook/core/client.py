@@ -11,6 +11,7 @@ the refused key; an unreachable endpoint, a silent one or a web page are named a
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import json
 import os
 import random
@@ -45,8 +46,9 @@ class RetryPolicy:
 
     At most ``tries`` attempts (the first included); before each retry a wait drawn with full
     jitter from [0, min(cap, base * 2**retry)] seconds, so clients throttled together do not
-    come back together; and no retry that would start after ``total`` seconds, so a flaky
-    target costs a bounded time, not a hung run.
+    come back together; and no retry that would start later than ``total`` seconds after the
+    first, so a flaky target costs a bounded time (at most total + one http timeout), not a
+    hung run.
     """
 
     tries: int = 6
@@ -193,8 +195,13 @@ CREDENTIAL_HEADERS = ("x-appwrite-key", "x-appwrite-jwt", "x-appwrite-session", 
 
 
 class _Session(requests.Session):
-    """Follows redirects as the SDK does, without handing credentials to another host
+    """Behaves as the SDK's one-off ``requests.request``: follows redirects, keeps no
+    cookies between requests; but never hands credentials to another host on a redirect
     (requests itself drops only ``Authorization``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
     def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
         super().rebuild_auth(prepared_request, response)
@@ -210,8 +217,9 @@ class RetryingClient(Client):
     that accepts and never answers holds a migration for ever. This client sends the same
     requests (headers, encoding, answers and exceptions as the SDK's ``call``) through its
     own session, with a (connect, read) timeout of ``timeout`` seconds, and retries with
-    `policy` what `should_retry` allows. A request never takes longer than
-    max(policy.total, timeout) in all. ``waits`` is the older way to set the policy.
+    `policy` what `should_retry` allows. Every attempt gets the whole timeout (a shortened
+    last attempt would fail for its own shortness and hide the real error), so a request
+    takes at most policy.total + timeout in all. ``waits`` is the older way to set the policy.
     """
 
     def __init__(
@@ -242,12 +250,11 @@ class RetryingClient(Client):
             return super().call(method, path, headers, params, response_type)
         params = {key: Query._flatten(value) for key, value in (params or {}).items()}
         safe = safe_to_repeat(method, path, params)
-        deadline = time.monotonic() + max(self.policy.total, self.timeout)
+        deadline = time.monotonic() + self.policy.total
         attempt = 0
         while True:
-            bound = max(0.001, min(self.timeout, deadline - time.monotonic()))
             try:
-                return self._send(method, path, merged, params, response_type, bound)
+                return self._send(method, path, merged, params, response_type)
             except AppwriteException as exc:
                 pause = self._pause(exc, safe, attempt, deadline)
                 if pause is None:
@@ -258,7 +265,8 @@ class RetryingClient(Client):
     def _pause(
         self, exc: AppwriteException, safe: bool, attempt: int, deadline: float
     ) -> float | None:
-        """The wait before the next try, or None: give up now."""
+        """The wait before the next try, or None: give up now (no retry starts after the
+        deadline)."""
         if attempt + 1 >= self.policy.tries or not should_retry(exc, safe):
             return None
         pause = self.policy.wait(attempt, self._random)
@@ -271,7 +279,6 @@ class RetryingClient(Client):
         headers: dict[str, Any],
         params: dict[str, Any],
         response_type: str,
-        bound: float,
     ) -> Any:
         """One attempt, encoded and answered as the SDK's ``call`` does."""
         data: Any = {}
@@ -290,10 +297,10 @@ class RetryingClient(Client):
                 headers=headers,
                 verify=not self._self_signed,
                 allow_redirects=response_type != "location",
-                timeout=(bound, bound),
+                timeout=(self.timeout, self.timeout),
             )
         except requests.RequestException as exc:
-            raise transport_failure(method, url, exc, bound) from exc
+            raise transport_failure(method, url, exc, self.timeout) from exc
         return answer(response, response_type)
 
 
@@ -302,7 +309,8 @@ def transport_failure(
 ) -> TransportFailure:
     """A transport error as one line: what was asked, and what went wrong."""
     asked = f"{method.upper()} {url}"
-    if isinstance(exc, requests.Timeout):
+    # a timeout while sending arrives as a ConnectionError around the socket's TimeoutError
+    if isinstance(exc, requests.Timeout) or any(isinstance(c, TimeoutError) for c in _causes(exc)):
         return TransportFailure(
             f"{asked} timed out after {bound:.3g} s",
             timeout=bound,
@@ -617,6 +625,8 @@ def hint_for(exc: AppwriteException) -> str | None:
         return "the API key was refused or lacks a scope; check the key's scopes"
     if isinstance(exc, TransportFailure) and exc.timeout is not None:
         return f"raise http_timeout in workbook.toml (or ${HTTP_TIMEOUT.name}) if it needs longer"
+    if isinstance(exc, TransportFailure):
+        return "the target could not be reached or dropped the connection; check the network"
     if foreign_answer(exc) and exc.code < 500:
         return ENDPOINT_HINT
     return f"Appwrite error {exc.type}" if exc.type else None
