@@ -66,7 +66,11 @@ class ConfirmationBox:
     def _build(self) -> Any:
         import ipywidgets as widgets
 
-        self.text = widgets.Text(placeholder=self.environment_name, description="Environment:")
+        self.text = widgets.Text(
+            placeholder=self.environment_name,
+            description="Environment name:",
+            style={"description_width": "initial"},
+        )
         self.button = widgets.Button(description="Confirm", button_style="danger", icon="check")
         self.status = widgets.HTML()
         self.button.on_click(self._on_confirm())

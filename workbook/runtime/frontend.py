@@ -61,8 +61,14 @@ def is_batch() -> bool:
 
 def started_by_jupyter_server() -> bool:
     """A kernel a Jupyter server started for a notebook (JupyterLab, Notebook 7), so a
-    person may be looking at it; papermill and nbclient kernels have no session."""
-    return kernel_shell() is not None and bool(os.environ.get(SESSION_VARIABLE, "").strip())
+    person may be looking at it. Papermill and nbclient kernels have no session of their
+    own, but inherit the variable when started from a notebook (``!papermill …``), so a
+    kernel whose parent is the papermill command does not count."""
+    if kernel_shell() is None or not os.environ.get(SESSION_VARIABLE, "").strip():
+        return False
+    from workbook.runtime import papermill_output
+
+    return papermill_output.output_path() is None
 
 
 def notebook_path() -> Path | None:
@@ -72,11 +78,11 @@ def notebook_path() -> Path | None:
     notebook's directory joined with its name); older servers, and sessions created
     without a name, set the API path, relative to the server's root. The kernel starts in
     the notebook's directory, below that root, so a relative path is looked up from the
-    working directory upwards. Papermill kernels have no session and get None, as does a
-    notebook renamed or deleted since its kernel started.
+    working directory upwards. Kernels no Jupyter server started for a notebook get
+    None, as does a notebook renamed or deleted since its kernel started.
     """
     name = os.environ.get(SESSION_VARIABLE, "").strip()
-    if not name or not name.endswith(".ipynb"):
+    if not started_by_jupyter_server() or not name.endswith(".ipynb"):
         return None
     path = Path(name)
     if path.is_absolute():
@@ -94,10 +100,12 @@ def why_not_save() -> str | None:
         return "not running in a Jupyter kernel"
     if is_batch():
         return "a batch run: the runner archives the notebook papermill writes"
+    if not started_by_jupyter_server():
+        return "this kernel was not started by a Jupyter server for a notebook"
     if notebook_path() is None:
         return (
-            "this kernel does not know its notebook file "
-            f"(${SESSION_VARIABLE} is unset or names no file; was it renamed?)"
+            f"this kernel's notebook (${SESSION_VARIABLE}={os.environ[SESSION_VARIABLE]}) "
+            "is no file any more; was it renamed or moved?"
         )
     try:
         import ipylab  # noqa: F401
