@@ -132,7 +132,9 @@ def snapshot(root: Path) -> Snapshot:
     return found
 
 
-def assert_refused(result: Result, *needles: str, unchanged: tuple[Path, Snapshot] | None = None):  # noqa: ANN201
+def assert_refused(
+    result: Result, *needles: str, unchanged: tuple[Path, Snapshot] | None = None
+) -> None:
     """The shape of every refusal: exit code 2, no traceback, at most three lines on stderr
     naming the problem (``needles``), and — given a ``(root, snapshot)`` — nothing changed."""
     assert result.code == 2, f"exit {result.code}\n{result.output}"
