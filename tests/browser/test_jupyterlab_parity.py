@@ -352,3 +352,33 @@ def test_a_failed_jupyterlab_run_is_archived_with_its_traceback(
     assert "saving the notebook for its archive" in _outputs_text(broken)
     row = next(line for line in status.stdout.splitlines() if " 001 " in f" {line} ")
     assert "failed" in row, status.stdout
+
+
+def test_without_ipylab_in_jupyterlab_the_archive_says_its_outputs_are_incomplete(
+    workspace: Path, page: Any, tmp_path: Path
+) -> None:
+    # A JupyterLab whose ipylab extension is disabled never saves when asked: the run
+    # still leaves an archive, the last saved copy, and both it and the cell say so.
+    labconfig = tmp_path / "lab" / "config" / "labconfig" / "page_config.json"
+    labconfig.parent.mkdir(parents=True)
+    labconfig.write_text(json.dumps({"disabledExtensions": {"ipylab": True}}))
+    with harness.jupyterlab(workspace, tmp_path / "lab") as lab:
+        harness.open_notebook(page, lab, MIGRATION)
+        harness.run_all(page)
+        page.wait_for_selector(
+            ".jp-OutputArea-output:has-text('archived with the outputs')", timeout=90_000
+        )
+        harness.wait_until_finished(page)
+        page.screenshot(path=str(tmp_path / "no_ipylab.png"))
+        last = " ".join(harness.cells(page)[-1].outputs)
+
+    assert "not saved: JupyterLab did not save 001_initial_schema.ipynb within" in last, last
+    assert "archived with the outputs JupyterLab saved last (incomplete)" in last, last
+    archives = sorted((workspace / "history" / "local").glob("*.ipynb"))
+    assert len(archives) == 1, archives
+    saved = json.loads(archives[0].read_text())
+    facts = saved["metadata"]["workbook"]
+    assert facts["status"] == "applied", facts
+    assert facts["outputs"].startswith("incomplete: JupyterLab did not save"), facts
+    note = saved["cells"][0]
+    assert note["cell_type"] == "markdown" and "Outputs incomplete" in note["source"], note

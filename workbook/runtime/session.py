@@ -245,13 +245,20 @@ class Workbook(Ops):
         """Archive what JupyterLab saved when the run ended; when it could not save, the
         copy it saved last, marked incomplete, and the cell output says so."""
         rel = archive.relative(self.workspace, self.archive_path)
-        saved = self._save_notebook() if save else frontend.Saved(None, "the kernel is stopping")
+        saved = (
+            self._save_notebook()
+            if save
+            else frontend.Saved(None, "the kernel was stopping, too late to ask JupyterLab")
+        )
         if saved.path is not None:
             self.archive(archive.read(saved.path), {"outputs": "saved by JupyterLab at the end"})
             print(f"archived: {rel}")
             return
-        self.archive(_last_saved_copy(self.run_id, saved.reason), {"outputs": saved.reason})
-        print(f"archived without the run's latest outputs ({saved.reason}): {rel}")
+        copy = _last_saved_copy(self.run_id, saved.reason)
+        self.archive(copy, {"outputs": f"incomplete: {saved.reason}"})
+        print(f"not saved: {saved.reason}")
+        kept = "the outputs JupyterLab saved last" if copy else "no outputs"
+        print(f"archived with {kept} (incomplete): {rel}")
 
     def _save_notebook(self) -> frontend.Saved:
         """Show a line no earlier output holds, then wait until JupyterLab saved it."""
@@ -441,9 +448,8 @@ def _last_saved_copy(run_id: str, reason: str) -> dict[str, Any] | None:
         return None
     when = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
     note = (
-        f"**Outputs incomplete.** JupyterLab did not save this notebook when run {run_id} "
-        f"ended ({reason}). This is the copy it last saved, at {when}: outputs shown after "
-        "that are missing."
+        f"**Outputs incomplete.** When run {run_id} ended, {reason}. This is the copy "
+        f"of the notebook last saved, at {when}: outputs shown after that are missing."
     )
     cell = {"cell_type": "markdown", "id": "workbook-outputs-incomplete", "metadata": {}}
     notebook["cells"].insert(0, {**cell, "source": note})
