@@ -125,26 +125,38 @@ def _papermill(
             execution_timeout=timeout,
         )
     except PapermillExecutionError as exc:
+        if exc.ename == "KeyboardInterrupt":  # nbclient interrupts a cell past its timeout
+            return _timed_out(timeout, _first_line(exc.source))
         return f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {exc.evalue}"
     except CellTimeoutError as exc:
-        return (
-            f"a cell ran longer than its timeout of {timeout:g}s and was stopped"
-            f"{_cell_preview(str(exc))}; raise cell_timeout for this environment in "
-            "workbook.toml, or the migration's metadata workbook.cell_timeout"
-        )
+        return _timed_out(timeout, _cell_preview(str(exc)))
     except Exception as exc:  # a kernel that died or never started
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
+def _timed_out(timeout: float, cell: str) -> str:
+    shown = f" (cell `{cell}`)" if cell else ""
+    return (
+        f"a cell ran longer than its timeout of {timeout:g}s and was stopped{shown}; "
+        "raise cell_timeout for this environment in workbook.toml, or the migration's "
+        "metadata workbook.cell_timeout"
+    )
+
+
 def _cell_preview(message: str) -> str:
-    """The first line of the cell nbclient quotes in its timeout message."""
-    lines = [line.strip() for line in message.splitlines()]
-    if "-------------------" in lines:
-        after = lines[lines.index("-------------------") + 1 :]
-        first = next((line for line in after if line and line != "..."), "")
-        if first:
-            return f" (cell `{first[:80]}`)"
+    """The cell nbclient quotes in its timeout message."""
+    lines = message.splitlines()
+    marker = "-------------------"
+    return _first_line("\n".join(lines[lines.index(marker) + 1 :])) if marker in lines else ""
+
+
+def _first_line(source: str) -> str:
+    """The first line of a cell that says what it does (not its ``%%up`` marker)."""
+    for line in source.splitlines():
+        line = line.strip()
+        if line and line != "..." and not line.startswith("%%"):
+            return line[:80]
     return ""
 
 

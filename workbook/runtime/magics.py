@@ -56,8 +56,14 @@ def _record_failure(result: Any) -> None:
     from workbook.runtime import session
 
     wb = session._current
-    if wb is not None and not wb.finished:
-        wb.fail(f"{type(error).__name__}: {error}")
+    if wb is None or wb.finished:
+        return
+    if isinstance(error, KeyboardInterrupt):
+        if wb.under_runner:
+            return  # the runner interrupted it (a cell timeout, Ctrl-C) and says why
+        wb.fail("KeyboardInterrupt: the operator interrupted the kernel")
+        return
+    wb.fail(f"{type(error).__name__}: {error}")
 
 
 def register(shell: Any) -> None:
