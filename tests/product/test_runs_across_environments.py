@@ -9,11 +9,12 @@ from appwrite.services.tables_db import TablesDB
 from cli_support import TEST_KEY_ENV, Workspace, add_environment
 
 from workbook.core.catalog import load_catalog
-from workbook.core.client import RetryingClient, Target
+from workbook.core.client import Target
 from workbook.core.config import Environment
 from workbook.core.config import Workspace as WorkbookWorkspace
 from workbook.core.journal import Journal
 from workbook.core.ledger import LOCK_ROW, LOCK_TABLE, Ledger
+from workbook.core.transport import RetryingClient
 
 
 def tables_for(server, client: Client | None = None) -> TablesDB:  # noqa: ANN001

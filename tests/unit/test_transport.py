@@ -18,16 +18,9 @@ import pytest
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 
-from workbook.core.client import (
-    RetryingClient,
-    RetryPolicy,
-    TransportFailure,
-    connect_target,
-    is_gone,
-    safe_to_repeat,
-    step_failed,
-)
+from workbook.core.client import connect_target, is_gone, step_failed
 from workbook.core.config import Environment, Workspace
+from workbook.core.transport import RetryingClient, RetryPolicy, TransportFailure, safe_to_repeat
 from workbook.errors import ConnectionFailed
 from workbook.local.server import LocalServer, start_local_server
 

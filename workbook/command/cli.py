@@ -350,8 +350,8 @@ def local_serve(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Serve the embedded Appwrite-compatible server until interrupted."""
-    from workbook.core.client import local_database_path
     from workbook.core.config import LOCAL_PROJECT
+    from workbook.core.local_target import local_database_path
     from workbook.local.server import LocalServerError, check_port, serve
 
     def run() -> None:

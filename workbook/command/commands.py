@@ -22,11 +22,12 @@ from workbook.command import restore as restores
 from workbook.command.runner import RunResult, execute
 from workbook.core import backup as backups
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
-from workbook.core.client import Target, connect_target, serving_local
+from workbook.core.client import Target, connect_target
 from workbook.core.config import Environment, Workspace
 from workbook.core.history import ArchivedRun, archived_runs
 from workbook.core.journal import Journal
 from workbook.core.ledger import Ledger, LockRow, VersionState
+from workbook.core.local_target import serving_local
 from workbook.core.runs import new_run_id
 from workbook.core.status import (
     StatusRow,
@@ -152,6 +153,14 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
+def _check_parameters(catalog: list[Migration], given: dict[str, Any]) -> None:
+    """Every ``-p`` is checked before any target is reached: known to some migration, and
+    of the type of each migration's default that declares it."""
+    _check_parameters_known(catalog, given)
+    for m in catalog:
+        parameters_for(m, given)
+
+
 def _check_parameters_known(catalog: list[Migration], given: dict[str, Any]) -> None:
     known = {p for m in catalog for p in m.parameters}
     unknown = sorted(set(given) - known)
@@ -176,7 +185,7 @@ def up(
     """Apply pending migrations (or one) to each environment in turn; stop at a failure."""
     given = parameters or {}
     catalog = load_catalog(workspace.migrations)
-    _check_parameters_known(catalog, given)
+    _check_parameters(catalog, given)
     selected = find(catalog, migration) if migration else None
     for name in envs:  # every environment name is checked before anything runs
         workspace.environment(name)
@@ -213,7 +222,7 @@ def down(
     """Roll back the latest applied migration, or the named one if nothing depends on it."""
     given = parameters or {}
     catalog = load_catalog(workspace.migrations)
-    _check_parameters_known(catalog, given)
+    _check_parameters(catalog, given)
     with opened(workspace, env, catalog) as o:
         target = (
             find(o.catalog, migration)
@@ -321,7 +330,7 @@ def restore(
     backup = restores.open_backup(source, only)
     environment = workspace.environment(env)
     restores.check_database(backup, environment.database, environment.name)
-    with opened(workspace, env, catalog=[]) as o:
+    with opened(workspace, env, catalog=[], adopted=False) as o:
         lock_id = new_run_id("restore", "up")
         o.journal.acquire(lock_id)
         try:
