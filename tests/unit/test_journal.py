@@ -225,3 +225,34 @@ def test_an_old_ledger_gets_the_new_columns(journal: Journal) -> None:
     record = journal.ledger.get("run-4")
     assert record is not None and record.lock_id == "upgraded" and record.host == HOST
     assert tables.get_row(database, LOCK_TABLE, LOCK_ROW)
+
+
+def test_stamp_adopts_a_database_and_status_shows_it(tmp_path: Path, local_server) -> None:  # noqa: ANN001
+    ws = new_workspace(tmp_path)
+    tables = TablesDB(
+        Client()
+        .set_endpoint(local_server.endpoint)
+        .set_project(local_server.project_id)
+        .set_key(local_server.api_key)
+    )
+    database = "stamp" + tmp_path.name[-8:].replace("_", "").replace("-", "")
+    tables.create(database, database)
+    tables.create_table(database, "blog_posts", "Blog posts")
+    add_environment(ws, local_server, database=database)
+
+    stamped = ws.run("stamp", "002", "--env", "test")
+    assert stamped.code == 0, stamped.output
+    assert "001 Initial schema: stamped (not run)" in stamped.stdout
+    status = ws.run("status", "--env", "test")
+    assert status.code == 0, status.output
+    states = {
+        line.split()[1]: line
+        for line in status.stdout.splitlines()
+        if line.strip().startswith("│ 00")
+    }
+    assert "stamped" in states["001"] and "stamped" in states["002"]
+    assert "pending" in states["003"] and "test-operator" in states["001"]
+    again = ws.run("stamp", "002", "--env", "test")
+    assert again.code == 0 and "nothing to stamp" in again.stdout
+    mirror = (ws.root / "history/test/applied.json").read_text()
+    assert '"version": "002"' in mirror

@@ -244,6 +244,7 @@ def status(
         "modified": "magenta",
         "missing": "red",
         "running": "cyan",
+        "stamped": "green",
     }
     for r in rows:
         table.add_row(
@@ -329,6 +330,28 @@ def restore(
     counts = _guard(run)
     for name, n in counts.items():
         out.print(f"restored {n} row(s) of {escape(name)}")
+
+
+@app.command()
+def stamp(
+    version: Annotated[str, typer.Argument(help="Up to this migration (e.g. 002).")],
+    env: EnvOption = None,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Record migrations up to VERSION as applied without running them (adopting a project
+    whose database already has their changes)."""
+
+    def run() -> list[Migration]:
+        ws = _workspace(workspace)
+        _confirm(ws.environment(env), yes)
+        return commands.stamp(ws, env, version)
+
+    stamped = _guard(run)
+    for m in stamped:
+        out.print(f"[green]✓[/] {m.version} {escape(m.description)}: stamped (not run)")
+    if not stamped:
+        out.print("nothing to stamp: those migrations are applied already")
 
 
 @app.command()

@@ -339,6 +339,37 @@ def restore(
             o.journal.release(lock_id)
 
 
+def stamp(workspace: Workspace, env: str | None, version: str) -> list[Migration]:
+    """Record every migration up to ``version`` that is not applied as ``stamped``: applied
+    without running, because the environment already has what they do (adoption)."""
+    catalog = load_catalog(workspace.migrations)
+    last = find(catalog, version)
+    with opened(workspace, env, catalog, adopted=False) as o:
+        todo = [m for m in pending(o.catalog, o.states) if m.number <= last.number]
+        running = [
+            v.version
+            for v in o.states.values()
+            if v.state in ("running", "failed") and int(v.version) <= last.number
+        ]
+        if running:
+            raise WorkbookError(
+                f"migration {', '.join(running)} has an unfinished run on "
+                f"'{o.environment.name}'; stamping would hide it",
+                "see `workbook status`; roll it back or finish it first",
+            )
+        if not todo:
+            return []
+        lock_id = new_run_id("stamp", "up")
+        o.journal.acquire(lock_id)
+        try:
+            for m in todo:
+                o.journal.stamp(lock_id, m)
+            o.journal.mirror()
+        finally:
+            o.journal.release(lock_id)
+        return todo
+
+
 def unlock(workspace: Workspace, env: str | None) -> LockRow | None:
     """Break a lock left by a dead run (and settle its runs as failed); returns who held it."""
     with opened(workspace, env, catalog=[], adopted=False) as o:

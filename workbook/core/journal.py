@@ -277,6 +277,27 @@ class Journal:
         self.ledger.update_run(run_id, data)
         return self.ledger.get(run_id) or record
 
+    def stamp(self, lock_id: str, migration: Migration) -> RunRecord:
+        """Record ``migration`` as applied without running it: the live schema already has
+        what it does (a project adopting Workbook). Who and when are kept, like any run."""
+        stamp = now()
+        data = {
+            "version": migration.version,
+            "description": migration.description[:255],
+            "direction": "up",
+            "state": RunState.STAMPED.value,
+            "checksum": migration.checksum,
+            "environment": self.environment.name,
+            "applied_by": self.operator[:128],
+            "started_at": stamp,
+            "finished_at": stamp,
+            "lock_id": lock_id,
+            "migration": migration.name[:128],
+            "host": HOST,
+            "pid": os.getpid(),
+        }
+        return self.ledger.create_run(f"{lock_id[:20]}-{migration.version}-stamp", data)
+
     def settle_run(self, run_id: str, error: str | None) -> RunRecord | None:
         """After a kernel ended: a run it left ``running`` failed (it died, timed out, or
         never reached ``wb.done()``). None when the notebook never opened its run."""

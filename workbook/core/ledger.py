@@ -38,6 +38,7 @@ class RunState(StrEnum):
     RUNNING = "running"
     APPLIED = "applied"
     FAILED = "failed"
+    STAMPED = "stamped"  # recorded as applied without running (adopting a live schema)
 
     @property
     def terminal(self) -> bool:
@@ -349,7 +350,7 @@ def version_states(runs: Iterable[RunRecord]) -> dict[str, VersionState]:
         key = str(int(run.version))
         before = states.get(key)
         applied = before.applied if before else None
-        if run.state is RunState.APPLIED:
+        if run.state in (RunState.APPLIED, RunState.STAMPED):
             applied = run if run.direction == "up" else None
             state = "applied" if run.direction == "up" else "pending"
         elif run.state is RunState.FAILED:

@@ -13,7 +13,7 @@ from workbook.errors import WorkbookError
 class StatusRow:
     version: str
     description: str
-    state: str  # applied | pending | failed | modified | running | missing
+    state: str  # applied | stamped | pending | failed | modified | running | missing
     applied_at: str | None
     applied_by: str | None
     archive: str | None
@@ -28,6 +28,8 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
         state = vs.state if vs else "pending"
         if state == "applied" and vs and vs.applied and vs.applied.checksum != m.checksum:
             state = "modified"
+        elif state == "applied" and vs and vs.applied and vs.applied.state == "stamped":
+            state = "stamped"
         last = vs.last if vs else None
         shown = vs.applied if vs and vs.applied else last
         rows[m.number] = StatusRow(
