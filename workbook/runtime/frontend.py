@@ -122,7 +122,7 @@ def can_save() -> bool:
 def save_notebook(expect: str, timeout: float = 15.0) -> Saved:
     """Ask JupyterLab to save this kernel's notebook; wait until the file holds ``expect``.
 
-    ``expect`` must be text displayed just before the call and nowhere earlier (a run id
+    ``expect`` must be one line displayed just before the call and nowhere earlier (a run id
     alone is also in the banner, which an autosave may already have written): finding it
     in a file written after the request proves the saved notebook holds every output
     shown up to that point. JupyterLab's ``docmanager:save`` saves the *active* tab, which
@@ -179,9 +179,10 @@ def _close(frontend: Any) -> None:
 
 
 def _holds(path: Path, expect: str) -> bool:
-    """The file is a complete notebook (JSON that parses) containing ``expect``."""
+    """The file is a complete notebook (JSON that parses) containing ``expect``, as
+    written or as JSON escapes it (quotes, backslashes)."""
     text = _read(path)
-    if expect not in text:
+    if expect not in text and json.dumps(expect, ensure_ascii=False)[1:-1] not in text:
         return False
     try:
         json.loads(text)
