@@ -148,3 +148,24 @@ def test_the_thread_starter_refuses_too(files: Path) -> None:
     with pytest.raises(LocalServerError, match="not a TCP port"):
         start_local_server(files / "x.db", port=-5)
     assert text.read_text() == "hello" and not (files / "x.db").exists()
+
+
+def test_python_m_workbook_local_refuses_in_one_line_too(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbook.local",
+            "serve",
+            "--db",
+            str(tmp_path / "missing" / "x.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert ran.stderr.startswith("error: the folder") and "hint:" in ran.stderr

@@ -7,9 +7,10 @@ shown only on a terminal.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from workbook.local.server import serve
+from workbook.local.server import LocalServerError, serve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,7 +28,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     run.add_argument("--announce", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    serve(args.db, args.port, args.project, None, args.schema_delay, announce=args.announce)
+    try:
+        serve(args.db, args.port, args.project, None, args.schema_delay, announce=args.announce)
+    except LocalServerError as exc:  # one line and a hint, as the workbook CLI prints them
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
