@@ -22,7 +22,7 @@ from workbook.command import restore as restores
 from workbook.command.runner import RunResult, execute
 from workbook.core import backup as backups
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
-from workbook.core.client import Target, connect_target
+from workbook.core.client import Target, connect_target, one_line
 from workbook.core.config import Environment, Workspace
 from workbook.core.history import ArchivedRun, archived_runs
 from workbook.core.journal import Journal
@@ -296,7 +296,7 @@ def _with_mirror(o: Opened, result: RunResult) -> RunResult:
     try:
         o.journal.mirror()
     except (AppwriteException, OSError, WorkbookError) as exc:
-        note = f"history/{o.environment.name}/applied.json was not refreshed: {_one_line(exc)}"
+        note = f"history/{o.environment.name}/applied.json was not refreshed: {one_line(exc)}"
         return dataclasses.replace(result, warnings=(*result.warnings, note))
     return result
 
@@ -306,10 +306,6 @@ def _release(o: Opened, lock_id: str) -> None:
     the next run settles it: no run is left locked for ever."""
     with contextlib.suppress(AppwriteException):
         o.journal.release(lock_id)
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(getattr(exc, "message", exc)).split())[:300]
 
 
 def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[StatusRow]]:

@@ -19,6 +19,7 @@ from appwrite.exception import AppwriteException
 
 from workbook.core import archive
 from workbook.core.catalog import Migration
+from workbook.core.client import one_line
 from workbook.core.journal import Journal
 from workbook.core.runs import new_run_id
 from workbook.errors import WorkbookError
@@ -56,6 +57,59 @@ class RunResult:
         return self.status in ("applied", "dry-run")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One execution's facts, as the settling steps below need them."""
+
+    journal: Journal
+    migration: Migration
+    run_id: str
+    path: Path
+    direction: str
+    dry_run: bool
+    extra: dict[str, Any]
+
+    def result(self, status: str, error: str | None, warnings: tuple[str, ...] = ()) -> RunResult:
+        shown = redact(error, self.journal.secret_vars) if error else None
+        return RunResult(
+            self.migration,
+            self.journal.environment.name,
+            self.direction,
+            self.dry_run,
+            self.run_id,
+            status,
+            self.path,
+            float(self.extra["seconds"]),
+            shown,
+            warnings,
+        )
+
+    def archive_alone(self, status: str, error: str | None) -> RunResult:
+        """An archive with no ledger row to agree with (a dry run, a run that never
+        opened, one whose outcome could not be read back): the runner's facts."""
+        j, m, env = self.journal, self.migration, self.journal.environment
+        facts = {
+            "run_id": self.run_id,
+            "environment": env.name,
+            "endpoint": j.target.endpoint,
+            "project": env.project,
+            "database": env.database,
+            "migration": m.name,
+            "version": m.version,
+            "description": m.description,
+            "checksum": m.checksum,
+            "direction": self.direction,
+            "dry_run": self.dry_run,
+            "status": status,
+            "operator": j.operator,
+            "error": error,
+            "git_commit": archive.git_commit(j.workspace),
+            **self.extra,
+        }
+        archive.write(self.path, facts, j.secret_vars)
+        return self.result(status, error)
+
+
 def execute(
     journal: Journal,
     migration: Migration,
@@ -90,10 +144,11 @@ def execute(
         "parameters": params,
         "started_at": started.isoformat(timespec="seconds"),
     }
+    run = _Run(journal, migration, run_id, path, direction, dry_run, extra)
     if dry_run:
-        result = _dry_run_result(journal, migration, run_id, path, direction, error, extra)
+        result = run.archive_alone("failed" if error else "dry-run", error)
     else:
-        result = _settle(journal, migration, run_id, path, direction, error, extra)
+        result = _settle(run, error)
     if interrupted:
         raise Interrupted(
             f"interrupted: {migration.version} {direction} recorded as "
@@ -160,135 +215,27 @@ def _first_line(source: str) -> str:
     return ""
 
 
-def _settle(
-    journal: Journal,
-    migration: Migration,
-    run_id: str,
-    path: Path,
-    direction: str,
-    error: str | None,
-    extra: dict[str, Any],
-) -> RunResult:
+def _settle(run: _Run, error: str | None) -> RunResult:
     """The ledger has the last word; the archive and the result repeat it."""
-    env = journal.environment.name
-    seconds = float(extra["seconds"])
     try:
-        record = journal.settle_run(run_id, error)
+        record = run.journal.settle_run(run.run_id, error)
     except (AppwriteException, WorkbookError) as exc:
         reason = (
             f"the notebook finished{' with an error' if error else ''}, but the ledger "
-            f"could not be read after: {_one_line(exc)}; `workbook status` settles it"
+            f"could not be read after: {one_line(exc)}; `workbook status` settles it"
         )
-        archive.write(
-            path,
-            {**_facts(journal, migration, run_id, direction, UNSETTLED, error or reason), **extra},
-            journal.secret_vars,
-        )
-        return RunResult(
-            migration,
-            env,
-            direction,
-            False,
-            run_id,
-            UNSETTLED,
-            path,
-            seconds,
-            redact(reason, journal.secret_vars),
-        )
+        return run.archive_alone(UNSETTLED, reason)
     if record is None:  # it never opened its run: nothing in the ledger to agree with
-        reason = error or "the notebook never called workbook.connect(…) with its version"
-        archive.write(
-            path,
-            {**_facts(journal, migration, run_id, direction, "failed", reason), **extra},
-            journal.secret_vars,
+        return run.archive_alone(
+            "failed", error or "the notebook never called workbook.connect(…) with its version"
         )
-        return RunResult(
-            migration,
-            env,
-            direction,
-            False,
-            run_id,
-            "failed",
-            path,
-            seconds,
-            redact(reason, journal.secret_vars),
-        )
-    warnings = []
+    warnings: tuple[str, ...] = ()
     try:
-        journal.annotate(record, extra)
+        run.journal.annotate(record, run.extra)
     except OSError as exc:
-        warnings.append(f"the archive could not be annotated: {exc}")
-    status = record.state.value
-    shown_error = record.error if record.state.value == "failed" else None
-    return RunResult(
-        migration,
-        env,
-        direction,
-        False,
-        run_id,
-        status,
-        path,
-        seconds,
-        shown_error,
-        tuple(warnings),
-    )
-
-
-def _dry_run_result(
-    journal: Journal,
-    migration: Migration,
-    run_id: str,
-    path: Path,
-    direction: str,
-    error: str | None,
-    extra: dict[str, Any],
-) -> RunResult:
-    status = "failed" if error else "dry-run"
-    facts = {
-        **_facts(journal, migration, run_id, direction, status, error),
-        "dry_run": True,
-        **extra,
-    }
-    archive.write(path, facts, journal.secret_vars)
-    return RunResult(
-        migration,
-        journal.environment.name,
-        direction,
-        True,
-        run_id,
-        status,
-        path,
-        float(extra["seconds"]),
-        redact(error, journal.secret_vars) if error else None,
-    )
-
-
-def _facts(
-    journal: Journal,
-    migration: Migration,
-    run_id: str,
-    direction: str,
-    status: str,
-    error: str | None,
-) -> dict[str, Any]:
-    env = journal.environment
-    return {
-        "run_id": run_id,
-        "environment": env.name,
-        "endpoint": journal.target.endpoint,
-        "project": env.project,
-        "database": env.database,
-        "migration": migration.name,
-        "version": migration.version,
-        "description": migration.description,
-        "checksum": migration.checksum,
-        "direction": direction,
-        "dry_run": False,
-        "status": status,
-        "operator": journal.operator,
-        "error": error,
-        "git_commit": archive.git_commit(journal.workspace),
-    }
+        warnings = (f"the archive could not be annotated: {exc}",)
+    failed = record.state.value == "failed"
+    return run.result(record.state.value, record.error if failed else None, warnings)
 
 
 def _kernel_variables(
@@ -302,10 +249,6 @@ def _kernel_variables(
         RUN_LOCK.name: lock_id,
         DRY_RUN_STATE.name: str(dry_run_state) if dry_run_state else None,
     }
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(getattr(exc, "message", exc)).split())[:300]
 
 
 def relative_or_path(path: Path) -> str:

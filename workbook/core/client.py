@@ -182,12 +182,12 @@ GONE_TYPES = {
 }
 
 
-def one_line(exc: AppwriteException) -> str:
-    """The server's message on one line (network errors arrive as multi-line reprs, and a
-    proxy's error page would be a whole document)."""
-    if foreign_answer(exc):
+def one_line(exc: Exception, limit: int = 300) -> str:
+    """An error's message on one line (network errors arrive as multi-line reprs, and a
+    proxy's error page would be a whole document); any exception with or without one."""
+    if isinstance(exc, AppwriteException) and foreign_answer(exc):
         return f"HTTP {exc.code} with {describe(exc.response)}, not Appwrite's JSON"
-    return " ".join(str(exc.message).split())
+    return " ".join(str(getattr(exc, "message", exc)).split())[:limit]
 
 
 def is_gone(exc: AppwriteException) -> bool:
