@@ -151,6 +151,38 @@ def save_notebook(expect: str, timeout: float = 15.0) -> Saved:
     )
 
 
+def fill_execution_counts(notebook: dict[str, Any]) -> int:
+    """Give cells that ran the execution count JupyterLab had not yet recorded when it saved.
+
+    JupyterLab sets a cell's count from the kernel's execute reply, which ipykernel 7
+    sends from another thread than the outputs, so a save can overtake it: the cell still
+    running and, on a loaded machine, the one before it have outputs but no count. The
+    kernel's input history (stored as each cell starts) knows them: the latest entry with
+    the cell's source. Returns how many cells were filled in.
+    """
+    shell = kernel_shell()
+    if shell is None:
+        return 0
+    history = list(enumerate(shell.history_manager.input_hist_raw))
+    filled = 0
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code" or cell.get("execution_count") is not None:
+            continue
+        if not cell.get("outputs"):
+            continue  # never ran, or queued behind an error: no count to give
+        source = _source(cell).rstrip()
+        count = next((n for n, raw in reversed(history) if n and raw.rstrip() == source), None)
+        if count:
+            cell["execution_count"] = count
+            filled += 1
+    return filled
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
 def _request_save() -> Any:
     """Open a fresh ipylab frontend widget and send the save command through it.
 

@@ -250,13 +250,16 @@ class Workbook(Ops):
             if save
             else frontend.Saved(None, "the kernel was stopping, too late to ask JupyterLab")
         )
-        if saved.path is not None:
-            self.archive(archive.read(saved.path), {"outputs": "saved by JupyterLab at the end"})
+        notebook = archive.read(saved.path) if saved.path is not None else None
+        if notebook is not None:
+            frontend.fill_execution_counts(notebook)
+            self.archive(notebook, {"outputs": "saved by JupyterLab at the end"})
             print(f"archived: {rel}")
             return
-        copy = _last_saved_copy(self.run_id, saved.reason)
-        self.archive(copy, {"outputs": f"incomplete: {saved.reason}"})
-        print(f"not saved: {saved.reason}")
+        reason = saved.reason or "the notebook JupyterLab saved could not be read"
+        copy = _last_saved_copy(self.run_id, reason)
+        self.archive(copy, {"outputs": f"incomplete: {reason}"})
+        print(f"not saved: {reason}")
         kept = "the outputs JupyterLab saved last" if copy else "no outputs"
         print(f"archived with {kept} (incomplete): {rel}")
 
