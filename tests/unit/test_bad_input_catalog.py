@@ -11,6 +11,7 @@ from cli_inproc import CliWorkspace, assert_refused, new_workspace, snapshot
 from workbook.core.catalog import notebook_problem
 
 BAD = "migrations/004_broken.ipynb"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -69,3 +70,23 @@ def test_bytes_that_are_not_text(ws: CliWorkspace) -> None:
 def test_the_repository_migrations_are_notebooks() -> None:
     for path in sorted((Path(__file__).parents[2] / "migrations").glob("*.ipynb")):
         assert notebook_problem(json.loads(path.read_text())) is None, path
+
+
+def test_a_parameter_value_is_not_a_change_but_a_new_knob_is(tmp_path: Path) -> None:
+    """An operator targets staging by editing the parameters cell in JupyterLab: that must
+    not make an applied migration look modified; adding a knob does."""
+    from workbook.core.catalog import read_migration
+
+    source = REPO / "migrations" / "002_add_blog_views.ipynb"
+    original = read_migration(source)
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    text = "".join(cell["source"])
+    cell["source"] = text.replace('environment = "local"', 'environment = "staging"')
+    edited = tmp_path / source.name
+    edited.write_text(json.dumps(nb), encoding="utf-8")
+    assert read_migration(edited).checksum == original.checksum
+    cell["source"] = text + "\nextra_knob = 1\n"
+    edited.write_text(json.dumps(nb), encoding="utf-8")
+    assert read_migration(edited).checksum != original.checksum
+    assert original.matches(original.legacy_checksums[0])  # ledgers of Workbook 0.1

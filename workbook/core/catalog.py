@@ -34,6 +34,12 @@ class Migration:
     parameters: dict[str, str] = field(compare=False)  # name -> default, as written
     directions: tuple[str, ...] = ("up",)
     cell_timeout: float | None = None  # notebook metadata workbook.cell_timeout, seconds
+    legacy_checksums: tuple[str, ...] = field(default=(), compare=False)
+
+    def matches(self, recorded: str) -> bool:
+        """Is ``recorded`` (a ledger's checksum) this notebook, by any checksum Workbook
+        has used?"""
+        return recorded in (self.checksum, *self.legacy_checksums)
 
     @property
     def number(self) -> int:
@@ -113,6 +119,7 @@ def read_migration(path: Path) -> Migration:
         path=path,
         description=_description(cells, match["slug"]),
         checksum=checksum(cells),
+        legacy_checksums=(legacy_checksum(cells),),
         parameters=parameters,
         directions=_directions(cells),
         cell_timeout=_cell_timeout(path, nb),
@@ -187,9 +194,26 @@ def _tags(cell: dict[str, Any]) -> list[str]:
 def checksum(cells: list[dict[str, Any]]) -> str:
     """Hash of what the notebook *does*: cell kinds and sources, not outputs or metadata.
 
-    Operators step through migrations in JupyterLab, which saves outputs into the file;
-    that must not make an applied migration look modified.
+    Operators step through migrations in JupyterLab, which saves outputs into the file,
+    and target an environment by editing ``environment = "staging"`` in the parameters
+    cell: neither may make an applied migration look modified. So the parameters cell
+    counts by its names only (a knob added or removed is a change; a value is not).
     """
+    normalized = [
+        [
+            c.get("cell_type"),
+            sorted(parse_parameters(_source(c)))
+            if "parameters" in _tags(c)
+            else _source(c).strip(),
+        ]
+        for c in cells
+    ]
+    return hashlib.sha256(json.dumps(normalized, ensure_ascii=False).encode()).hexdigest()
+
+
+def legacy_checksum(cells: list[dict[str, Any]]) -> str:
+    """The checksum Workbook 0.1 recorded (whole parameters cell): still a match, so
+    ledgers written then do not see every applied migration as modified."""
     normalized = [[c.get("cell_type"), _source(c).strip()] for c in cells]
     return hashlib.sha256(json.dumps(normalized, ensure_ascii=False).encode()).hexdigest()
 

@@ -26,7 +26,7 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
     for m in catalog:
         vs = states.get(str(m.number))
         state = vs.state if vs else "pending"
-        if state == "applied" and vs and vs.applied and vs.applied.checksum != m.checksum:
+        if state == "applied" and vs and vs.applied and not m.matches(vs.applied.checksum):
             state = "modified"
         elif state == "applied" and vs and vs.applied and vs.applied.state == "stamped":
             state = "stamped"
