@@ -62,6 +62,10 @@ LEASE_SECONDS = Variable(
     "WORKBOOK_LEASE_SECONDS",
     "seconds without a heartbeat after which a run's lock is abandoned (overrides lease_seconds)",
 )
+SAVE_TIMEOUT = Variable(
+    "WORKBOOK_SAVE_TIMEOUT",
+    "seconds wb.done() waits for JupyterLab to save the notebook it archives (default 20)",
+)
 LOCAL_KEY = Variable(KEY_ENV, "API key of the embedded server (generated when unset)")
 LOCAL_ENDPOINT = Variable(
     "WORKBOOK_LOCAL_ENDPOINT", "a running `workbook local serve` for kernels to use"
@@ -80,6 +84,7 @@ DRY_RUN_STATE = Variable(
 )
 
 VARIABLES: tuple[Variable, ...] = (
+    SAVE_TIMEOUT,
     ENV,
     WORKSPACE,
     USER,

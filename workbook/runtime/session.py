@@ -33,7 +33,7 @@ from workbook.errors import WorkbookError
 from workbook.runtime import frontend, papermill_output
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
-from workbook.settings import DRY_RUN_STATE, RUN_LOCK
+from workbook.settings import DRY_RUN_STATE, RUN_LOCK, SAVE_TIMEOUT
 
 _BANNER_COLOURS = {
     "production": "#b3261e",
@@ -45,7 +45,7 @@ _BANNER_COLOURS = {
 LEDGER_PREFIX = "workbook_"
 # How long the kernel waits for JupyterLab to save the notebook it archives; bounded
 # because a frontend without ipylab (VS Code, an old JupyterLab) never will.
-SAVE_TIMEOUT = 20.0
+DEFAULT_SAVE_TIMEOUT = 20.0
 
 _current: Workbook | None = None
 
@@ -271,7 +271,7 @@ class Workbook(Ops):
             f"[{secrets.token_hex(4)}]"
         )
         print(marker)
-        return frontend.save_notebook(marker, SAVE_TIMEOUT)
+        return frontend.save_notebook(marker, SAVE_TIMEOUT.seconds() or DEFAULT_SAVE_TIMEOUT)
 
     def _release(self) -> None:
         if self._keep_alive is not None:
