@@ -251,7 +251,7 @@ def test_stamp_adopts_a_database_and_status_shows_it(tmp_path: Path, local_serve
         if line.strip().startswith("│ 00")
     }
     assert "stamped" in states["001"] and "stamped" in states["002"]
-    assert "pending" in states["003"] and "test-operator" in states["001"]
+    assert "pending" in states["003"] and "test-operat" in states["001"]  # may be cut
     again = ws.run("stamp", "002", "--env", "test")
     assert again.code == 0 and "nothing to stamp" in again.stdout
     mirror = (ws.root / "history/test/applied.json").read_text()

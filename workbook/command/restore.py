@@ -20,12 +20,13 @@ from appwrite.exception import AppwriteException
 
 from workbook.core.backup import FORMAT, MANIFEST, MANIFEST_KEYS, table_file
 from workbook.core.client import Target
+from workbook.core.columns import STRING_FORMATS
+from workbook.core.ids import is_appwrite_id
 from workbook.core.ledger import LEDGER_TABLE, LOCK_TABLE
 from workbook.core.paging import PAGE
 from workbook.errors import WorkbookError
 
 NOT_RESTORED = (LEDGER_TABLE, LOCK_TABLE)  # Workbook's own: the ledger is no data to roll back
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")  # an Appwrite id; keeps files in place
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _HINT = "name a complete folder under history/<env>/backups/ (each run's export is one)"
 _DAMAGED = "restore from an intact copy of this folder, or from another backup"
@@ -94,7 +95,7 @@ def manifest_problem(manifest: object) -> str | None:
         return f"it has no {', '.join(missing)} (made by an older Workbook, or edited)"
     if manifest["format"] != FORMAT:
         return f"format {manifest['format']!r} is not {FORMAT}"
-    if not isinstance(manifest["database"], str) or not _ID.match(manifest["database"]):
+    if not is_appwrite_id(manifest["database"]):
         return "database is not an Appwrite id"
     if not isinstance(manifest["tables"], list):
         return "tables is not a list"
@@ -126,7 +127,7 @@ def _tables_problem(manifest: dict[str, Any]) -> str | None:
 def _definition_problem(table: object) -> str | None:
     if not isinstance(table, dict):
         return "not an object"
-    if not isinstance(table.get("$id"), str) or not _ID.match(table["$id"]):
+    if not is_appwrite_id(table.get("$id")):
         return "$id is not an Appwrite id"
     if not isinstance(table.get("name"), str):
         return f"{table['$id']} has no name"
@@ -236,7 +237,7 @@ _INLINE_KEYS = (
 def inline_column(column: dict[str, Any]) -> dict[str, Any]:
     """A stored column as a table-create item (``string`` + format → the shorthand type)."""
     item = {k: column[k] for k in _INLINE_KEYS if column.get(k) is not None}
-    if column.get("type") == "string" and column.get("format") in ("email", "url", "ip", "enum"):
+    if column.get("type") == "string" and column.get("format") in STRING_FORMATS:
         item["type"] = column["format"]
         item.pop("size", None)
     if item.get("required"):

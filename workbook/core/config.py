@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook.core.ids import ID_RULE, is_appwrite_id
 from workbook.errors import ConfigError
 from workbook.secrets import Secret
 from workbook.settings import CELL_TIMEOUT, ENV, HTTP_TIMEOUT, LEASE_SECONDS, LOCAL_KEY, WORKSPACE
@@ -23,7 +24,6 @@ LOCAL = "local"
 LOCAL_PROJECT = "workbook-local"
 DEFAULT_DATABASE = "main"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -305,8 +305,5 @@ def _bounds(where: str, table: dict[str, object]) -> dict[str, float]:
 
 
 def _check_id(where: str, what: str, value: str) -> None:
-    if not _ID.match(value):
-        raise ConfigError(
-            f"{where}: {what} '{value}' is not a valid Appwrite id",
-            "use up to 36 of a-z, A-Z, 0-9, '.', '-', '_', not starting with a symbol",
-        )
+    if not is_appwrite_id(value):
+        raise ConfigError(f"{where}: {what} '{value}' is not a valid Appwrite id", f"use {ID_RULE}")

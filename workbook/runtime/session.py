@@ -14,7 +14,6 @@ import atexit
 import contextlib
 import html
 import json
-import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from workbook.core.backup import export_database
 from workbook.core.catalog import DIRECTIONS, Migration, find, load_catalog
 from workbook.core.client import Target, connect_target
 from workbook.core.config import Environment, Workspace, find_workspace
+from workbook.core.ids import is_appwrite_id
 from workbook.core.journal import Journal, KeepAlive
 from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
@@ -396,7 +396,7 @@ def connect(
             "it is irreversible; restore from a backup instead",
         )
     run_id = run_id or new_run_id(migration.version if migration else "000", direction)
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$", run_id):
+    if not is_appwrite_id(run_id):
         raise WorkbookError(
             f"run_id {run_id!r} is not a valid id", "let Workbook choose it (leave run_id empty)"
         )
