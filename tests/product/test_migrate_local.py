@@ -128,8 +128,38 @@ def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) 
     status = ws.run("status").stdout
     assert "applied" in next(li for li in status.splitlines() if " 001 " in li)
     assert "pending" in next(li for li in status.splitlines() if " 002 " in li)
+    # papermill's output is archived under history/local/, every cell (the last too)
+    (first,) = archives(ws)
+    facts = nbformat.read(first, as_version=4).metadata["workbook"]
+    assert facts["status"] == "applied" and facts["operator"] == "test-operator"
+    assert "001 up: recorded as applied on 'local'" in outputs(first)
+    assert first.name[:20] in next(li for li in status.splitlines() if " 001 " in li)
     up = ws.run("up")
     assert up.code == 0 and up.output.count("applied in") == 2
+
+    # what a migration prints is redacted in the archive (not in papermill's own output)
+    assert ws.run("create", "--name", "print_a_token").code == 0
+    path = ws.root / "migrations/004_print_a_token.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    next(
+        c for c in nb.cells if c.source.startswith("%%up")
+    ).source = '%%up\nimport os\nprint("token:", os.environ["DEMO_API_TOKEN"])'
+    nbformat.write(nb, path)
+    secret = "tok_" + "5f" * 20
+    proc = subprocess.run(
+        [sys.executable, "-m", "papermill", str(path), str(out)],
+        cwd=ws.root,
+        env={**ws.env, "DEMO_API_TOKEN": secret},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (fourth,) = [p for p in archives(ws) if p.name.endswith("_print_a_token.ipynb")]
+    text = fourth.read_text(encoding="utf-8")
+    assert "token: [redacted]" in text and secret not in text
+    listed = ws.run("history", "--env", "local")
+    assert "004_print_a_token" in listed.stdout
 
 
 def test_a_kernel_stopping_before_done_leaves_a_failed_run_and_no_lock(
