@@ -389,6 +389,22 @@ def local_serve(
     _guard(run)
 
 
+def _register_command_modules() -> None:
+    """Verbs that live in their own module (``workbook/command/cli_*.py``) add themselves to
+    ``app`` when imported; each area of the CLI grows in its own file."""
+    import importlib
+    import pkgutil
+
+    import workbook.command as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name.startswith("cli_"):
+            importlib.import_module(f"workbook.command.{module.name}")
+
+
+_register_command_modules()
+
+
 def main() -> None:
     app(prog_name="workbook")
 
