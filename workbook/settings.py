@@ -84,7 +84,6 @@ DRY_RUN_STATE = Variable(
 )
 
 VARIABLES: tuple[Variable, ...] = (
-    SAVE_TIMEOUT,
     ENV,
     WORKSPACE,
     USER,
@@ -92,6 +91,7 @@ VARIABLES: tuple[Variable, ...] = (
     HTTP_TIMEOUT,
     CELL_TIMEOUT,
     LEASE_SECONDS,
+    SAVE_TIMEOUT,
     LOCAL_KEY,
     LOCAL_ENDPOINT,
     LOCAL_EXTRA_KEYS,
