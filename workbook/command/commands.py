@@ -392,8 +392,15 @@ def history(
     return runs
 
 
-def create(workspace: Workspace, name: str, description: str | None = None) -> Path:
-    """A new migration notebook from the template, numbered after the last one."""
+def create(
+    workspace: Workspace,
+    name: str,
+    description: str | None = None,
+    *,
+    cells: dict[str, str] | None = None,
+) -> Path:
+    """A new migration notebook from the template, numbered after the last one; ``cells``
+    (tag → source) replaces the template's first ``up``/``down`` cell (generated migrations)."""
     slug = name.strip().lower().replace("-", "_").replace(" ", "_")
     if not re.match(r"^[a-z][a-z0-9_]{0,60}$", slug):
         raise WorkbookError(
@@ -410,8 +417,12 @@ def create(workspace: Workspace, name: str, description: str | None = None) -> P
     title = description or slug.replace("_", " ").capitalize()
     template = workspace.root / "notebooks" / "migration_template.ipynb"
     nb = nbformat.read(template if template.is_file() else TEMPLATE, as_version=4)
+    replace = dict(cells or {})
     for cell in nb.cells:
         cell.source = cell.source.replace("{{VERSION}}", version).replace("{{TITLE}}", title)
+        tag = next((t for t in cell.get("metadata", {}).get("tags", []) if t in replace), None)
+        if tag:
+            cell.source = replace.pop(tag)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     path = workspace.migrations / f"{version}_{slug}.ipynb"
