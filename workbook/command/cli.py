@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -213,52 +211,6 @@ def down(
     result = _guard(run)
     _show_result(result)
     _fail_if([result])
-
-
-@app.command()
-def status(
-    env: EnvOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Each migration's state on an environment."""
-    environment, rows = _guard(lambda: commands.status(_workspace(workspace), env))
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "environment": environment.name,
-                    "migrations": [dataclasses.asdict(r) for r in rows],
-                },
-                indent=2,
-            )
-        )
-        return
-    table = Table(title=environment.describe(), title_justify="left")
-    for col in ("version", "description", "state", "applied at", "by", "archived run"):
-        table.add_column(col)
-    colours = {
-        "applied": "green",
-        "pending": "yellow",
-        "failed": "red",
-        "modified": "magenta",
-        "missing": "red",
-        "running": "cyan",
-        "stamped": "green",
-    }
-    for r in rows:
-        table.add_row(
-            r.version,
-            escape(r.description),
-            f"[{colours.get(r.state, 'white')}]{r.state}[/]",
-            r.applied_at or "",
-            escape(r.applied_by or ""),
-            escape(r.archive or ""),
-        )
-    out.print(table)
-    for r in rows:
-        if r.error:
-            out.print(f"[red]{r.version} failed:[/] {escape(r.error.splitlines()[0])}")
 
 
 @app.command()

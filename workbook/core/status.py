@@ -18,6 +18,8 @@ class StatusRow:
     applied_by: str | None
     archive: str | None
     error: str | None = None
+    rolled_back_at: str | None = None  # when its latest run rolled it back (then pending)
+    run_id: str | None = None  # the latest run's id
 
 
 def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> list[StatusRow]:
@@ -32,14 +34,18 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
             state = "stamped"
         last = vs.last if vs else None
         shown = vs.applied if vs and vs.applied else last
+        rolled_back = last if last and state == "pending" and last.direction == "down" else None
         rows[m.number] = StatusRow(
             m.version,
             m.description,
             state,
-            (shown.finished_at or shown.started_at) if shown else None,
+            # a rollback's time is not an "applied at"; its "by" is who rolled it back
+            (shown.finished_at or shown.started_at) if shown and not rolled_back else None,
             shown.applied_by if shown else None,
             last.archive if last else None,
             last.error if last and state == "failed" else None,
+            (rolled_back.finished_at or rolled_back.started_at) if rolled_back else None,
+            last.run_id if last else None,
         )
     for key, vs in states.items():
         if int(key) not in rows and vs.state in ("applied", "failed", "running") and vs.last:
