@@ -217,10 +217,22 @@ def down(
 def create(
     name: Annotated[str, typer.Option("--name", "-n", help="e.g. add_new_field")],
     description: Annotated[str | None, typer.Option(help="The title.")] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="Up cells create --env's live schema from nothing.")
+    ] = False,
+    env: EnvOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """A new migration notebook from the template, with the next version number."""
-    path = _guard(lambda: commands.create(_workspace(workspace), name, description))
+
+    def run() -> Path:
+        if baseline:
+            from workbook.command.adopt import create_baseline
+
+            return create_baseline(_workspace(workspace), env, name, description)
+        return commands.create(_workspace(workspace), name, description)
+
+    path = _guard(run)
     out.print(f"created {path}")
 
 

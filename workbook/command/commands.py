@@ -42,7 +42,7 @@ from workbook.errors import CatalogError, WorkbookError
 from workbook.secrets import is_secret_name
 
 RESERVED = {"environment", "direction", "dry_run", "run_id"}
-TEMPLATE = Path(__file__).parent / "templates" / "migration_template.ipynb"
+TEMPLATE = Path(__file__).parents[1] / "templates" / "migration_template.ipynb"
 
 
 @dataclass

@@ -298,6 +298,33 @@ class Journal:
         }
         return self.ledger.create_run(f"{lock_id[:20]}-{migration.version}-stamp", data)
 
+    def resolve(
+        self, lock_id: str, version: str, basis: Migration | RunRecord, *, applied: bool
+    ) -> RunRecord:
+        """Repair a failed (or wrong) entry by appending a row — history is never edited:
+        from now on ``version`` counts as applied (``applied``) or as rolled back. The row is
+        ``stamped`` (decided by a person, not run), with who and when, like any run."""
+        stamp = now()
+        direction = "up" if applied else "down"
+        name = basis.name if isinstance(basis, Migration) else basis.migration or version
+        data = {
+            "version": version,
+            "description": basis.description[:255],
+            "direction": direction,
+            "state": RunState.STAMPED.value,
+            "checksum": basis.checksum,
+            "environment": self.environment.name,
+            "applied_by": self.operator[:128],
+            "started_at": stamp,
+            "finished_at": stamp,
+            "lock_id": lock_id,
+            "migration": name[:128],
+            "host": HOST,
+            "pid": os.getpid(),
+        }
+        run_id = f"{lock_id[:15]}-{lock_id[-4:]}-{version}-resolved"  # ≤ 36: an Appwrite id
+        return self.ledger.create_run(run_id, data)
+
     def settle_run(self, run_id: str, error: str | None) -> RunRecord | None:
         """After a kernel ended: a run it left ``running`` failed (it died, timed out, or
         never reached ``wb.done()``). None when the notebook never opened its run."""

@@ -1,0 +1,131 @@
+"""Done when (issue 7): adopting a project end to end, in-process against a real local server.
+
+A database populated outside Workbook → ``init`` → ``schema pull`` → ``create --baseline``
+→ ``stamp`` → ``status`` shows the baseline applied; a fresh environment built by ``up``
+from the baseline (a real kernel) pulls the same schema.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from appwrite.client import Client
+from appwrite.services.tables_db import TablesDB
+from cli_inproc import CliWorkspace, add_environment, assert_refused, snapshot
+
+from workbook.local.server import start_local_server
+from workbook.runtime.ops import Ops
+
+COLUMNS = [
+    {"key": "name", "type": "varchar", "size": 128, "required": True},
+    {"key": "email", "type": "email"},
+    {"key": "tier", "type": "enum", "elements": ["free", "pro"], "default": "free"},
+    {"key": "age", "type": "integer", "min": 0, "max": 150, "default": 18},
+    {"key": "score", "type": "float", "min": 0.0, "max": 1.0},
+    {"key": "vip", "type": "boolean", "default": False},
+    {"key": "joined", "type": "datetime"},
+    {"key": "tags", "type": "varchar", "size": 32, "array": True},
+    {"key": "bio", "type": "text"},
+]
+INDEXES = [
+    {"key": "by_email", "type": "unique", "columns": ["email"], "orders": ["ASC"]},
+    {"key": "tier_age", "type": "key", "columns": ["tier", "age"], "orders": ["ASC", "DESC"]},
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Any]:
+    srv = start_local_server(tmp_path / "server.db", schema_delay=0.0)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def tables_db(server: Any) -> TablesDB:
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    return TablesDB(client.set_key(server.api_key))
+
+
+def populate(server: Any, database: str) -> None:
+    """A project's database as its team built it, without Workbook."""
+    tables = tables_db(server)
+    tables.create(database, "Shop")
+    ops = Ops(tables, database, poll_interval=0.02, timeout=20)
+    ops.create_table("customers", "Customers", columns=COLUMNS[:5], indexes=INDEXES[:1])
+    for column in COLUMNS[5:]:
+        ops.add_column("customers", **column)
+    ops.add_index("customers", **INDEXES[1])
+    ops.create_table(
+        "notes",
+        "Notes",
+        columns=[{"key": "text", "type": "varchar", "size": 500}],
+        row_security=True,
+        permissions=['read("any")'],
+    )
+    tables.create_row(database, "customers", "ada", {"name": "Ada", "email": "ada@example.com"})
+
+
+def comparable(config: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in t.items() if k != "databaseId"} for t in config["tables"]]
+
+
+def test_adopt_an_existing_project_end_to_end(tmp_path: Path, server: Any) -> None:
+    populate(server, "shop")
+    tables_db(server).create("fresh", "Fresh")  # an empty environment to build from the baseline
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitignore").write_text("node_modules/", encoding="utf-8")
+    ws = CliWorkspace(repo)
+
+    made = ws.run("init")
+    assert made.code == 0, made.output
+    for name in (
+        "workbook.toml",
+        "migrations",
+        "notebooks/migration_template.ipynb",
+        "notebooks/status.ipynb",
+        "notebooks/history.ipynb",
+    ):
+        assert (repo / name).exists(), name
+    ignore = (repo / ".gitignore").read_text().splitlines()
+    assert ignore[0] == "node_modules/" and "history/local/" in ignore
+    assert "history/*/backups/" in ignore
+    before = snapshot(repo)
+    assert_refused(ws.run("init"), "a workspace already", unchanged=(repo, before))
+
+    add_environment(ws, server, name="prod", database="shop")
+    add_environment(ws, server, name="fresh", database="fresh")
+
+    pulled = ws.run("schema", "pull", "--env", "prod", "-o", "schema/appwrite.config.json")
+    assert pulled.code == 0, pulled.output
+    config = json.loads((repo / "schema/appwrite.config.json").read_text())
+    assert [t["$id"] for t in config["tables"]] == ["customers", "notes"]  # no ledger, no lock
+    assert config["tablesDB"] == [{"$id": "shop", "name": "Shop", "enabled": True}]
+    stdout = ws.run("schema", "pull", "--env", "prod")
+    assert stdout.code == 0 and json.loads(stdout.stdout) == config
+
+    assert_refused(ws.run("status", "--env", "prod"), "no ledger", "workbook stamp")
+    created = ws.run("create", "--name", "baseline", "--baseline", "--env", "prod")
+    assert created.code == 0, created.output
+    notebook = (repo / "migrations/001_baseline.ipynb").read_text()
+    assert "wb.create_table(" in notebook and 'wb.delete_table(\\"customers\\")' in notebook
+    again = ws.run("create", "--name", "baseline2", "--baseline", "--env", "prod")
+    assert_refused(again, "a baseline is the first migration")
+
+    stamped = ws.run("stamp", "001", "--env", "prod")
+    assert stamped.code == 0, stamped.output
+    status = ws.run("status", "--env", "prod", "--json")
+    assert status.code == 0, status.output
+    rows = json.loads(status.stdout)["migrations"]
+    assert [(r["version"], r["state"]) for r in rows] == [("001", "stamped")]
+
+    built = ws.run("up", "--env", "fresh", "--no-backup")
+    assert built.code == 0, built.output
+    fresh = ws.run("schema", "pull", "--env", "fresh")
+    assert fresh.code == 0, fresh.output
+    assert comparable(json.loads(fresh.stdout)) == comparable(config)

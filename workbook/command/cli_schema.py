@@ -1,0 +1,86 @@
+"""``workbook init``, ``workbook schema …`` and ``workbook resolve``: schema as code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from workbook.command.cli import EnvOption, WorkspaceOption, _guard, _workspace, app, out
+from workbook.core.ledger import RunRecord
+
+schema_app = typer.Typer(no_args_is_help=True, help="The schema of an environment, as code.")
+app.add_typer(schema_app, name="schema")
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Path, typer.Argument(help="The repository folder (default: the current one).")
+    ] = Path("."),
+) -> None:
+    """Start a workspace in an existing repository: workbook.toml, migrations/, notebooks/,
+    .gitignore rules. Refuses, changing nothing, where a workspace exists."""
+    from workbook.command.init import init as init_workspace
+
+    written = _guard(lambda: init_workspace(folder))
+    root = folder.resolve()
+    for path in written:
+        out.print(f"wrote {escape(str(path.relative_to(root)))}")
+    out.print(
+        "next: add your environments to workbook.toml, then "
+        "`workbook schema pull --env E` and `workbook create --name baseline --baseline --env E`"
+    )
+
+
+@schema_app.command("pull")
+def schema_pull(
+    env: EnvOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write this file (default: stdout).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The live schema in the Appwrite CLI's appwrite.config.json format."""
+    from workbook.command import schema_cmd
+
+    data = _guard(lambda: schema_cmd.pull(_workspace(workspace), env, output))
+    if output is None:
+        print(json.dumps(data, indent=4, ensure_ascii=False))
+    else:
+        out.print(f"wrote {escape(str(output))}: {len(data['tables'])} table(s)")
+
+
+@app.command()
+def resolve(
+    version: Annotated[str, typer.Argument(help="The migration (e.g. 002).")],
+    applied: Annotated[
+        bool, typer.Option("--applied", help="Its changes are in place: count it applied.")
+    ] = False,
+    rolled_back: Annotated[
+        bool, typer.Option("--rolled-back", help="Its changes are undone: count it pending.")
+    ] = False,
+    env: EnvOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Repair a failed ledger entry by appending a row (history is never edited)."""
+    from workbook.command import adopt
+    from workbook.errors import WorkbookError
+
+    def run() -> RunRecord:
+        if applied == rolled_back:
+            raise WorkbookError(
+                "resolve needs exactly one of --applied and --rolled-back",
+                f"e.g. workbook resolve {version} --applied",
+            )
+        return adopt.resolve(_workspace(workspace), env, version, applied=applied)
+
+    record = _guard(run)
+    what = "applied" if applied else "rolled back"
+    out.print(
+        f"[green]✓[/] {record.version} {escape(record.description)}: resolved as {what} "
+        f"on '{escape(record.environment)}' by {escape(record.applied_by)}"
+    )
