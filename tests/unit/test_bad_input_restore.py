@@ -224,7 +224,7 @@ def test_only_the_chosen_tables_are_verified(
     assert_refused(ws.run("restore", str(backup), "--env", "test"), "notes.jsonl does not match")
     result = ws.run("restore", str(backup), "--env", "test", "--table", "posts")
     assert result.code == 0, result.output
-    assert result.stdout.splitlines() == ["restored 3 row(s) of posts"]
+    assert result.stdout.splitlines()[0] == "restored 3 row(s) of posts"
 
 
 def test_workbook_tables_are_never_restored(ws: CliWorkspace, backup: Path) -> None:

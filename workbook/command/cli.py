@@ -281,19 +281,29 @@ def restore(
     table: Annotated[
         list[str] | None, typer.Option("--table", "-t", help="Only these tables (default: all).")
     ] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode", help="merge: upsert the backed-up rows; replace: also delete the others."
+        ),
+    ] = "merge",
+    into_database: Annotated[
+        str | None,
+        typer.Option("--into-database", help="Restore beside the original, into this database."),
+    ] = None,
     yes: YesOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Put tables back from a backup taken before a run."""
+    """Undo a run from a backup: tables, columns, indexes and rows as backed up."""
 
-    def run() -> dict[str, int]:
+    def run() -> list:
         ws = _workspace(workspace)
         _confirm(ws.environment(env), yes)
-        return commands.restore(ws, env, backup, table)
+        return commands.restore(ws, env, backup, table, mode=mode, into_database=into_database)
 
-    counts = _guard(run)
-    for name, n in counts.items():
-        out.print(f"restored {n} row(s) of {escape(name)}")
+    for done in _guard(run):
+        for line in done.lines():
+            out.print(escape(line), soft_wrap=True)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from workbook.core.catalog import Migration, find, load_catalog, next_version, r
 from workbook.core.client import Target, connect_target, one_line
 from workbook.core.config import Environment, Workspace
 from workbook.core.history import ArchivedRun, archived_runs
+from workbook.core.ids import ID_RULE, is_appwrite_id
 from workbook.core.journal import Journal
 from workbook.core.ledger import Ledger, LockRow, VersionState
 from workbook.core.local_target import serving_local
@@ -316,21 +317,40 @@ def status(workspace: Workspace, env: str | None) -> tuple[Environment, list[Sta
 
 
 def restore(
-    workspace: Workspace, env: str | None, source: Path, only: list[str] | None = None
-) -> dict[str, int]:
-    """Put backed-up tables back: missing tables are recreated, rows upserted by id.
+    workspace: Workspace,
+    env: str | None,
+    source: Path,
+    only: list[str] | None = None,
+    *,
+    mode: str = "merge",
+    into_database: str | None = None,
+) -> list[restores.TableRestore]:
+    """Undo what happened to backed-up tables since the backup (see ``restore_table``).
 
-    Rows created after the backup stay; the ledger is not a table a backup restores. The
-    backup is verified whole (manifest, checksums, rows) before the target is even reached.
+    ``merge`` upserts the backed-up rows (rows created since stay); ``replace`` also deletes
+    the rows the backup does not have. ``into_database`` restores beside the original (the
+    database is created if missing), for inspection. The ledger is not a table a backup
+    restores. The backup is verified whole (manifest, checksums, rows) before the target is
+    even reached, and every table is read back and compared with it afterwards.
     """
+    if mode not in restores.MODES:
+        raise WorkbookError(f"--mode {mode!r} is not one of merge, replace", "pass merge or replace")
+    if into_database is not None and not is_appwrite_id(into_database):
+        raise WorkbookError(f"--into-database {into_database!r} is not an Appwrite id", ID_RULE)
     backup = restores.open_backup(source, only)
     environment = workspace.environment(env)
-    restores.check_database(backup, environment.database, environment.name)
+    if into_database is None:
+        restores.check_database(backup, environment.database, environment.name)
     with opened(workspace, env, catalog=[], adopted=False) as o:
         lock_id = new_run_id("restore", "up")
         o.journal.acquire(lock_id)
         try:
-            return {t.id: restores.restore_table(o.target, t) for t in backup.tables}
+            if into_database is not None:
+                restores.ensure_database(o.target, into_database)
+            return [
+                restores.restore_table(o.target, t, database=into_database, mode=mode)
+                for t in backup.tables
+            ]
         finally:
             o.journal.release(lock_id)
 

@@ -12,18 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from appwrite.exception import AppwriteException
+from appwrite.query import Query
 
 from workbook.core.backup import FORMAT, MANIFEST, MANIFEST_KEYS, table_file
 from workbook.core.client import Target
-from workbook.core.columns import STRING_FORMATS
+from workbook.core.columns import STRING_FORMATS, ColumnSpec, column_kind
 from workbook.core.ids import is_appwrite_id
 from workbook.core.ledger import LEDGER_TABLE, LOCK_TABLE
-from workbook.core.paging import PAGE
+from workbook.core.paging import PAGE, iter_items, raw_get
 from workbook.errors import WorkbookError
 
 NOT_RESTORED = (LEDGER_TABLE, LOCK_TABLE)  # Workbook's own: the ledger is no data to roll back
@@ -256,40 +258,344 @@ def inline_index(index: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def restore_table(target: Target, table: BackupTable) -> int:
-    """Recreate a table that is gone (columns and indexes as backed up), then its rows."""
-    database = target.environment.database
-    definition = table.definition
-    try:
-        target.tables.get_table(database, table.id)
-    except AppwriteException as exc:
-        if exc.code != 404:
-            raise
-        target.tables.create_table(
-            database,
-            table.id,
-            definition["name"],
-            permissions=definition.get("$permissions"),
-            row_security=definition.get("rowSecurity", False),
-            columns=[inline_column(c) for c in definition.get("columns", [])],
-            indexes=[inline_index(i) for i in definition.get("indexes", [])],
-        )
-    return restore_rows(target, table)
+@dataclass
+class TableRestore:
+    """What a restore did to one table, in the words the CLI prints."""
+
+    id: str
+    actions: list[str]
+    upserted: int = 0
+    deleted: int = 0
+    checked: int = 0
+
+    def lines(self) -> list[str]:
+        head = f"restored {self.upserted} row(s) of {self.id}"
+        if self.deleted:
+            head += f", deleted {self.deleted} row(s) not in the backup"
+        return [head, *(f"  {a}" for a in self.actions)]
+
+
+MODES = ("merge", "replace")
+_DROP = ("$sequence", "$tableId", "$databaseId")
+_GONE = ("table_not_found", "database_not_found", "column_not_found", "index_not_found")
+_WAIT_SECONDS = 120.0
+
+
+def restore_table(
+    target: Target,
+    table: BackupTable,
+    *,
+    database: str | None = None,
+    mode: str = "merge",
+) -> TableRestore:
+    """Undo what happened to one table since the backup, exactly.
+
+    A missing table is recreated whole; a table that is there gets back every backed-up
+    column it lost, and a column recreated with another type is put back to its backed-up
+    type (its backed-up values come back with the rows; rows created since keep theirs
+    where the value converts, else null). Missing indexes follow. Then the rows go back in
+    bulk with their ids, timestamps and permissions (upsert); ``replace`` also deletes the
+    rows the backup does not have. Finally the table is read back and compared with the
+    backup (count, and a sha256 over the backed-up fields of every backed-up row).
+    """
+    if mode not in MODES:
+        raise WorkbookError(f"--mode {mode!r} is not one of {', '.join(MODES)}", "merge or replace")
+    database = database or target.environment.database
+    done = TableRestore(table.id, [])
+    ids = _backup_ids(table)
+    live = _get(target, f"/tablesdb/{database}/tables/{table.id}")
+    if live is None:
+        _create_table(target, database, table.definition)
+        done.actions.append("recreated the table, its columns and indexes")
+        kept: dict[str, list[tuple[str, Any]]] = {}
+    else:
+        kept = _restore_columns(target, database, table, live, ids, done)
+        _restore_indexes(target, database, table, done)
+    done.upserted = _upsert_rows(target, database, table)
+    for key, values in kept.items():
+        _put_converted(target, database, table.id, key, values)
+    if mode == "replace":
+        done.deleted = _delete_others(target, database, table.id, ids)
+    done.checked = check_rows(target, database, table, ids, exact=mode == "replace")
+    done.actions.append(f"checked: {done.checked} row(s) match the backup (count and sha256)")
+    return done
 
 
 def restore_rows(target: Target, table: BackupTable) -> int:
-    """Upsert a table's exported rows back (timestamps kept: API keys may set them)."""
-    database = target.environment.database
-    drop = {"$sequence", "$tableId", "$databaseId"}
-    batch: list[dict[str, Any]] = []
-    total = 0
+    """Upsert a table's exported rows back (kept for callers that want the rows only)."""
+    return _upsert_rows(target, target.environment.database, table)
+
+
+def _backup_ids(table: BackupTable) -> set[str]:
+    with table.path.open(encoding="utf-8") as rows:
+        return {json.loads(line)["$id"] for line in rows}
+
+
+def _iter_backup_rows(table: BackupTable) -> Any:
     with table.path.open(encoding="utf-8") as rows:
         for line in rows:
-            batch.append({k: v for k, v in json.loads(line).items() if k not in drop})
-            if len(batch) == PAGE:
-                target.tables.upsert_rows(database, table.id, batch)
-                total, batch = total + len(batch), []
+            row = json.loads(line)
+            yield {k: v for k, v in row.items() if k not in _DROP}
+
+
+def _upsert_rows(target: Target, database: str, table: BackupTable) -> int:
+    """The backed-up rows back, a page per request (ids, timestamps, permissions kept)."""
+    batch: list[dict[str, Any]] = []
+    total = 0
+    for row in _iter_backup_rows(table):
+        batch.append(row)
+        if len(batch) == PAGE:
+            target.tables.upsert_rows(database, table.id, batch)
+            total, batch = total + len(batch), []
     if batch:
         target.tables.upsert_rows(database, table.id, batch)
         total += len(batch)
     return total
+
+
+def _get(target: Target, path: str) -> dict[str, Any] | None:
+    try:
+        return raw_get(target.client, path)
+    except AppwriteException as exc:
+        if exc.code == 404:
+            return None
+        raise
+
+
+def _create_table(target: Target, database: str, definition: dict[str, Any]) -> None:
+    target.tables.create_table(
+        database,
+        definition["$id"],
+        definition["name"],
+        permissions=definition.get("$permissions"),
+        row_security=definition.get("rowSecurity", False),
+        columns=[inline_column(c) for c in definition.get("columns", [])],
+        indexes=[inline_index(i) for i in definition.get("indexes", [])],
+    )
+
+
+def _restore_columns(
+    target: Target,
+    database: str,
+    table: BackupTable,
+    live: dict[str, Any],
+    ids: set[str],
+    done: TableRestore,
+) -> dict[str, list[tuple[str, Any]]]:
+    """Recreate lost columns and put retyped ones back; returns, per retyped column, the
+    values of rows the backup does not have, converted to the backed-up type."""
+    have = {c["key"]: c for c in live.get("columns", [])}
+    kept: dict[str, list[tuple[str, Any]]] = {}
+    for column in table.definition.get("columns", []):
+        key = column["key"]
+        now = have.get(key)
+        if now is not None and _same_shape(now, column):
+            continue
+        if now is not None:
+            kind = column_kind(column)
+            values = _values_outside(target, database, table.id, key, ids)
+            kept[key] = [(rid, _convert(kind, v, column)) for rid, v in values]
+            for index in live.get("indexes", []):
+                if key in (index.get("columns") or index.get("attributes") or []):
+                    _delete_index(target, database, table.id, index["key"])
+            _delete_column(target, database, table.id, key)
+            lost = sum(
+                1
+                for (_, old), (_, new) in zip(values, kept[key], strict=True)
+                if old is not None and new is None
+            )
+            note = f"converted column {key} back from {column_kind(now)} to {kind}"
+            if lost:
+                note += f" ({lost} value(s) of rows created since did not convert: null)"
+            done.actions.append(note)
+        else:
+            done.actions.append(f"recreated column {key} ({column_kind(column)})")
+        _create_column(target, database, table.id, column)
+    return kept
+
+
+def _same_shape(live: dict[str, Any], backed_up: dict[str, Any]) -> bool:
+    return column_kind(live) == column_kind(backed_up) and bool(live.get("array")) == bool(
+        backed_up.get("array")
+    )
+
+
+def _values_outside(
+    target: Target, database: str, table_id: str, key: str, ids: set[str]
+) -> list[tuple[str, Any]]:
+    """(id, value) of a column for the rows the backup does not have (created since)."""
+    path = f"/tablesdb/{database}/tables/{table_id}/rows"
+    return [
+        (row["$id"], row.get(key))
+        for row in iter_items(target.client, path, "rows", [Query.select(["$id", key])])
+        if row["$id"] not in ids
+    ]
+
+
+def _convert(kind: str, value: Any, column: dict[str, Any]) -> Any:
+    """A value in the backed-up column's type, or None where it does not convert."""
+    if value is None:
+        return None
+    if column.get("array"):
+        return value if isinstance(value, list) else [value]
+    try:
+        if kind in ("integer", "bigint"):
+            number = float(value)
+            return int(number) if number.is_integer() else None
+        if kind == "float":
+            return float(value)
+        if kind == "boolean":
+            text = str(value).strip().lower()
+            return {"true": True, "1": True, "false": False, "0": False}.get(text)
+        if kind in ("varchar", "string", "text", "mediumtext", "longtext"):
+            text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+            size = column.get("size")
+            return text if not size or len(text) <= size else None
+        if kind == "datetime":
+            return value if isinstance(value, str) else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _put_converted(
+    target: Target, database: str, table_id: str, key: str, values: list[tuple[str, Any]]
+) -> None:
+    for rid, value in values:
+        if value is not None:
+            target.tables.update_row(database, table_id, rid, {key: value})
+
+
+def _create_column(target: Target, database: str, table_id: str, column: dict[str, Any]) -> None:
+    item = inline_column(column)
+    options = {
+        k: item[k]
+        for k in ("required", "default", "array", "size", "min", "max", "elements")
+        if k in item
+    }
+    if item.get("required"):
+        options.pop("default", None)
+    spec = ColumnSpec.build(item["key"], item["type"], **options)
+    getattr(target.tables, spec.create_method)(database, table_id, spec.key, **spec.sdk_arguments())
+    _wait(target, f"/tablesdb/{database}/tables/{table_id}/columns/{spec.key}", gone=False)
+
+
+def _delete_column(target: Target, database: str, table_id: str, key: str) -> None:
+    target.tables.delete_column(database, table_id, key)
+    _wait(target, f"/tablesdb/{database}/tables/{table_id}/columns/{key}", gone=True)
+
+
+def _delete_index(target: Target, database: str, table_id: str, key: str) -> None:
+    """An index on a column to retype goes first (Appwrite refuses the column otherwise);
+    the backed-up indexes are recreated afterwards."""
+    target.tables.delete_index(database, table_id, key)
+    _wait(target, f"/tablesdb/{database}/tables/{table_id}/indexes/{key}", gone=True)
+
+
+def _restore_indexes(target: Target, database: str, table: BackupTable, done: TableRestore) -> None:
+    path = f"/tablesdb/{database}/tables/{table.id}"
+    have = {i["key"] for i in (_get(target, path) or {}).get("indexes", [])}
+    for index in table.definition.get("indexes", []):
+        if index["key"] in have:
+            continue
+        item = inline_index(index)
+        target.tables.create_index(
+            database,
+            table.id,
+            item["key"],
+            item["type"],
+            item["attributes"],
+            orders=item.get("orders"),
+        )
+        _wait(target, f"{path}/indexes/{item['key']}", gone=False)
+        done.actions.append(f"recreated index {item['key']} ({item['type']})")
+
+
+def _wait(target: Target, path: str, *, gone: bool) -> None:
+    """Appwrite builds and removes columns and indexes asynchronously: wait for the end."""
+    deadline = time.monotonic() + _WAIT_SECONDS
+    delay = 0.02
+    while time.monotonic() < deadline:
+        item = _get(target, path)
+        if gone and item is None:
+            return
+        if not gone and item is not None:
+            if item.get("status") == "available":
+                return
+            if item.get("status") in ("failed", "stuck"):
+                raise WorkbookError(
+                    f"restoring {path} failed: Appwrite reports {item.get('status')} "
+                    f"({item.get('error') or 'no reason given'})",
+                    "fix the cause, then run the restore again: it is idempotent",
+                )
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    raise WorkbookError(
+        f"restoring {path}: still not {'gone' if gone else 'available'} after {_WAIT_SECONDS:.0f}s",
+        "run the restore again once Appwrite has caught up",
+    )
+
+
+def _delete_others(target: Target, database: str, table_id: str, ids: set[str]) -> int:
+    """``--mode replace``: the rows the backup does not have go, a page per request."""
+    path = f"/tablesdb/{database}/tables/{table_id}/rows"
+    extra = [
+        row["$id"]
+        for row in iter_items(target.client, path, "rows", [Query.select(["$id"])])
+        if row["$id"] not in ids
+    ]
+    for start in range(0, len(extra), PAGE):
+        chunk = extra[start : start + PAGE]
+        target.tables.delete_rows(database, table_id, [Query.equal("$id", chunk)])
+    return len(extra)
+
+
+def row_digest(row: dict[str, Any], keys: list[str]) -> int:
+    """One row's sha256 over the given fields, as a number the multiset sum adds up."""
+    text = json.dumps({k: row.get(k) for k in keys}, sort_keys=True, ensure_ascii=False)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
+
+
+def check_rows(
+    target: Target, database: str, table: BackupTable, ids: set[str], *, exact: bool
+) -> int:
+    """Read the table back: every backed-up row is there with the backed-up values (a sum
+    of per-row sha256, so order does not matter), and with ``exact`` no other row is."""
+    keys: list[str] | None = None
+    expected = 0
+    for row in _iter_backup_rows(table):
+        keys = keys or sorted(row)
+        expected = (expected + row_digest(row, keys)) % (1 << 256)
+    path = f"/tablesdb/{database}/tables/{table.id}/rows"
+    found = 0
+    others = 0
+    total = 0
+    for row in iter_items(target.client, path, "rows"):
+        if row["$id"] not in ids:
+            others += 1
+            continue
+        total += 1
+        found = (found + row_digest(row, keys or [])) % (1 << 256)
+    if total != len(ids) or (exact and others):
+        raise WorkbookError(
+            f"after the restore {table.id} holds {total} of the backup's {len(ids)} row(s)"
+            + (f" and {others} other(s)" if exact and others else ""),
+            "run the restore again; if it persists, compare the table with the backup by hand",
+        )
+    if found != expected:
+        raise WorkbookError(
+            f"after the restore the rows of {table.id} differ from the backup (sha256)",
+            "a column may have a type or bounds the backed-up values do not fit",
+        )
+    return total
+
+
+def ensure_database(target: Target, database: str) -> None:
+    """``--into-database``: the database beside the original, created when it is new."""
+    if database == target.environment.database:
+        raise WorkbookError(
+            f"--into-database {database} is the environment's own database",
+            "leave --into-database out to restore in place, or name another database",
+        )
+    if _get(target, f"/tablesdb/{database}") is None:
+        target.tables.create(database, database)
