@@ -553,7 +553,7 @@ COMPILE_ERRORS = [
     ([Q.equal("name", 5)], 'Invalid query: Query value is invalid for attribute "name"'),
     ([Q.equal("name", [None])], 'Invalid query: Query value is invalid for attribute "name"'),
     (
-        [Q.less_than("born", "yesterday")],
+        [Q.less_than("born", "someday")],
         'Invalid query: Query value is invalid for attribute "born"',
     ),
     ([Q.equal("score", 10**400)], 'Invalid query: Query value is invalid for attribute "score"'),

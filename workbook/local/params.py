@@ -7,8 +7,9 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workbook.local.errors import invalid_argument, missing_argument
 
@@ -212,18 +213,103 @@ def now_iso() -> str:
 
 def format_datetime(moment: datetime) -> str:
     """Appwrite's stored form: UTC with milliseconds, which also sorts lexicographically."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+    m = moment.astimezone(UTC)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}."
+        f"{m.microsecond // 1000:03d}+00:00"
+    )
 
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Already in the stored form (what the server answers, so what clients send back most).
 _STORED_FORM = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
 
 
+# PHP's DateTime (what utopia's Datetime validator constructs) reads a date, an optional time
+# after `T` or spaces, and an optional zone: `Z`, an offset (`+02`, `+0200`, `+02:00`, after
+# `GMT`/`UTC` too), an abbreviation or a tz database name (`America/New_York`). Fields roll over
+# as PHP's do (`2024-02-30` is March 1st); a time without a zone is UTC (Appwrite's default).
+_PHP_DATETIME = re.compile(
+    r"(?P<y>\d{4})(?P<ds>[-/])(?P<mo>\d{1,2})(?P=ds)(?P<d>\d{1,2})"
+    r"(?:(?:[Tt]|\s+)(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?)?"
+    r"\s*(?P<zone>.*?)\s*"
+)
+_OFFSET = re.compile(r"(?:(?:GMT|UTC)\s*)?(?P<sign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?", re.I)
+_ABBREVIATIONS = {
+    "z": 0, "utc": 0, "gmt": 0, "ut": 0, "wet": 0, "west": 60, "bst": 60, "cet": 60, "cest": 120,
+    "met": 60, "mest": 120, "eet": 120, "eest": 180, "msk": 180, "ist": 330, "jst": 540,
+    "est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420, "mdt": -360, "pst": -480,
+    "pdt": -420, "akst": -540, "akdt": -480, "hst": -600, "aest": 600, "aedt": 660,
+}  # fmt: skip
+_RELATIVE_DAYS = {"now": None, "today": 0, "midnight": 0, "tomorrow": 1, "yesterday": -1}
+
+
+def _zone(text: str) -> tzinfo | None:
+    """The zone PHP reads from the text after a date-time; None when it reads none."""
+    if not text:
+        return UTC
+    offset = _OFFSET.fullmatch(text)
+    if offset:
+        hours, minutes = int(offset["oh"]), int(offset["om"] or 0)
+        if hours > 99 or minutes > 59:
+            return None
+        sign = -1 if offset["sign"] == "-" else 1
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    minutes = _ABBREVIATIONS.get(text.lower())
+    if minutes is not None:
+        return timezone(timedelta(minutes=minutes))
+    if "/" in text or text.isalpha():
+        try:
+            return ZoneInfo(text)
+        except (ValueError, ZoneInfoNotFoundError):
+            return None
+    return None
+
+
+def _php_datetime(text: str) -> datetime | None:
+    """The moment PHP's `new DateTime($text)` gives (the forms migrations meet), or None."""
+    word = text.lower()
+    if word in _RELATIVE_DAYS:
+        now = datetime.now(UTC)
+        days = _RELATIVE_DAYS[word]
+        if days is None:
+            return now
+        return now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=days)
+    if text[:1] == "@":
+        try:
+            return datetime.fromtimestamp(float(text[1:]), UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+    found = _PHP_DATETIME.fullmatch(text)
+    if not found:
+        return None
+    zone = _zone(found["zone"])
+    month, day = int(found["mo"]), int(found["d"])
+    hour, minute = int(found["h"] or 0), int(found["mi"] or 0)
+    second = int(found["s"] or 0)
+    if zone is None or not (1 <= month <= 12 and 0 <= day <= 31):
+        return None
+    if hour > 24 or minute > 59 or second > 60:
+        return None
+    micro = int((found["f"] or "0")[:6].ljust(6, "0"))
+    try:
+        base = datetime(int(found["y"]), month, 1, tzinfo=zone)
+    except ValueError:
+        return None
+    shift = timedelta(days=day - 1, hours=hour, minutes=minute, seconds=second, microseconds=micro)
+    try:
+        if isinstance(zone, ZoneInfo):
+            # Wall-clock arithmetic in the named zone (its offset on that day), as PHP does.
+            naive = base.replace(tzinfo=None) + shift
+            return naive.replace(tzinfo=zone)
+        return base + shift
+    except OverflowError:
+        return None
+
+
 def parse_datetime(value: object) -> str | None:
-    """Normalize an ISO 8601 string to the stored UTC form; None when it is not a date."""
-    if not isinstance(value, str) or not value.strip():
+    """A datetime as Appwrite's validator accepts it (PHP DateTime's forms), in the stored UTC
+    form with milliseconds; None when it is not one."""
+    if not isinstance(value, str):
         return None
     if _STORED_FORM.fullmatch(value):
         try:
@@ -231,15 +317,12 @@ def parse_datetime(value: object) -> str | None:
         except ValueError:
             return None
         return value
-    text = value.strip().replace(" ", "T", 1) if not _DATE_ONLY.match(value.strip()) else value
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+    text = value.strip()
+    if not text:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+    moment = _php_datetime(text)
+    if moment is None:
+        return None
     try:
         return format_datetime(moment)
     except (OverflowError, ValueError):

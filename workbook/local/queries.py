@@ -13,9 +13,9 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from workbook.local.errors import bad_request, invalid_argument, query_invalid
+from workbook.local.params import parse_datetime
 
 MAX_QUERIES = 100
 MAX_QUERY_LENGTH = 4096
@@ -197,19 +197,7 @@ def _parse_one(data: dict[str, object]) -> Query:
 
 def normalize_datetime(value: object) -> str | None:
     """Appwrite's stored datetime form (UTC, milliseconds), or None if `value` is not one."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text[-1] in "Zz":
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        moment = moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+    return parse_datetime(value)
 
 
 def _coerce(column: _Column, value: object) -> object:
