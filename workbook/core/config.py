@@ -31,8 +31,18 @@ DEFAULT_HTTP_TIMEOUT = 30.0
 DEFAULT_CELL_TIMEOUT = 3600.0
 DEFAULT_LEASE_SECONDS = 60.0
 BOUND_KEYS = ("http_timeout", "cell_timeout", "lease_seconds")
-REMOTE_KEYS = ("endpoint", "project", "database", "key_env", "self_signed", "confirm", *BOUND_KEYS)
-LOCAL_KEYS = ("database", "confirm", *BOUND_KEYS)
+BACKUP_MODES = ("touched", "all", "none", "cloud")
+REMOTE_KEYS = (
+    "endpoint",
+    "project",
+    "database",
+    "key_env",
+    "self_signed",
+    "confirm",
+    *BOUND_KEYS,
+    "backup",
+)
+LOCAL_KEYS = ("database", "confirm", *BOUND_KEYS, "backup")
 _KEY_TYPES: dict[str, type] = {
     "endpoint": str,
     "project": str,
@@ -40,6 +50,7 @@ _KEY_TYPES: dict[str, type] = {
     "key_env": str,
     "self_signed": bool,
     "confirm": bool,
+    "backup": str,
 }
 _TYPE_NAMES = {str: "string", bool: "boolean"}
 _EXAMPLES = {
@@ -73,6 +84,7 @@ class Environment:
     http_timeout: float = DEFAULT_HTTP_TIMEOUT
     cell_timeout: float = DEFAULT_CELL_TIMEOUT
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    backup: str = "touched"  # what a run backs up first: touched tables, all, none, cloud
 
     @property
     def is_local(self) -> bool:
@@ -163,7 +175,11 @@ def find_workspace(start: Path | None = None) -> Workspace:
 
 
 def local_environment(
-    database: str = DEFAULT_DATABASE, *, confirm: bool = False, **bounds: float
+    database: str = DEFAULT_DATABASE,
+    *,
+    confirm: bool = False,
+    backup: str = "touched",
+    **bounds: float,
 ) -> Environment:
     return Environment(
         name=LOCAL,
@@ -171,6 +187,7 @@ def local_environment(
         database=database,
         key_env=LOCAL_KEY.name,
         confirm=confirm,
+        backup=backup,
         **bounds,
     )
 
@@ -218,8 +235,14 @@ def _environment(source: str, name: str, table: object) -> Environment:
     database = table.get("database", DEFAULT_DATABASE)
     _check_id(where, "database", database)
     confirm = table.get("confirm", False)
+    backup = table.get("backup", "touched")
+    if backup not in BACKUP_MODES:
+        raise ConfigError(
+            f"{where}: backup = '{backup}' is not one of {', '.join(BACKUP_MODES)}",
+            'write backup = "touched" (the default), "all", "none" or "cloud"',
+        )
     if name == LOCAL:
-        return local_environment(database, confirm=confirm, **_bounds(where, table))
+        return local_environment(database, confirm=confirm, backup=backup, **_bounds(where, table))
     missing = [k for k in ("endpoint", "project", "key_env") if not table.get(k)]
     if missing:
         raise ConfigError(f"{where} is missing {', '.join(missing)}", "add them to the file")
@@ -243,6 +266,7 @@ def _environment(source: str, name: str, table: object) -> Environment:
         key_env=table["key_env"],
         self_signed=table.get("self_signed", False),
         confirm=confirm,
+        backup=backup,
         **_bounds(where, table),
     )
 
