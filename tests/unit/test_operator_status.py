@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from appwrite.client import Client
-from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment, new_workspace
 
 from workbook.core.catalog import load_catalog

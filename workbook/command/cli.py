@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workbook.command import commands
+from workbook.command import commands, targets
 from workbook.command.runner import RunResult
 from workbook.core.catalog import Migration
 from workbook.core.config import Environment, Workspace, find_workspace
@@ -161,13 +161,20 @@ def up(
     parameter: ParamOption = None,
     backup: BackupOption = True,
     yes: YesOption = False,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Up to this version (down: back to it, kept).")
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", help="Only the next N (down: the latest N).")
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Apply pending migrations (or one) to one or more environments."""
+    """Apply pending migrations (or one, or up to --to, or --steps of them)."""
 
     def run() -> list[RunResult]:
         ws = _workspace(workspace)
         params = commands.parse_parameters(parameter or [])
+        targets.check_target(migration, to, steps)
         envs: list[str | None] = list(env) if env else [None]
         return commands.up(
             ws,
@@ -178,6 +185,8 @@ def up(
             backup=backup,
             on_result=_show_result,
             on_start=_announce(dry_run, "up", yes),
+            to=to,
+            steps=steps,
         )
 
     _fail_if(_guard(run))
@@ -191,14 +200,34 @@ def down(
     parameter: ParamOption = None,
     backup: BackupOption = True,
     yes: YesOption = False,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Up to this version (down: back to it, kept).")
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", help="Only the next N (down: the latest N).")
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Roll back the last applied migration, or the named one."""
+    """Roll back the last applied migration, or the named one, or all after --to (newest
+    first), or the latest --steps."""
 
-    def run() -> RunResult:
+    def run() -> list[RunResult]:
         ws = _workspace(workspace)
         params = commands.parse_parameters(parameter or [])
-        return commands.down(
+        targets.check_target(migration, to, steps)
+        if to is not None or steps is not None:
+            return targets.down(
+                ws,
+                env,
+                to=to,
+                steps=steps,
+                dry_run=dry_run,
+                parameters=params,
+                backup=backup,
+                on_result=_show_result,
+                on_start=_announce(dry_run, "down", yes),
+            )
+        result = commands.down(
             ws,
             env,
             migration=migration,
@@ -207,10 +236,10 @@ def down(
             backup=backup,
             on_start=_announce(dry_run, "down", yes),
         )
+        _show_result(result)
+        return [result]
 
-    result = _guard(run)
-    _show_result(result)
-    _fail_if([result])
+    _fail_if(_guard(run))
 
 
 @app.command()

@@ -19,6 +19,7 @@ from typing import Any
 from appwrite.exception import AppwriteException
 
 from workbook.command import restore as restores
+from workbook.command import targets
 from workbook.command.runner import RunResult, execute
 from workbook.core import backup as backups
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
@@ -182,8 +183,11 @@ def up(
     backup: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
     on_start: Callable[[Environment, list[Migration]], None] | None = None,
+    to: str | None = None,
+    steps: int | None = None,
 ) -> list[RunResult]:
-    """Apply pending migrations (or one) to each environment in turn; stop at a failure."""
+    """Apply pending migrations (or one, or those up to ``to``, or the next ``steps``) to
+    each environment in turn; stop at a failure."""
     given = parameters or {}
     catalog = load_catalog(workspace.migrations)
     _check_parameters(catalog, given)
@@ -198,7 +202,7 @@ def up(
                 check_up(o.catalog, o.states, selected, o.environment.name)
                 todo = [selected]
             else:
-                todo = pending(o.catalog, o.states)
+                todo = targets.select_up(o.catalog, pending(o.catalog, o.states), to, steps)
             if on_start:
                 on_start(o.environment, todo)
             for result in _run_sequence(o, todo, "up", dry_run, given, backup):
