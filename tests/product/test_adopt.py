@@ -1,8 +1,8 @@
 """Done when (issue 7): adopting a project end to end, in-process against a real local server.
 
 A database populated outside Workbook → ``init`` → ``schema pull`` → ``create --baseline``
-→ ``stamp`` → ``status`` shows the baseline applied; a fresh environment built by ``up``
-from the baseline (a real kernel) pulls the same schema.
+→ ``stamp`` → ``status`` shows the baseline applied and ``verify`` is clean; a fresh
+environment built by ``up`` from the baseline (a real kernel) pulls the same schema.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def test_adopt_an_existing_project_end_to_end(tmp_path: Path, server: Any) -> No
         "notebooks/migration_template.ipynb",
         "notebooks/status.ipynb",
         "notebooks/history.ipynb",
+        "migrations/workbook.sum",
     ):
         assert (repo / name).exists(), name
     ignore = (repo / ".gitignore").read_text().splitlines()
@@ -123,6 +124,8 @@ def test_adopt_an_existing_project_end_to_end(tmp_path: Path, server: Any) -> No
     assert status.code == 0, status.output
     rows = json.loads(status.stdout)["migrations"]
     assert [(r["version"], r["state"]) for r in rows] == [("001", "stamped")]
+    verified = ws.run("verify", "--env", "prod")
+    assert verified.code == 0, verified.output
 
     built = ws.run("up", "--env", "fresh", "--no-backup")
     assert built.code == 0, built.output

@@ -84,3 +84,49 @@ def resolve(
         f"[green]✓[/] {record.version} {escape(record.description)}: resolved as {what} "
         f"on '{escape(record.environment)}' by {escape(record.applied_by)}"
     )
+
+
+@app.command()
+def verify(
+    env: EnvOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Check files, migrations/workbook.sum and the ledger; exit 1 on any finding."""
+    import dataclasses
+
+    from workbook.command import verify as verifying
+
+    result = _guard(lambda: verifying.verify(_workspace(workspace), env))
+    if as_json:
+        findings = [dataclasses.asdict(f) for f in result.findings]
+        print(
+            json.dumps(
+                {
+                    "environment": result.environment,
+                    "ok": result.ok,
+                    "migrations": result.migrations,
+                    "findings": findings,
+                },
+                indent=2,
+            )
+        )
+    else:
+        for f in result.findings:
+            out.print(f"[red]{f.code}[/] {escape(f.message)}", soft_wrap=True)
+        if result.ok:
+            out.print(
+                f"[green]✓[/] {result.migrations} migration(s), workbook.sum and the ledger of "
+                f"'{escape(result.environment)}' agree"
+            )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("hash")
+def rehash(workspace: WorkspaceOption = None) -> None:
+    """Rewrite migrations/workbook.sum from the migrations as they are (after review)."""
+    from workbook.core import integrity
+
+    path = _guard(lambda: integrity.write_sum(_workspace(workspace).migrations))
+    out.print(f"wrote {escape(str(path))}")

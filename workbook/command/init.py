@@ -1,9 +1,9 @@
 """``workbook init [DIR]``: a workspace in an existing repository.
 
 It writes what a workspace needs and nothing else — ``workbook.toml`` with commented
-environments, ``migrations/``, ``notebooks/`` (the migration
-template, the status and history notebooks) and the ``.gitignore`` rules for what must not be
-committed — and refuses, changing nothing, where a workspace exists already.
+environments, ``migrations/`` (with the integrity file ``workbook.sum``), ``notebooks/`` (the
+migration template, the status and history notebooks) and the ``.gitignore`` rules for what
+must not be committed — and refuses, changing nothing, where a workspace exists already.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from workbook.core import integrity
 from workbook.core.config import CONFIG_FILE
 from workbook.errors import WorkbookError
 
@@ -59,6 +60,7 @@ def init(folder: Path) -> list[Path]:
     migrations = root / "migrations"
     migrations.mkdir()
     written.append(migrations)
+    written.append(integrity.write_sum(migrations))
     notebooks = root / "notebooks"
     notebooks.mkdir(exist_ok=True)
     for name in NOTEBOOKS:

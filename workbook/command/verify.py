@@ -1,0 +1,103 @@
+"""``workbook verify``: files, integrity file and ledger agree — one finding per problem.
+
+Stable codes (CI greps them): ``modified-after-apply``, ``applied-without-file``,
+``duplicate-version``, ``out-of-order``, ``sum-missing``, ``sum-outdated``, ``drift``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbook.command.commands import opened
+from workbook.core import integrity
+from workbook.core.catalog import FILENAME, Migration, read_migration
+from workbook.core.config import Workspace
+from workbook.core.status import status_rows
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    version: str  # "" when it is about the folder, not one migration
+    message: str
+
+
+@dataclass
+class Verification:
+    environment: str
+    migrations: int
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+DriftCheck = Callable[[Workspace, str | None], Finding | None]
+
+
+def verify(
+    workspace: Workspace, env: str | None, *, drift: DriftCheck | None = None
+) -> Verification:
+    findings: list[Finding] = []
+    files = integrity.migration_files(workspace.migrations)
+    by_version: dict[int, list[Path]] = {}
+    for path in files:
+        match = FILENAME.match(path.name)
+        assert match is not None
+        by_version.setdefault(int(match["version"]), []).append(path)
+    for number, paths in sorted(by_version.items()):
+        if len(paths) > 1:
+            names = ", ".join(p.name for p in paths)
+            findings.append(
+                Finding(
+                    "duplicate-version",
+                    f"{number:03d}",
+                    f"two migrations have version {number:03d}: {names}; renumber yours",
+                )
+            )
+    problem = integrity.check_sum(workspace.migrations)
+    if problem:
+        findings.append(Finding(problem.code, "", problem.message))
+    catalog: list[Migration] = [read_migration(paths[0]) for _, paths in sorted(by_version.items())]
+    with opened(workspace, env, catalog) as o:
+        environment = o.environment.name
+        rows = status_rows(o.catalog, o.states)
+    latest = max(
+        (int(r.version) for r in rows if r.state in ("applied", "stamped", "modified", "missing")),
+        default=0,
+    )
+    for r in rows:
+        if r.state == "modified":
+            findings.append(
+                Finding(
+                    "modified-after-apply",
+                    r.version,
+                    f"{r.version} {r.description} changed after it was applied on '{environment}'",
+                )
+            )
+        elif r.state == "missing":
+            findings.append(
+                Finding(
+                    "applied-without-file",
+                    r.version,
+                    f"{r.version} {r.description} is applied on '{environment}' but has no "
+                    "file in migrations/",
+                )
+            )
+        elif r.state in ("pending", "failed") and int(r.version) < latest:
+            findings.append(
+                Finding(
+                    "out-of-order",
+                    r.version,
+                    f"{r.version} {r.description} is not applied on '{environment}', but "
+                    f"{latest:03d} is: it is numbered below the latest applied migration",
+                )
+            )
+    if drift is not None:
+        found = drift(workspace, env)
+        if found:
+            findings.append(found)
+    return Verification(environment, len(catalog), findings)
