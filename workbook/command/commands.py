@@ -452,4 +452,7 @@ def create(
     path = workspace.migrations / f"{version}_{slug}.ipynb"
     nbformat.write(nb, path)
     read_migration(path)  # the template must produce a valid migration
+    from workbook.core.integrity import write_sum
+
+    write_sum(workspace.migrations)  # two branches that each add one conflict in git
     return path
