@@ -1,9 +1,10 @@
 """What Workbook adds around papermill: 20 trivial migrations, `workbook up` vs bare papermill.
 
-Both sides run the same notebooks on the embedded `local` environment in fresh workspaces:
-once as one `workbook up` (lock, backups, ledger, archive, one local server for all runs),
-once as 20 plain `papermill` commands (each kernel records itself in the ledger and
-starts its own local server). Prints wall times and the per-migration difference.
+The same notebooks run on the embedded `local` environment in fresh workspaces: as one
+`workbook up` with pre-warmed kernels (the default) and without (`WORKBOOK_PREWARM=0`);
+as 20 plain `papermill` commands (each kernel records itself in the ledger and starts its
+own local server); and, the floor of one fresh kernel per notebook, one process calling
+`papermill.execute_notebook` 20 times on a one-cell notebook. Prints seconds per migration.
 
     .venv/bin/python benchmarks/run_overhead.py [--count 20]
 """
@@ -39,18 +40,48 @@ def clean_env(root: Path) -> dict[str, str]:
     return env
 
 
+def floor(root: Path, count: int) -> float:
+    """One process, `papermill.execute_notebook` `count` times on a one-cell notebook."""
+    code = f"""
+import nbformat, papermill, time
+nb = nbformat.v4.new_notebook()
+nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+nb.metadata["kernelspec"] = {{"name": "python3", "display_name": "Python 3", "language": "python"}}
+nbformat.write(nb, "one_cell.ipynb")
+start = time.perf_counter()
+for i in range({count}):
+    papermill.execute_notebook("one_cell.ipynb", f"out{{i}}.ipynb", kernel_name="python3",
+                               progress_bar=False)
+print(time.perf_counter() - start)
+"""
+    root.mkdir()
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=clean_env(root),
+                          check=True, capture_output=True, text=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def timed_up(root: Path, prewarm: bool) -> float:
+    env = clean_env(root)
+    if not prewarm:
+        env["WORKBOOK_PREWARM"] = "0"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "workbook", "up"], cwd=root, env=env,
+                   check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=20)
     args = parser.parse_args()
+    n = args.count
     with tempfile.TemporaryDirectory() as tmp:
-        a = workspace(Path(tmp) / "workbook", args.count)
-        b = workspace(Path(tmp) / "papermill", args.count)
+        warm = workspace(Path(tmp) / "prewarmed", n)
+        cold = workspace(Path(tmp) / "cold", n)
+        b = workspace(Path(tmp) / "papermill", n)
 
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "workbook", "up"], cwd=a, env=clean_env(a),
-                       check=True, capture_output=True)
-        workbook_s = time.perf_counter() - start
+        cold_s = timed_up(cold, prewarm=False)
+        warm_s = timed_up(warm, prewarm=True)
 
         notebooks = sorted((b / "migrations").glob("*.ipynb"))
         out = b / "out"
@@ -61,13 +92,18 @@ def main() -> None:
                             "-p", "environment", "local", "--no-progress-bar"],
                            cwd=b, env=clean_env(b), check=True, capture_output=True)
         papermill_s = time.perf_counter() - start
+        floor_s = floor(Path(tmp) / "floor", n)
 
-    n = args.count
-    print(f"migrations:            {n}")
-    print(f"workbook up:           {workbook_s:7.2f} s  ({workbook_s / n:.2f} s per migration)")
-    print(f"bare papermill x {n}:  {papermill_s:7.2f} s  ({papermill_s / n:.2f} s per migration)")
-    print(f"difference:            {workbook_s - papermill_s:+7.2f} s  "
-          f"({(workbook_s - papermill_s) / n:+.2f} s per migration)")
+    def line(label: str, seconds: float) -> str:
+        return f"{label:<44}{seconds:7.2f} s  ({seconds / n:.2f} s per migration)"
+
+    print(f"migrations: {n}  (cores: {os.cpu_count()})")
+    print(line("workbook up, pre-warmed kernels:", warm_s))
+    print(line("workbook up, WORKBOOK_PREWARM=0:", cold_s))
+    print(line(f"bare papermill CLI x {n}:", papermill_s))
+    print(line(f"floor: execute_notebook x {n}, one process:", floor_s))
+    print(f"pre-warm saves {(cold_s - warm_s) / n:+.2f} s per migration; "
+          f"pre-warmed vs floor {(warm_s - floor_s) / n:+.2f} s per migration")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,10 @@ LOCAL_ENDPOINT = Variable(
 LOCAL_EXTRA_KEYS = Variable(
     EXTRA_KEYS_ENV, "extra scoped keys of the embedded server (JSON; tests)"
 )
+PREWARM = Variable(
+    "WORKBOOK_PREWARM",
+    "0 to start each migration's kernel only when it runs (default: the next one is warmed)",
+)
 BATCH = Variable("WORKBOOK_BATCH", "set by the runner: the kernel runs unattended", internal=True)
 RUN_LOCK = Variable(
     "WORKBOOK_RUN_LOCK", "set by the runner: the lock its sequence holds", internal=True
@@ -95,6 +99,7 @@ VARIABLES: tuple[Variable, ...] = (
     LOCAL_KEY,
     LOCAL_ENDPOINT,
     LOCAL_EXTRA_KEYS,
+    PREWARM,
     BATCH,
     RUN_LOCK,
     DRY_RUN_STATE,

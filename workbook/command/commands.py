@@ -20,7 +20,7 @@ from appwrite.exception import AppwriteException
 
 from workbook.command import restore as restores
 from workbook.command import targets
-from workbook.command.runner import RunResult, execute
+from workbook.command.runner import RunResult, execute, kernel_pool
 from workbook.core import backup as backups
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
 from workbook.core.client import Target, connect_target, one_line
@@ -256,20 +256,22 @@ def _run_sequence(
     if dry_run:  # each plan starts from what the earlier ones would have changed
         with tempfile.TemporaryDirectory(prefix="workbook-dry-run-") as scratch:
             state = Path(scratch) / "state.json"
-            for m in todo:
-                yield execute(
-                    o.journal,
-                    m,
-                    direction=direction,
-                    dry_run=True,
-                    parameters=parameters_for(m, given),
-                    dry_run_state=state,
-                )
+            with kernel_pool(o.journal, len(todo), dry_run_state=state) as pool:
+                for m in todo:
+                    yield execute(
+                        o.journal,
+                        m,
+                        direction=direction,
+                        dry_run=True,
+                        parameters=parameters_for(m, given),
+                        dry_run_state=state,
+                        pool=pool,
+                    )
         return
     lock_id = new_run_id("lock", direction)
     o.journal.acquire(lock_id)
     try:
-        with o.journal.keep_alive(lock_id):
+        with o.journal.keep_alive(lock_id), kernel_pool(o.journal, len(todo), lock_id) as pool:
             for m in todo:
                 if backup:
                     backups.export_database(o.target, backup_folder(o, lock_id, m))
@@ -279,6 +281,7 @@ def _run_sequence(
                     direction=direction,
                     parameters=parameters_for(m, given),
                     lock_id=lock_id,
+                    pool=pool,
                 )
                 yield _with_mirror(o, result)
                 if not result.ok:

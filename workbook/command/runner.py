@@ -9,6 +9,7 @@ and makes the archive say exactly what the ledger says. The lock and the backup 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 from appwrite.exception import AppwriteException
 
+from workbook.command import kernels
 from workbook.core import archive
 from workbook.core.catalog import Migration
 from workbook.core.client import one_line
@@ -119,8 +121,10 @@ def execute(
     parameters: dict[str, Any] | None = None,
     lock_id: str | None = None,
     dry_run_state: Path | None = None,
+    pool: kernels.KernelPool | None = None,
 ) -> RunResult:
-    """Run one migration notebook through papermill and record what happened."""
+    """Run one migration notebook through papermill and record what happened; on the
+    pool's pre-warmed kernel when a sequence has one."""
     workspace, env = journal.workspace, journal.environment
     run_id = new_run_id(migration.version, direction)
     path = archive.archive_path(workspace, env.name, run_id, migration.name, dry_run)
@@ -136,7 +140,8 @@ def execute(
     interrupted = False
     with scoped_environ(_kernel_variables(journal, lock_id, dry_run_state)):
         try:
-            error = _papermill(migration, path, params, workspace.root, timeout)
+            km = pool.take() if pool else None
+            error = _papermill(migration, path, params, workspace.root, timeout, km)
         except KeyboardInterrupt:
             error, interrupted = "interrupted (Ctrl-C) while the notebook ran", True
     extra = {
@@ -159,7 +164,12 @@ def execute(
 
 
 def _papermill(
-    migration: Migration, path: Path, params: dict[str, Any], cwd: Path, timeout: float
+    migration: Migration,
+    path: Path,
+    params: dict[str, Any],
+    cwd: Path,
+    timeout: float,
+    km: Any | None = None,
 ) -> str | None:
     """Execute the notebook into ``path``; the error that stopped it, or None."""
     import papermill  # heavy: imported by the commands that run notebooks, not by all
@@ -178,6 +188,7 @@ def _papermill(
             log_output=False,
             extra_arguments=KERNEL_ARGUMENTS,
             execution_timeout=timeout,
+            **kernels.engine_for(km),
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # nbclient interrupts a cell past its timeout
@@ -249,6 +260,20 @@ def _kernel_variables(
         RUN_LOCK.name: lock_id,
         DRY_RUN_STATE.name: str(dry_run_state) if dry_run_state else None,
     }
+
+
+def kernel_pool(
+    journal: Journal, count: int, lock_id: str | None = None, dry_run_state: Path | None = None
+) -> contextlib.AbstractContextManager[kernels.KernelPool | None]:
+    """Pre-warmed kernels for a sequence of ``count`` runs, started with the variables
+    that sequence's runs give their kernels (its lock, its dry-run state)."""
+    return kernels.prewarmed(
+        count,
+        _kernel_variables(journal, lock_id, dry_run_state),
+        journal.workspace.root,
+        KERNEL,
+        KERNEL_ARGUMENTS,
+    )
 
 
 def relative_or_path(path: Path) -> str:

@@ -1,0 +1,223 @@
+"""Pre-warmed kernels: while one migration runs, the next one's kernel is already up.
+
+A sequence of N migrations used to pay N kernel starts and N imports of Workbook, pandas
+and the SDK, one after the other. The pool owned by a sequence starts the kernel for run
+k+1 (and imports those modules in it) while run k executes, so the sequence waits for one
+start, not N. Isolation stays: every run gets its own fresh kernel, shut down after it.
+
+The pool is a context manager: on leaving it (success, failure, Ctrl-C) every kernel it
+started and still alive is shut down, so no kernel outlives its sequence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from workbook.settings import PREWARM
+
+ENGINE = "workbook-prewarmed"
+# Imported in each kernel before it is handed over: what every migration imports anyway.
+WARM_UP = "import workbook, workbook.runtime.session, pandas, appwrite"
+START_TIMEOUT = 60.0
+
+log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    """Pre-warming is on unless ``WORKBOOK_PREWARM`` is 0/false/no/off."""
+    return (PREWARM.get() or "1").lower() not in ("0", "false", "no", "off")
+
+
+class KernelPool:
+    """Kernels for the ``count`` runs of one sequence, each started one run ahead.
+
+    ``take()`` hands over the next kernel (started with the sequence's environment and
+    warmed up), or None when it could not be started, in which case papermill starts one
+    itself as it always did (a failed start is retried, never the migration).
+    """
+
+    def __init__(
+        self,
+        count: int,
+        env: Mapping[str, str | None],
+        cwd: Path,
+        kernel_name: str,
+        extra_arguments: list[str],
+    ) -> None:
+        base = {k: v for k, v in os.environ.items() if k not in env}
+        self._env = {**base, **{k: v for k, v in env.items() if v}}
+        self._cwd = str(cwd)
+        self._kernel_name = kernel_name
+        self._extra_arguments = list(extra_arguments)
+        self._remaining = count
+        self._started: list[Any] = []
+        self._next: _Start | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._prepare()
+
+    def _prepare(self) -> None:
+        if self._remaining > 0 and not self._closed:
+            self._remaining -= 1
+            self._next = _Start(self)
+        else:
+            self._next = None
+
+    def take(self) -> Any | None:
+        """The warmed kernel manager for the next run; the one after starts meanwhile."""
+        start = self._next
+        if start is None:
+            return None
+        km = start.result()
+        self._prepare()
+        return km
+
+    def _launch(self) -> Any | None:
+        from jupyter_client import KernelManager
+
+        km = KernelManager(kernel_name=self._kernel_name)
+        with self._lock:
+            if self._closed:
+                return None
+            self._started.append(km)
+        try:
+            km.start_kernel(extra_arguments=self._extra_arguments, env=self._env, cwd=self._cwd)
+            _warm_up(km)
+        except Exception as exc:  # papermill will start its own kernel and say why if it fails
+            log.debug("pre-warming a kernel failed: %s", exc)
+            _shutdown(km)
+            return None
+        with self._lock:
+            if self._closed:  # the sequence ended while this kernel started
+                _shutdown(km)
+                return None
+        return km
+
+    def close(self) -> None:
+        """Shut down every kernel this pool started that is still alive."""
+        with self._lock:
+            self._closed = True
+            pending, self._next = self._next, None
+        if pending is not None:
+            pending.thread.join(START_TIMEOUT)
+        with self._lock:
+            started, self._started = self._started, []
+        for km in started:
+            _shutdown(km)
+
+
+class _Start:
+    """One kernel starting in a background thread."""
+
+    def __init__(self, pool: KernelPool) -> None:
+        self._km: Any | None = None
+        self.thread = threading.Thread(target=self._run, args=(pool,), daemon=True)
+        self.thread.start()
+
+    def _run(self, pool: KernelPool) -> None:
+        self._km = pool._launch()
+
+    def result(self) -> Any | None:
+        self.thread.join()
+        return self._km
+
+
+def _warm_up(km: Any) -> None:
+    """Import the heavy modules without touching the execution count (history not stored),
+    so the notebook's cells are numbered from 1 as in any fresh kernel."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=START_TIMEOUT)
+        msg_id = kc.execute(WARM_UP, silent=False, store_history=False, allow_stdin=False)
+        while True:
+            reply = kc.get_shell_msg(timeout=START_TIMEOUT)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            content = reply["content"]
+            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+def _shutdown(km: Any) -> None:
+    with contextlib.suppress(Exception):
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    with contextlib.suppress(Exception):
+        km.cleanup_resources()
+
+
+@contextlib.contextmanager
+def prewarmed(
+    count: int,
+    env: Mapping[str, str | None],
+    cwd: Path,
+    kernel_name: str,
+    extra_arguments: list[str],
+) -> Iterator[KernelPool | None]:
+    """A pool for a sequence of ``count`` runs (None when pre-warming is off), always
+    closed on the way out."""
+    if count <= 0 or not enabled():
+        yield None
+        return
+    pool = KernelPool(count, env, cwd, kernel_name, extra_arguments)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def _register_engine() -> None:
+    """A papermill engine that runs the notebook on a kernel it is given and shuts that
+    kernel down after (papermill's own engine leaves a given kernel running)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    class PrewarmedEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: float = 60,
+            execution_timeout: float | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs,
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logging.getLogger("papermill"),
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+            )
+            return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True)
+
+    papermill_engines.register(ENGINE, PrewarmedEngine)
+
+
+def engine_for(km: Any | None) -> dict[str, Any]:
+    """``papermill.execute_notebook`` arguments that run on ``km`` when there is one."""
+    if km is None:
+        return {}
+    from papermill.engines import papermill_engines
+
+    if ENGINE not in papermill_engines._engines:
+        _register_engine()
+    return {"engine_name": ENGINE, "km": km}
