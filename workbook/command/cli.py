@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workbook.command import commands, targets
-from workbook.command.runner import RunResult
+from workbook.command import commands, plan_view, targets
+from workbook.command.runner import RunResult, relative_or_path
 from workbook.core.catalog import Migration
 from workbook.core.config import Environment, Workspace, find_workspace
 from workbook.errors import WorkbookError
@@ -124,6 +124,10 @@ def _show_result(result: RunResult) -> None:
         f"{result.direction}: {result.status} in {result.seconds:.1f}s · "
         f"{escape(str(shown))}"
     )
+    if result.backup and result.backup.exists():
+        out.print(f"  backup: {escape(relative_or_path(result.backup))}", soft_wrap=True)
+    if result.dry_run:
+        plan_view.show(out, result.archive)
     if result.error:
         out.print(f"  [red]{escape(result.error)}[/]")
     for warning in result.warnings:

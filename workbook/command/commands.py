@@ -273,8 +273,9 @@ def _run_sequence(
     try:
         with o.journal.keep_alive(lock_id), kernel_pool(o.journal, len(todo), lock_id) as pool:
             for m in todo:
-                if backup:
-                    backups.export_database(o.target, backup_folder(o, lock_id, m))
+                folder = backup_folder(o, lock_id, m) if backup else None
+                if folder:
+                    backups.export_database(o.target, folder)
                 result = execute(
                     o.journal,
                     m,
@@ -283,7 +284,7 @@ def _run_sequence(
                     lock_id=lock_id,
                     pool=pool,
                 )
-                yield _with_mirror(o, result)
+                yield _with_mirror(o, dataclasses.replace(result, backup=folder))
                 if not result.ok:
                     return
     finally:

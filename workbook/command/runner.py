@@ -19,6 +19,7 @@ from typing import Any
 from appwrite.exception import AppwriteException
 
 from workbook.command import kernels
+from workbook.command.plan_view import read_plan
 from workbook.core import archive
 from workbook.core.catalog import Migration
 from workbook.core.client import one_line
@@ -53,6 +54,7 @@ class RunResult:
     seconds: float
     error: str | None = None
     warnings: tuple[str, ...] = field(default=())
+    backup: Path | None = None  # the folder backed up before this run, for `restore`
 
     @property
     def ok(self) -> bool:
@@ -149,6 +151,8 @@ def execute(
         "parameters": params,
         "started_at": started.isoformat(timespec="seconds"),
     }
+    if dry_run and dry_run_state:  # the plan the kernel left, kept in the archive
+        extra["plan"] = read_plan(dry_run_state, run_id)
     run = _Run(journal, migration, run_id, path, direction, dry_run, extra)
     if dry_run:
         result = run.archive_alone("failed" if error else "dry-run", error)

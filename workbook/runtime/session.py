@@ -202,7 +202,8 @@ class Workbook(Ops):
                 self._release()
         state = _dry_run_state_file()
         if self.dry_run and state:
-            state.write_text(json.dumps(self.dry_run_state()), encoding="utf-8")
+            plan = {"run_id": self.run_id, "steps": self.plan.to_records()}
+            state.write_text(json.dumps({**self.dry_run_state(), "plan": plan}), encoding="utf-8")
         return None if shown else self.summary()
 
     def fail(self, error: str, *, save: bool = True) -> None:
