@@ -7,6 +7,7 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -205,6 +206,10 @@ def object_param(params: Mapping[str, Any], name: str, default: Any = MISSING) -
     if not isinstance(value, dict):
         raise invalid_argument(name, "Value must be a valid JSON string")
     return value
+
+
+# The timestamp row writes take instead of now: a committing transaction's staging time.
+REQUEST_TIME: ContextVar[str | None] = ContextVar("REQUEST_TIME", default=None)
 
 
 def now_iso() -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from workbook.local import catalog, rows, table_schema
-from workbook.local.errors import AppwriteError, appwrite_error, bad_request
+from workbook.local import catalog, rows, table_schema, transactions
+from workbook.local.errors import appwrite_error, bad_request, invalid_argument
 from workbook.local.http import ApiRequest, ApiRoute, Handler, Reply
 from workbook.local.listing import apply_queries
 from workbook.local.params import (
+    UID_DESCRIPTION,
     bool_param,
     float_param,
+    int_param,
+    is_key,
     list_param,
     object_param,
     string_list_param,
@@ -263,25 +266,59 @@ delete_index = _keyed(table_schema.delete_index, 204)
 # --- rows -----------------------------------------------------------------------------------
 
 
-def _no_transactions(request: ApiRequest) -> None:
-    if request.params.get("transactionId") is not None:
-        raise AppwriteError(
-            404, "transaction_not_found", "Transactions are not supported by the local server."
-        )
+def _transaction(request: ApiRequest) -> str | None:
+    """The `transactionId` a row route was given, if any."""
+    value = request.params.get("transactionId")
+    if value is None:
+        return None
+    if not is_key(value):
+        raise invalid_argument("transactionId", UID_DESCRIPTION)
+    return value
+
+
+def _stage(
+    state: ServerState,
+    request: ApiRequest,
+    transaction_id: str,
+    action: str,
+    data: Any,
+    row_id: str | None = None,
+) -> None:
+    path = request.path
+    operation = {
+        "action": action,
+        "databaseId": path["databaseId"],
+        "tableId": path["tableId"],
+        "rowId": row_id,
+        "data": data,
+    }
+    transactions.stage(state, transaction_id, [operation])
+
+
+def _with_permissions(data: dict[str, Any], permissions: list[str] | None) -> dict[str, Any]:
+    return data if permissions is None else {**data, "$permissions": permissions}
+
+
+EMPTY_LIST = {"total": 0, "rows": []}
 
 
 def list_rows(state: ServerState, request: ApiRequest) -> Reply:
-    _no_transactions(request)
     path = request.path
-    body = rows.list_rows(
-        state, path["databaseId"], path["tableId"], queries_param(request), total_param(request)
-    )
-    return Reply(200, body)
+
+    def read() -> dict[str, Any]:
+        return rows.list_rows(
+            state, path["databaseId"], path["tableId"], queries_param(request), total_param(request)
+        )
+
+    transaction_id = _transaction(request)
+    if transaction_id:
+        return Reply(200, transactions.read_view(state, transaction_id, read))
+    return Reply(200, read())
 
 
 def create_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
     """Single create (`rowId`, `data`) or bulk create (`rows`), as Appwrite tells them apart."""
-    _no_transactions(request)
+    transaction_id = _transaction(request)
     p = request.params
     path = request.path
     data = object_param(p, "data", default={})
@@ -309,24 +346,44 @@ def create_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
                 'Param "permissions" is disallowed when creating multiple rows, set '
                 '"$permissions" on each instead',
             )
+        if transaction_id:
+            _stage(state, request, transaction_id, "bulkCreate", rows.check_batch(batch))
+            return Reply(201, EMPTY_LIST)
         return Reply(201, rows.create_rows(state, path["databaseId"], path["tableId"], batch))
     row_id = uid_param(p, row_id_param)
     permissions = _permissions(request, None)
+    if transaction_id:
+        _stage(
+            state, request, transaction_id, "create", _with_permissions(data, permissions), row_id
+        )
+        mock = transactions.mock_row(
+            state, path["databaseId"], path["tableId"], row_id, data, permissions
+        )
+        return Reply(201, mock)
     body = rows.create_row(state, path["databaseId"], path["tableId"], row_id, data, permissions)
     return Reply(201, body)
 
 
 def upsert_rows(state: ServerState, request: ApiRequest) -> Reply:
-    _no_transactions(request)
     path = request.path
     batch = list_param(request.params, "rows", max_items=rows.BATCH_LIMIT)
+    transaction_id = _transaction(request)
+    if transaction_id:
+        _stage(state, request, transaction_id, "bulkUpsert", rows.check_batch(batch))
+        return Reply(200, EMPTY_LIST)
     return Reply(200, rows.upsert_rows(state, path["databaseId"], path["tableId"], batch))
 
 
 def update_rows(state: ServerState, request: ApiRequest) -> Reply:
-    _no_transactions(request)
     path = request.path
     data = object_param(request.params, "data", default={})
+    transaction_id = _transaction(request)
+    if transaction_id:
+        if not data:
+            raise appwrite_error("row_missing_payload")
+        queries = queries_param(request)
+        _stage(state, request, transaction_id, "bulkUpdate", {"data": data, "queries": queries})
+        return Reply(200, EMPTY_LIST)
     body = rows.update_rows(
         state, path["databaseId"], path["tableId"], data, queries_param(request)
     )
@@ -334,28 +391,46 @@ def update_rows(state: ServerState, request: ApiRequest) -> Reply:
 
 
 def delete_rows(state: ServerState, request: ApiRequest) -> Reply:
-    _no_transactions(request)
     path = request.path
+    transaction_id = _transaction(request)
+    if transaction_id:
+        queries = queries_param(request)
+        _stage(state, request, transaction_id, "bulkDelete", {"queries": queries})
+        return Reply(200, EMPTY_LIST)
     body = rows.delete_rows(state, path["databaseId"], path["tableId"], queries_param(request))
     return Reply(200, body)
 
 
 def get_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
-    _no_transactions(request)
     path = request.path
-    body = rows.get_row(
-        state, path["databaseId"], path["tableId"], path[row_id_param], queries_param(request)
-    )
-    return Reply(200, body)
+
+    def read() -> dict[str, Any]:
+        return rows.get_row(
+            state, path["databaseId"], path["tableId"], path[row_id_param], queries_param(request)
+        )
+
+    transaction_id = _transaction(request)
+    if transaction_id:
+        return Reply(200, transactions.read_view(state, transaction_id, read))
+    return Reply(200, read())
 
 
 def upsert_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
-    _no_transactions(request)
     path = request.path
     data = object_param(request.params, "data", default={})
     permissions = _permissions(request, None)
     if not data and permissions is None:
         raise appwrite_error("row_missing_payload")
+    transaction_id = _transaction(request)
+    if transaction_id:
+        row_id = path[row_id_param]
+        _stage(
+            state, request, transaction_id, "upsert", _with_permissions(data, permissions), row_id
+        )
+        mock = transactions.mock_row(
+            state, path["databaseId"], path["tableId"], row_id, data, permissions
+        )
+        return Reply(200, mock)
     body = rows.upsert_row(
         state, path["databaseId"], path["tableId"], path[row_id_param], data, permissions
     )
@@ -363,9 +438,21 @@ def upsert_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
 
 
 def update_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
-    _no_transactions(request)
     path = request.path
     data = object_param(request.params, "data", default={})
+    transaction_id = _transaction(request)
+    if transaction_id:
+        permissions = _permissions(request, None)
+        if not data and permissions is None:
+            raise appwrite_error("row_missing_payload")
+        row_id = path[row_id_param]
+        _stage(
+            state, request, transaction_id, "update", _with_permissions(data, permissions), row_id
+        )
+        mock = transactions.mock_row(
+            state, path["databaseId"], path["tableId"], row_id, data, permissions
+        )
+        return Reply(200, mock)
     body = rows.update_row(
         state,
         path["databaseId"],
@@ -378,14 +465,16 @@ def update_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
 
 
 def delete_row(state: ServerState, request: ApiRequest, row_id_param: str = "rowId") -> Reply:
-    _no_transactions(request)
     path = request.path
+    transaction_id = _transaction(request)
+    if transaction_id:
+        _stage(state, request, transaction_id, "delete", None, path[row_id_param])
+        return Reply(204)
     rows.delete_row(state, path["databaseId"], path["tableId"], path[row_id_param])
     return Reply(204)
 
 
 def _step(state: ServerState, request: ApiRequest, sign: int, row_id_param: str) -> Reply:
-    _no_transactions(request)
     path = request.path
     p = request.params
     value = float_param(p, "value", default=1)
@@ -394,6 +483,16 @@ def _step(state: ServerState, request: ApiRequest, sign: int, row_id_param: str)
     bound = float_param(p, "max" if sign > 0 else "min", default=None)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    transaction_id = _transaction(request)
+    if transaction_id:
+        row_id = path[row_id_param]
+        bound_key = "max" if sign > 0 else "min"
+        staged = {"column": path["column"], "value": value, bound_key: bound}
+        action = "increment" if sign > 0 else "decrement"
+        _stage(state, request, transaction_id, action, staged, row_id)
+        return Reply(
+            200, transactions.mock_row(state, path["databaseId"], path["tableId"], row_id, {}, None)
+        )
     body = rows.increment(
         state,
         path["databaseId"],
@@ -414,11 +513,70 @@ def decrement_row(state: ServerState, request: ApiRequest, row_id_param: str = "
     return _step(state, request, -1, row_id_param)
 
 
+# --- transactions ---------------------------------------------------------------------------
+
+
+def create_transaction(state: ServerState, request: ApiRequest) -> Reply:
+    ttl = int_param(
+        request.params,
+        "ttl",
+        default=transactions.TTL_DEFAULT,
+        lo=transactions.TTL_MIN,
+        hi=transactions.TTL_MAX,
+    )
+    return Reply(201, transactions.create(state, ttl))
+
+
+def list_transactions(state: ServerState, request: ApiRequest) -> Reply:
+    return _listed(
+        request,
+        transactions.list_all(state),
+        "transactions",
+        ("status", "$id", "$createdAt", "$updatedAt", "expiresAt", "operations"),
+    )
+
+
+def get_transaction(state: ServerState, request: ApiRequest) -> Reply:
+    return Reply(200, transactions.get(state, request.path["transactionId"]))
+
+
+def update_transaction(state: ServerState, request: ApiRequest) -> Reply:
+    p = request.params
+    body = transactions.finish(
+        state,
+        request.path["transactionId"],
+        bool_param(p, "commit", default=False),
+        bool_param(p, "rollback", default=False),
+    )
+    return Reply(200, body)
+
+
+def delete_transaction(state: ServerState, request: ApiRequest) -> Reply:
+    transactions.delete(state, request.path["transactionId"])
+    return Reply(204)
+
+
+def create_operations(state: ServerState, request: ApiRequest) -> Reply:
+    operations = transactions.check_operations(
+        list_param(request.params, "operations", default=[], max_items=1000)
+    )
+    transaction_id = request.path["transactionId"]
+    transactions.stage(state, transaction_id, operations)
+    return Reply(201, transactions.get(state, transaction_id))
+
+
+TX = "/v1/tablesdb/transactions"
 T = "/v1/tablesdb/{databaseId}/tables/{tableId}"
 
 ROUTES: list[ApiRoute] = [
     ApiRoute("GET", "/v1/health/version", health_version, PUBLIC),
     ApiRoute("GET", "/v1/health", health, HEALTH),
+    ApiRoute("GET", TX, list_transactions, ROWS_READ),
+    ApiRoute("POST", TX, create_transaction, ROWS_WRITE),
+    ApiRoute("GET", TX + "/{transactionId}", get_transaction, ROWS_READ),
+    ApiRoute("PATCH", TX + "/{transactionId}", update_transaction, ROWS_WRITE),
+    ApiRoute("DELETE", TX + "/{transactionId}", delete_transaction, ROWS_WRITE),
+    ApiRoute("POST", TX + "/{transactionId}/operations", create_operations, ROWS_WRITE),
     ApiRoute("GET", "/v1/tablesdb", list_databases, DB_READ),
     ApiRoute("POST", "/v1/tablesdb", create_database, DB_WRITE),
     ApiRoute("GET", "/v1/tablesdb/{databaseId}", get_database, DB_READ),

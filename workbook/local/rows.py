@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
-from workbook.local.params import is_key, new_uid, now_iso, parse_datetime
+from workbook.local.params import REQUEST_TIME, is_key, new_uid, now_iso, parse_datetime
 from workbook.local.queries import build_list_sql, build_where, parse_queries
 from workbook.local.row_codec import RowCodec, structure_error
 from workbook.local.state import ServerState
@@ -171,7 +171,7 @@ class _Plan:
     def __init__(self, schema: TableSchema) -> None:
         self.schema = schema
         self.codec: RowCodec = schema.codec
-        self.now = now_iso()
+        self.now = REQUEST_TIME.get() or now_iso()
         self.writes: list[_Write] = []
         self.current: dict[str, State] = {}
         self.inserts = 0
@@ -371,7 +371,7 @@ def get_row(
     return _project(_bodies(schema, [row])[0], selected)
 
 
-def _batch(rows: object) -> list[Mapping[str, Any]]:
+def check_batch(rows: object) -> list[Mapping[str, Any]]:
     if not isinstance(rows, list) or len(rows) > BATCH_LIMIT:
         raise invalid_argument(
             "rows", f"Value must a valid array no longer than {BATCH_LIMIT} items"
@@ -430,7 +430,7 @@ def create_row(
 def create_rows(
     state: ServerState, database_id: str, table_id: str, rows: object
 ) -> dict[str, Any]:
-    batch = _batch(rows)
+    batch = check_batch(rows)
     return _many(
         _write(
             state,
@@ -458,7 +458,7 @@ def upsert_row(
 def upsert_rows(
     state: ServerState, database_id: str, table_id: str, rows: object
 ) -> dict[str, Any]:
-    batch = _batch(rows)
+    batch = check_batch(rows)
 
     def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
         given = [item.get("$id") for item in batch]
@@ -500,7 +500,7 @@ def update_row(
     )
 
 
-def _matching(
+def matching(
     conn: sqlite3.Connection, schema: TableSchema, raw_queries: Sequence[str]
 ) -> list[State]:
     queries = parse_queries(raw_queries)
@@ -530,7 +530,7 @@ def update_rows(
         raise appwrite_error("row_missing_payload")
 
     def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
-        targets = _matching(conn, plan.schema, raw_queries)
+        targets = matching(conn, plan.schema, raw_queries)
         if not targets:
             return []
         user, system = _split_system(payload)
@@ -557,7 +557,7 @@ def delete_rows(
 ) -> dict[str, Any]:
     with state.store.write() as conn:
         schema = state.tables.get(conn, database_id, table_id)
-        targets = _matching(conn, schema, raw_queries)
+        targets = matching(conn, schema, raw_queries)
         conn.executemany(
             f"DELETE FROM {schema.ref.sql} WHERE _seq = ?", [(row[0],) for row in targets]
         )

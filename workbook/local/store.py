@@ -64,6 +64,27 @@ CREATE TABLE IF NOT EXISTS {name} (
     PRIMARY KEY (table_seq, key)
 )"""
 ITEM_TABLES = ("wb_columns", "wb_indexes")
+# Transactions and their staged operations (data, not schema: no version bump).
+TRANSACTIONS = """
+CREATE TABLE IF NOT EXISTS wb_transactions (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    operations INTEGER NOT NULL DEFAULT 0,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wb_transaction_ops (
+    txn_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    database_id TEXT NOT NULL,
+    table_id TEXT NOT NULL,
+    row_id TEXT,
+    data TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (txn_id, position)
+)"""
 METADATA_TABLES = ("wb_databases", "wb_tables", *ITEM_TABLES)
 
 
@@ -114,6 +135,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._depth = 0
         self._conn = sqlite3.connect(
             str(self.path),
             timeout=BUSY_TIMEOUT_MS / 1000,
@@ -127,15 +149,24 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys=OFF")
         with self.write() as conn:
             items = [ITEMS.format(name=name) for name in ITEM_TABLES]
-            for statement in [*METADATA.split(";"), *items, *_version_triggers()]:
+            statements = [*METADATA.split(";"), *items, *_version_triggers()]
+            for statement in [*statements, *TRANSACTIONS.split(";")]:
                 if statement.strip():
                     conn.execute(statement)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, committed (durably, in the WAL) before the caller answers."""
+        """A write transaction, committed (durably, in the WAL) before the caller answers.
+
+        Inside another write of this thread (a transaction's commit replaying its operations)
+        it is a savepoint: undone alone on failure, committed with the outer transaction."""
         with self._lock:
+            if self._depth:
+                with self._savepoint():
+                    yield self._conn
+                return
             self._conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
@@ -143,11 +174,28 @@ class Store:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._conn.execute("SAVEPOINT wb_nested")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO wb_nested")
+            self._conn.execute("RELEASE wb_nested")
+            raise
+        self._conn.execute("RELEASE wb_nested")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: one consistent snapshot for a list and its count."""
+        """A read transaction: one consistent snapshot for a list and its count (inside a
+        write of this thread, that write's own view)."""
         with self._lock:
+            if self._depth:
+                yield self._conn
+                return
             self._conn.execute("BEGIN")
             try:
                 yield self._conn
