@@ -142,6 +142,8 @@ def test_killed_after_the_kernel_finished_before_settling(env_test: Workspace, s
 
 
 def test_killed_during_the_pre_run_backup(env_test: Workspace, server) -> None:  # noqa: ANN001
+    with (env_test.root / "workbook.toml").open("a", encoding="utf-8") as toml:
+        toml.write('backup = "all"\n')  # the runner backs up before the sequence starts
     tables = tables_for(server)
     assert env_test.run("up", "--env", "test", "--migration", "001").code == 0
     server.inject_fault(

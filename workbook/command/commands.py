@@ -273,9 +273,9 @@ def _run_sequence(
     try:
         with o.journal.keep_alive(lock_id), kernel_pool(o.journal, len(todo), lock_id) as pool:
             for m in todo:
+                if m is todo[0]:
+                    _sequence_backup(o, lock_id, m, backup)
                 folder = backup_folder(o, lock_id, m) if backup else None
-                if folder:
-                    backups.export_database(o.target, folder)
                 result = execute(
                     o.journal,
                     m,
@@ -293,11 +293,21 @@ def _run_sequence(
 
 def backup_folder(o: Opened, lock_id: str, migration: Migration) -> Path:
     """``history/<env>/backups/<lock id>-before-<version>``: what ``restore`` takes."""
-    return (
-        o.workspace.history_dir(o.environment.name)
-        / "backups"
-        / f"{lock_id}-before-{migration.version}"
-    )
+    root = backups.backups_dir(o.workspace, o.environment.name)
+    return backups.sequence_folder(root, lock_id, migration.version)
+
+
+def _sequence_backup(o: Opened, lock_id: str, first: Migration, backup: bool) -> None:
+    """One backup per sequence, not one per migration. ``--no-backup`` leaves its mark
+    (the kernels then write without backing up); ``backup = "all"`` exports the whole
+    database once, now; ``touched`` (the default) leaves it to the kernels, which back each
+    table up just before the first write that could lose its data — why, and how ``none``
+    refuses, is in ``workbook/runtime/backups.py``."""
+    if not backup:
+        backups.decline(backups.backups_dir(o.workspace, o.environment.name), lock_id)
+    elif o.environment.backup == "all":
+        folder = backup_folder(o, lock_id, first)
+        backups.export_database(o.target, folder, run=lock_id, before=first.version)
 
 
 def _with_mirror(o: Opened, result: RunResult) -> RunResult:
@@ -342,7 +352,7 @@ def restore(
     even reached, and every table is read back and compared with it afterwards.
     """
     if mode not in restores.MODES:
-        raise WorkbookError(f"--mode {mode!r} is not one of merge, replace", "pass merge or replace")
+        raise WorkbookError(f"--mode {mode!r} is not one of merge, replace", "merge or replace")
     if into_database is not None and not is_appwrite_id(into_database):
         raise WorkbookError(f"--into-database {into_database!r} is not an Appwrite id", ID_RULE)
     backup = restores.open_backup(source, only)

@@ -1,6 +1,7 @@
 """Export of a database's tables (schema and rows), streamed, with a manifest that proves it.
 
-The runner exports before every run that writes, so nothing a migration deletes is lost:
+Before a migration first deletes or rewrites a table's data, the table is exported (see
+``workbook/runtime/backups.py``), so nothing a migration deletes is lost:
 ``history/<env>/backups/<lock id>-before-<version>/`` holds one JSON-lines file per table
 and ``schema.json``, the manifest: the database, each table's definition, and each file's
 row count and sha256. The manifest is written last and atomically, so an export that was
@@ -14,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,41 @@ from appwrite.client import Client
 from appwrite.query import Query
 
 from workbook.core.client import Target
+from workbook.core.config import Workspace
 from workbook.core.ledger import LOCK_TABLE
-from workbook.core.paging import iter_items
+from workbook.core.paging import PAGE, iter_items
 
 MANIFEST = "schema.json"
 FORMAT = 2  # 2: per-file sha256 and row counts under "files"
 MANIFEST_KEYS = ("format", "database", "tables", "rows", "files")
+
+
+DECLINED_SUFFIX = ".no-backup"
+
+
+def backups_dir(workspace: Workspace, environment: str) -> Path:
+    """``history/<env>/backups``: every backup of an environment, one folder each."""
+    return workspace.history_dir(environment) / "backups"
+
+
+def sequence_folder(root: Path, lock_id: str, version: str) -> Path:
+    """A sequence's backup folder, ``<lock id>-before-<version>``: the one an earlier
+    migration of the same sequence started, else a new one named after this migration."""
+    found = sorted(root.glob(f"{lock_id}-before-*")) if root.is_dir() else []
+    return found[0] if found else root / f"{lock_id}-before-{version}"
+
+
+def decline(root: Path, lock_id: str) -> Path:
+    """``--no-backup``: the runner leaves this mark so its kernels know that backups were
+    declined for this sequence on purpose (and reviewers see that they were)."""
+    root.mkdir(parents=True, exist_ok=True)
+    mark = root / f"{lock_id}{DECLINED_SUFFIX}"
+    mark.write_text("backups declined with --no-backup\n", encoding="utf-8")
+    return mark
+
+
+def declined(root: Path, lock_id: str) -> bool:
+    return (root / f"{lock_id}{DECLINED_SUFFIX}").is_file()
 
 
 def table_file(table_id: str) -> str:
@@ -48,26 +79,88 @@ def iter_rows(client: Client, database_id: str, table_id: str) -> Iterator[dict[
     )
 
 
-def export_database(target: Target, dest: Path) -> dict[str, int]:
+def export_database(target: Target, dest: Path, **facts: Any) -> dict[str, int]:
     """Write every table's schema and rows under ``dest``; returns rows per table."""
+    return export_tables(target, dest, None, **facts)
+
+
+def export_tables(
+    target: Target,
+    dest: Path,
+    only: list[str] | None,
+    *,
+    incremental: bool = False,
+    on_progress: Callable[[str, int], None] | None = None,
+    **facts: Any,
+) -> dict[str, int]:
+    """Back up ``only`` these tables (None: all but Workbook's lock) under ``dest``.
+
+    The manifest is written last and atomically. ``incremental`` adds to the backup already
+    in ``dest`` (a table it holds is not taken twice) and rewrites the manifest after each
+    table, so every manifest a reader can see describes whole files: this is how a sequence
+    backs each table up once, just before the first migration that touches it. ``facts``
+    (the run, the migration it was taken before) are recorded per table.
+    """
     database = target.environment.database
     dest.mkdir(parents=True, exist_ok=True)
-    tables = [t for t in iter_tables(target.client, database) if t["$id"] != LOCK_TABLE]
-    files = {t["$id"]: _export_rows(target.client, database, t["$id"], dest) for t in tables}
-    counts = {table_id: entry["rows"] for table_id, entry in files.items()}
-    manifest = {
+    manifest = read_manifest_if_any(dest) if incremental else None
+    manifest = manifest or {
         "format": FORMAT,
         "database": database,
-        "tables": tables,
-        "rows": counts,
-        "files": files,
+        "tables": [],
+        "rows": {},
+        "files": {},
+        "taken": {},
     }
-    _write_atomically(dest / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
+    have = {t["$id"] for t in manifest["tables"]}
+    wanted = set(only) if only is not None else None
+    tables = [
+        t
+        for t in iter_tables(target.client, database)
+        if t["$id"] != LOCK_TABLE
+        and t["$id"] not in have
+        and (wanted is None or t["$id"] in wanted)
+    ]
+    counts: dict[str, int] = {}
+    for table in tables:
+        table_id = table["$id"]
+        entry = _export_rows(target.client, database, table_id, dest, on_progress)
+        manifest["tables"].append(table)
+        manifest["files"][table_id] = entry
+        manifest["rows"][table_id] = counts[table_id] = entry["rows"]
+        manifest.setdefault("taken", {})[table_id] = {"at": _now(), **facts}
+        if incremental:
+            _write_manifest(dest, manifest)
+    if not incremental or not (dest / MANIFEST).exists():
+        _write_manifest(dest, manifest)
     return counts
 
 
-def _export_rows(client: Client, database: str, table_id: str, dest: Path) -> dict[str, Any]:
-    """One table's rows to its file, durably; returns the file's row count and sha256."""
+def read_manifest_if_any(dest: Path) -> dict[str, Any] | None:
+    """The manifest of a backup folder as written, or None when there is none yet."""
+    try:
+        return json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def _write_manifest(dest: Path, manifest: dict[str, Any]) -> None:
+    _write_atomically(dest / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _export_rows(
+    client: Client,
+    database: str,
+    table_id: str,
+    dest: Path,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> dict[str, Any]:
+    """One table's rows to its file, durably; returns the file's row count and sha256.
+    A page at a time is in memory, however large the table."""
     digest = hashlib.sha256()
     count = 0
     with (dest / table_file(table_id)).open("wb") as out:
@@ -76,8 +169,12 @@ def _export_rows(client: Client, database: str, table_id: str, dest: Path) -> di
             out.write(line)
             digest.update(line)
             count += 1
+            if on_progress is not None and count % PAGE == 0:
+                on_progress(table_id, count)
         out.flush()
         os.fsync(out.fileno())
+    if on_progress is not None:
+        on_progress(table_id, count)
     return {"rows": count, "sha256": digest.hexdigest()}
 
 

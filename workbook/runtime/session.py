@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from workbook.core import archive
-from workbook.core.backup import export_database
 from workbook.core.catalog import DIRECTIONS, Migration, find, load_catalog
 from workbook.core.client import Target, connect_target
 from workbook.core.config import Environment, Workspace, find_workspace
@@ -31,6 +30,7 @@ from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
 from workbook.errors import WorkbookError
 from workbook.runtime import frontend, papermill_output
+from workbook.runtime.backups import BackupGuard, TableBackups
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
 from workbook.settings import DRY_RUN_STATE, RUN_LOCK, SAVE_TIMEOUT
@@ -74,6 +74,10 @@ class Workbook(Ops):
         plan: Plan,
     ) -> None:
         service: Any = DryRunProxy(target.tables, plan) if dry_run else target.tables
+        if not dry_run:  # each table is backed up before its first data-losing write
+            version = migration.version if migration else "connect"
+            backups = TableBackups.for_run(target, workspace, run_id, version)
+            service = BackupGuard(target.tables, backups)
         super().__init__(service, target.environment.database, dry_run=dry_run, plan=plan)
         self.target = target
         self.client = self.tables.client  # guarded in a dry run: non-GET calls are planned
@@ -173,17 +177,11 @@ class Workbook(Ops):
         )
 
     def _backup(self) -> None:
-        """The pre-run backup `workbook up` takes, taken by the kernel that runs alone."""
-        folder = (
-            self.workspace.history_dir(self.environment.name)
-            / "backups"
-            / f"{self.run_id}-before-{self.migration.version if self.migration else ''}"
-        )
-        counts = export_database(self.target, folder)
-        print(
-            f"backup of {len(counts)} table(s), {sum(counts.values())} row(s): "
-            f"{archive.relative(self.workspace, folder)}"
-        )
+        """What `workbook up` backs up before a sequence, for a kernel running alone:
+        with ``backup = "all"`` the whole database now; otherwise each table is backed up
+        before its first data-losing write (``workbook/runtime/backups.py``)."""
+        if isinstance(self.tables, BackupGuard):
+            self.tables.backups.start()
 
     def done(self) -> Any:
         """Close the run: record it as applied (or, for a dry run, show the plan)."""
