@@ -102,7 +102,7 @@ class Schema:
                 "size": "" if c.get("size") is None else int(c["size"]),
                 "format": c.get("format") or "",
                 "required": bool(c.get("required")),
-                "default": c.get("default"),
+                "default": "" if c.get("default") is None else _number(c, c["default"]),
                 "array": bool(c.get("array")),
                 "options": _options(c),
                 "status": c.get("status"),
@@ -112,7 +112,8 @@ class Schema:
             for c in t.get("columns") or []
         ]
         # sizes stay ints ("255", not "255.0") beside the blank of sizeless types
-        return pd.DataFrame(rows, columns=COLUMN_FIELDS).astype({"size": "object"})
+        # (defaults too: an integer's 0 beside a blank must not become 0.0)
+        return pd.DataFrame(rows, columns=COLUMN_FIELDS, dtype=object)
 
     def indexes_frame(self, table_id: str | None = None) -> pd.DataFrame:
         rows = [
@@ -231,11 +232,15 @@ class Schema:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+_UNSET_BOUND = 9.2e18  # Appwrite reports an unset integer bound as ±2**63 (floats: ±1.8e308)
+
+
 def _options(column: dict[str, Any]) -> str:
     parts = []
     for name in ("min", "max"):
-        if column.get(name) is not None:
-            parts.append(f"{name}={column[name]}")
+        bound = column.get(name)
+        if bound is not None and abs(float(bound)) < _UNSET_BOUND:
+            parts.append(f"{name}={_number(column, bound)}")
     if column.get("elements"):
         parts.append("elements=" + "|".join(str(e) for e in column["elements"]))
     if column.get("type") == "relationship":
@@ -243,6 +248,13 @@ def _options(column: dict[str, Any]) -> str:
     if column.get("encrypt"):
         parts.append("encrypted")
     return " ".join(parts)
+
+
+def _number(column: dict[str, Any], value: Any) -> Any:
+    """An integer column's numbers as integers (``0``, not ``0.0``)."""
+    if column_kind(column) == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _index_columns(index: dict[str, Any]) -> list[str]:

@@ -67,6 +67,7 @@ class Ops:
         self.timeout = timeout
         self._shadow: dict[str, dict[str, Any] | None] = {}
         self._planned_tables: set[str] = set()
+        self.renames: dict[tuple[str, str], str] = {}  # (table, old key) → new key
 
     # ----------------------------------------------------------------- raw reads
 
@@ -369,6 +370,7 @@ class Ops:
         if self.column(table_id, key) is None and self.column(table_id, new_key) is not None:
             self._note_noop("rename_column", f"{table_id}.{key}", f"already renamed to {new_key}")
             return self.column(table_id, new_key)
+        self.renames[(table_id, key)] = new_key  # a schema diff cannot tell, the run can
         return self._update_column("rename_column", table_id, key, new_key=new_key)
 
     def delete_column(self, table_id: str, key: str) -> None:

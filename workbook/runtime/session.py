@@ -346,22 +346,23 @@ class Summary:
         return f"{version} {wb.direction}: recorded as applied on '{wb.environment.name}'"
 
     def __repr__(self) -> str:
-        from workbook.core.schema import diff
+        from workbook.runtime import views
 
         parts = [self._headline()]
         if self.wb.dry_run:
-            parts.append(repr(self.wb.plan.to_frame()))
+            parts.append(self.wb.plan.to_frame().to_string(index=False))
         else:
-            parts.append(repr(diff(self.before, self.after)))
+            found = views.changes(self.before, self.after, self.wb.renames)
+            parts.append(views.changes_text(found))
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
-        from workbook.core.schema import diff
+        from workbook.runtime import views
 
         body = (
             self.wb.plan._repr_html_()
             if self.wb.dry_run
-            else diff(self.before, self.after).to_html(index=False)
+            else views.changes_html(views.changes(self.before, self.after, self.wb.renames))
         )
         after = "Live schema (a dry run changes nothing)" if self.wb.dry_run else "Schema after"
         return (
