@@ -120,6 +120,7 @@ class RowCodec:
         self.columns = columns
         self.keys = [c["key"] for c in columns]
         self.known = frozenset(self.keys)
+        self.by_key = {c["key"]: c for c in columns}
         self._rules = [
             (c["key"], bool(c["required"]), c.get("default"), compile_fit(c)) for c in columns
         ]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workbook.local import operators
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
 from workbook.local.params import REQUEST_TIME, is_key, new_uid, now_iso, parse_datetime
 from workbook.local.queries import build_list_sql, build_where, parse_queries
@@ -214,6 +215,7 @@ class _Plan:
         """Write `data` over `existing`. `whole_row` validates the merged row as utopia's
         updateDocument does; bulk updates (`updateDocuments`) check only the given values."""
         user, system = _split_system(data)
+        user = self.resolve(user, existing)
         if permissions is None and "$permissions" in system:
             permissions = check_permissions(system["$permissions"], "$permissions")
         if partial:
@@ -221,6 +223,19 @@ class _Plan:
         else:
             values = dict(zip(self.codec.keys, self.codec.full(user), strict=True))
         return self.assign(existing, values, system, permissions, whole_row=whole_row)
+
+    def resolve(self, user: Mapping[str, Any], existing: State | None) -> dict[str, Any]:
+        """User values with any update operator applied to the row's current values."""
+        if not operators.has_operators(user):
+            return dict(user)
+        position = self.position
+
+        def current(key: str) -> Any:
+            if existing is None:
+                return None
+            return self.codec.decode(key, existing[position[key]])
+
+        return operators.resolve(self.codec.by_key, user, current)
 
     def assign(
         self,
@@ -266,7 +281,7 @@ class _Plan:
         values where none are given; required columns must be given again."""
         existing = self.current.get(row_id, existing)
         if existing is None:
-            return self.insert(row_id, data, permissions)
+            return self.insert(row_id, self.resolve(data, None), permissions)
         user, system = _split_system(data)
         merged = {
             c["key"]: self.codec.decode(c["key"], existing[self.position[c["key"]]])
@@ -539,6 +554,17 @@ def update_rows(
             if "$permissions" in system
             else None
         )
+        if operators.has_operators(user):
+            return [
+                plan.assign(
+                    row,
+                    plan.codec.partial(plan.resolve(user, row)),
+                    system,
+                    permissions,
+                    whole_row=False,
+                )
+                for row in targets
+            ]
         values = plan.codec.partial(user)
         return [plan.assign(row, values, system, permissions, whole_row=False) for row in targets]
 
