@@ -77,6 +77,10 @@ PREWARM = Variable(
     "WORKBOOK_PREWARM",
     "0 to start each migration's kernel only when it runs (default: the next one is warmed)",
 )
+BACKUP_KEEP = Variable(
+    "WORKBOOK_BACKUP_KEEP",
+    "how many complete backups per environment to keep; older ones are pruned (default: all)",
+)
 BATCH = Variable("WORKBOOK_BATCH", "set by the runner: the kernel runs unattended", internal=True)
 RUN_LOCK = Variable(
     "WORKBOOK_RUN_LOCK", "set by the runner: the lock its sequence holds", internal=True
@@ -100,6 +104,7 @@ VARIABLES: tuple[Variable, ...] = (
     LOCAL_ENDPOINT,
     LOCAL_EXTRA_KEYS,
     PREWARM,
+    BACKUP_KEEP,
     BATCH,
     RUN_LOCK,
     DRY_RUN_STATE,

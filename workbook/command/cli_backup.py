@@ -1,0 +1,77 @@
+"""``workbook backup`` (now, streamed, with progress) and ``workbook backups`` (what is on disk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from workbook.command import backups
+from workbook.command.cli import EnvOption, WorkspaceOption, _guard, _workspace, app, err, out
+
+TableOption = Annotated[
+    list[str] | None, typer.Option("--table", "-t", help="Only these tables (default: all).")
+]
+
+
+@app.command("backup")
+def backup_now(
+    env: EnvOption = None,
+    table: TableOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Back up tables now: schema and rows, streamed, with a checksummed manifest."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("backing up", total=None)
+
+        def show(table_id: str, rows: int) -> None:
+            progress.update(task, description=f"backing up {table_id}: {rows} row(s)")
+
+        def run() -> tuple[Path, dict[str, int], list[Path]]:
+            ws = _workspace(workspace)
+            return backups.backup(ws, env, table, on_progress=show)
+
+        folder, counts, pruned = _guard(run)
+    shown = folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder
+    for name, rows in counts.items():
+        out.print(f"backed up {rows} row(s) of {escape(name)}")
+    out.print(f"backup: {escape(str(shown))}", soft_wrap=True)
+    for path in pruned:
+        out.print(f"pruned: {escape(path.name)} (WORKBOOK_BACKUP_KEEP)", soft_wrap=True)
+
+
+@app.command("backups")
+def list_backups(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
+    """Backups on disk, newest first: size, tables, rows, the run that took them, complete."""
+    found = _guard(lambda: backups.list_backups(_workspace(workspace), env))
+    if not found:
+        out.print("no backups yet")
+        return
+    grid = Table()
+    for col in ("backup", "taken (UTC)", "run", "tables", "rows", "size", "complete"):
+        grid.add_column(col, no_wrap=col != "tables")
+    for b in found:
+        grid.add_row(
+            escape(b.path.name),
+            b.taken_at[:19].replace("T", " "),
+            escape(b.run),
+            escape(", ".join(b.tables)),
+            str(b.rows) if b.complete else "",
+            _size(b.size),
+            "yes" if b.complete else "[red]no: never offered for restore[/]",
+        )
+    out.print(grid)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
