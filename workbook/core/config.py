@@ -213,6 +213,9 @@ def load_environments(path: Path) -> dict[str, Environment]:
         )
     for name, table in tables.items():
         envs[name] = _environment(path.name, name, table)
+    from workbook.core.fleets import tenant_environments  # a fleet's tenants are environments
+
+    envs.update(tenant_environments(path, data, envs))
     return envs
 
 
