@@ -253,6 +253,18 @@ def create(
     baseline: Annotated[
         bool, typer.Option("--baseline", help="Up cells create --env's live schema from nothing.")
     ] = False,
+    from_diff: Annotated[
+        bool, typer.Option("--from-diff", help="Up cells bring --env to --schema/--against.")
+    ] = False,
+    schema: Annotated[
+        Path | None, typer.Option("--schema", help="With --from-diff: the target schema file.")
+    ] = None,
+    against: Annotated[
+        str | None, typer.Option("--against", help="With --from-diff: the target environment.")
+    ] = None,
+    no_renames: Annotated[
+        bool, typer.Option("--no-renames", help="With --from-diff: drop + add, never rename.")
+    ] = False,
     env: EnvOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -263,6 +275,18 @@ def create(
             from workbook.command.adopt import create_baseline
 
             return create_baseline(_workspace(workspace), env, name, description)
+        if from_diff:
+            from workbook.command.diff import create_from_diff
+
+            return create_from_diff(
+                _workspace(workspace),
+                env,
+                name,
+                schema_file=schema,
+                against=against,
+                no_renames=no_renames,
+                description=description,
+            )
         return commands.create(_workspace(workspace), name, description)
 
     path = _guard(run)

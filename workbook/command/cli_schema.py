@@ -130,3 +130,64 @@ def rehash(workspace: WorkspaceOption = None) -> None:
 
     path = _guard(lambda: integrity.write_sum(_workspace(workspace).migrations))
     out.print(f"wrote {escape(str(path))}")
+
+
+SchemaFileOption = Annotated[
+    Path | None, typer.Option("--schema", help="An appwrite.config.json (schema pull -o).")
+]
+AgainstOption = Annotated[str | None, typer.Option("--against", help="Another environment.")]
+
+
+@app.command("diff")
+def schema_diff(
+    env: EnvOption = None,
+    schema: SchemaFileOption = None,
+    against: AgainstOption = None,
+    expected: Annotated[
+        bool, typer.Option("--expected", help="What its migrations should have produced.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 1 when there is a difference.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The changes that would bring an environment to a schema file, another environment, or
+    the schema its migrations should have produced (default), each classified as Appwrite
+    allows it: add, update (in place), rename, recreate (destructive), delete (destructive)."""
+    from rich.table import Table
+
+    from workbook.command import diff as diffing
+
+    found = _guard(
+        lambda: diffing.diff(
+            _workspace(workspace), env, schema_file=schema, against=against, expected=expected
+        )
+    )
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "environment": found.environment,
+                    "against": found.against,
+                    "changes": [c.as_dict() for c in found.changes],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    elif not found.changes:
+        out.print(f"'{escape(found.environment)}' matches {escape(found.against)}")
+    else:
+        table = Table(
+            title=f"'{found.environment}' → {found.against}", title_justify="left", expand=False
+        )
+        for col in ("action", "kind", "table", "key", "detail"):
+            table.add_column(col)
+        for c in found.changes:
+            action = f"[red]{c.action} ⚠[/]" if c.destructive else c.action
+            key = f"{c.key} → {c.new_key}" if c.new_key else c.key
+            table.add_row(action, c.kind, escape(c.table), escape(key), escape(c.detail))
+        out.print(table)
+    if exit_code and found.changes:
+        raise typer.Exit(1)

@@ -1,0 +1,138 @@
+"""Done when (issue 7): ``diff`` + ``create --from-diff`` bring a database from schema A to
+schema B and ``down`` brings it back, rows kept where the plan says they are kept; a rename
+with ``previousKey`` keeps its data; an unmarked drop + add is refused. Real local server,
+in-process CLI, real kernels for the two runs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from appwrite.client import Client
+from appwrite.services.tables_db import TablesDB
+from cli_inproc import CliWorkspace, add_environment, assert_refused
+
+from workbook.core.paging import raw_get
+from workbook.local.server import start_local_server
+from workbook.runtime.ops import Ops
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Any]:
+    srv = start_local_server(tmp_path / "server.db", schema_delay=0.0)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def schema_a(server: Any) -> TablesDB:
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    tables = TablesDB(client.set_key(server.api_key))
+    tables.create("app", "App")
+    Ops(tables, "app", poll_interval=0.02, timeout=20).create_table(
+        "posts",
+        "Posts",
+        columns=[
+            {"key": "title", "type": "varchar", "size": 100, "required": True},
+            {"key": "author", "type": "varchar", "size": 64},
+            {"key": "views", "type": "integer"},
+            {"key": "legacy", "type": "varchar", "size": 20},
+        ],
+        indexes=[{"key": "by_title", "type": "key", "columns": ["title"], "orders": ["ASC"]}],
+    )
+    tables.create_row("app", "posts", "p1", {"title": "One", "author": "ada", "views": 7})
+    tables.create_row("app", "posts", "p2", {"title": "Two", "author": "bo", "legacy": "x"})
+    return tables
+
+
+def row_of(tables: TablesDB, row_id: str) -> dict[str, Any]:
+    return raw_get(tables.client, f"/tablesdb/app/tables/posts/rows/{row_id}")
+
+
+def schema_b(a: dict[str, Any]) -> dict[str, Any]:
+    b = copy.deepcopy(a)
+    posts = b["tables"][0]
+    columns = {c["key"]: c for c in posts["columns"]}
+    columns["title"]["size"] = 200  # update in place
+    columns["author"].update(key="writer", previousKey="author")  # rename, data kept
+    columns["views"].update(type="varchar", size=20)  # recreate (type), data copied
+    del columns["legacy"]  # delete: destructive
+    columns["rating"] = {"key": "rating", "type": "double", "required": False, "array": False}
+    posts["columns"] = list(columns.values())
+    posts["indexes"] = [{"key": "by_title", "type": "unique", "columns": ["title"], "orders": []}]
+    b["tables"].append(
+        {
+            "$id": "tags",
+            "$permissions": [],
+            "databaseId": "app",
+            "name": "Tags",
+            "enabled": True,
+            "rowSecurity": False,
+            "columns": [{"key": "label", "type": "varchar", "size": 32, "required": True}],
+            "indexes": [],
+        }
+    )
+    return b
+
+
+def test_diff_and_generated_migration_go_from_a_to_b_and_back(tmp_path: Path, server: Any) -> None:
+    tables = schema_a(server)
+    ws = CliWorkspace(tmp_path / "repo")
+    ws.root.mkdir()
+    assert ws.run("init").code == 0
+    add_environment(ws, server, database="app")
+    assert ws.run("schema", "pull", "--env", "test", "-o", "a.json").code == 0
+    a = json.loads((ws.root / "a.json").read_text())
+    ws.write("b.json", json.dumps(schema_b(a)))
+
+    shown = ws.run("diff", "--env", "test", "--schema", "b.json", "--json")
+    assert shown.code == 0, shown.output
+    changes = {(c["action"], c["kind"], c["key"]) for c in json.loads(shown.stdout)["changes"]}
+    assert changes == {
+        ("update", "column", "title"),
+        ("rename", "column", "author"),
+        ("recreate", "column", "views"),
+        ("delete", "column", "legacy"),
+        ("add", "column", "rating"),
+        ("delete", "index", "by_title"),
+        ("add", "index", "by_title"),
+        ("add", "table", ""),
+    }
+    assert ws.run("diff", "--env", "test", "--schema", "b.json", "--exit-code").code == 1
+    same = ws.run("diff", "--env", "test", "--schema", "a.json", "--exit-code")
+    assert same.code == 0 and "matches" in same.stdout, same.output
+
+    unmarked = schema_b(a)
+    for column in unmarked["tables"][0]["columns"]:
+        column.pop("previousKey", None)
+    ws.write("c.json", json.dumps(unmarked))
+    refused = ws.run("create", "--name", "c", "--from-diff", "--env", "test", "--schema", "c.json")
+    assert_refused(refused, "posts.author is dropped and posts.writer added", "previousKey")
+
+    assert ws.run("create", "--name", "baseline", "--baseline", "--env", "test").code == 0
+    assert ws.run("stamp", "001", "--env", "test").code == 0
+    made = ws.run("create", "--name", "to_b", "--from-diff", "--env", "test", "--schema", "b.json")
+    assert made.code == 0, made.output
+    source = (ws.root / "migrations/002_to_b.ipynb").read_text()
+    assert source.index("rename_column") < source.index("delete_column")  # deletes last
+
+    gate = source.index("data_loss_ok")  # asked before anything changes
+    assert gate < source.index("rename_column") and 'confirmed = \\"\\"' in source
+    applied = ws.run("up", "--env", "test", "-p", "confirmed=data_loss_ok", "--no-backup")
+    assert applied.code == 0, applied.output
+    assert ws.run("diff", "--env", "test", "--schema", "b.json", "--exit-code").code == 0
+    row = row_of(tables, "p1")
+    assert (row["writer"], row["views"], row["title"]) == ("ada", "7", "One")
+
+    back = ws.run("down", "--env", "test", "--no-backup")
+    assert back.code == 0, back.output
+    again = ws.run("diff", "--env", "test", "--schema", "a.json", "--json")
+    assert json.loads(again.stdout)["changes"] == [], again.stdout
+    row = row_of(tables, "p1")
+    assert (row["author"], row["views"], row["legacy"]) == ("ada", 7, None)
+    assert row_of(tables, "p2")["legacy"] is None  # dropped: from backup only

@@ -1,0 +1,101 @@
+"""``workbook diff`` and ``workbook create --from-diff``: the plan between an environment and
+a schema file, another environment, or what its migrations should have produced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from workbook.command import commands, generate
+from workbook.command.schema_cmd import live_schema
+from workbook.core import integrity
+from workbook.core.config import Workspace
+from workbook.core.schema import Schema
+from workbook.core.schema_diff import Change, plan, read_schema_file
+from workbook.errors import WorkbookError
+
+
+@dataclass
+class Diff:
+    environment: str
+    against: str  # what the environment is compared with, as shown
+    changes: list[Change]
+
+
+def desired_schema(
+    workspace: Workspace,
+    *,
+    schema_file: Path | None = None,
+    against: str | None = None,
+    expected: bool = False,
+) -> tuple[str, Schema]:
+    chosen = [x for x in (schema_file, against, expected or None) if x]
+    if len(chosen) > 1:
+        raise WorkbookError(
+            "--schema, --against and --expected exclude each other", "pass one of them"
+        )
+    if schema_file is not None:
+        return str(schema_file), read_schema_file(schema_file)
+    if against is not None:
+        workspace.environment(against)  # an unknown name is refused before any connection
+        return f"environment '{against}'", live_schema(workspace, against)
+    from workbook.command import replay
+
+    return "the expected schema (replay of its applied migrations)", replay.expected(workspace)
+
+
+def diff(
+    workspace: Workspace,
+    env: str | None,
+    *,
+    schema_file: Path | None = None,
+    against: str | None = None,
+    expected: bool = False,
+) -> Diff:
+    """The changes that would bring ``env`` to the file, the other environment, or the
+    expected schema (the default)."""
+    environment = workspace.environment(env)
+    label, desired = desired_schema(
+        workspace, schema_file=schema_file, against=against, expected=expected
+    )
+    current = live_schema(workspace, env)
+    return Diff(environment.name, label, plan(current, desired))
+
+
+def create_from_diff(
+    workspace: Workspace,
+    env: str | None,
+    name: str,
+    *,
+    schema_file: Path | None = None,
+    against: str | None = None,
+    no_renames: bool = False,
+    description: str | None = None,
+) -> Path:
+    """A migration whose up cells bring ``env`` to the desired schema (safe order, gated
+    irreversible steps) and whose down cells bring it back where reversible."""
+    if schema_file is None and against is None:
+        raise WorkbookError(
+            "--from-diff needs --schema FILE or --against ENV", "say what the target schema is"
+        )
+    found = diff(workspace, env, schema_file=schema_file, against=against)
+    up, down = generate.plan_cells(found.changes, no_renames=no_renames)
+    title = description or f"{name.replace('_', ' ').capitalize()} (generated from a diff)"
+    path = commands.create(workspace, name, title, cells={"up": up, "down": down})
+    if "confirmed=confirmed" in up:
+        _add_confirmed_parameter(path)
+        integrity.write_sum(workspace.migrations)
+    return path
+
+
+def _add_confirmed_parameter(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = cell.source.rstrip("\n") + (
+                '\nconfirmed = ""  # checklist steps confirmed, e.g. "data_loss_ok"'
+            )
+            break
+    nbformat.write(nb, path)
