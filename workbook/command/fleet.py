@@ -227,11 +227,10 @@ def up(
     on_tenant: Callable[[TenantRun], None] | None = None,
 ) -> FleetReport:
     """Run every tenant's pending migrations; write their archives under history/<env>/."""
-    from distributed import as_completed
-
-    fleet = fleet_of(workspace, name)
+    fleet = fleet_of(workspace, name)  # every refusal before a cluster starts
     envs = workspace.environments()
     files = bundle(workspace, fleet)
+    from distributed import as_completed
     clock = time.monotonic()
     done: dict[str, TenantRun] = {}
     with dask_client(parallel, scheduler) as client:
