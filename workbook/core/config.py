@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workbook.core.ids import ID_RULE, is_appwrite_id
@@ -41,8 +41,10 @@ REMOTE_KEYS = (
     "confirm",
     *BOUND_KEYS,
     "backup",
+    "color",
+    "label",
 )
-LOCAL_KEYS = ("database", "confirm", *BOUND_KEYS, "backup")
+LOCAL_KEYS = ("database", "confirm", *BOUND_KEYS, "backup", "color", "label")
 _KEY_TYPES: dict[str, type] = {
     "endpoint": str,
     "project": str,
@@ -51,7 +53,10 @@ _KEY_TYPES: dict[str, type] = {
     "self_signed": bool,
     "confirm": bool,
     "backup": str,
+    "color": str,
+    "label": str,
 }
+_COLOR = re.compile(r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-zA-Z]{3,20})$")
 _TYPE_NAMES = {str: "string", bool: "boolean"}
 _EXAMPLES = {
     "endpoint": "https://cloud.appwrite.io/v1",
@@ -85,6 +90,8 @@ class Environment:
     cell_timeout: float = DEFAULT_CELL_TIMEOUT
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     backup: str = "touched"  # what a run backs up first: touched tables, all, none, cloud
+    color: str | None = None  # the notebook banner's colour (default: red when confirm)
+    label: str | None = None  # the banner's name for it (default: the name, upper case)
 
     @property
     def is_local(self) -> bool:
@@ -244,8 +251,10 @@ def _environment(source: str, name: str, table: object) -> Environment:
             f"{where}: backup = '{backup}' is not one of {', '.join(BACKUP_MODES)}",
             'write backup = "touched" (the default), "all", "none" or "cloud"',
         )
+    style = _banner_style(where, table)
     if name == LOCAL:
-        return local_environment(database, confirm=confirm, backup=backup, **_bounds(where, table))
+        env = local_environment(database, confirm=confirm, backup=backup, **_bounds(where, table))
+        return replace(env, **style)
     missing = [k for k in ("endpoint", "project", "key_env") if not table.get(k)]
     if missing:
         raise ConfigError(f"{where} is missing {', '.join(missing)}", "add them to the file")
@@ -271,7 +280,19 @@ def _environment(source: str, name: str, table: object) -> Environment:
         confirm=confirm,
         backup=backup,
         **_bounds(where, table),
+        **style,
     )
+
+
+def _banner_style(where: str, table: dict[str, object]) -> dict[str, str | None]:
+    """``color`` and ``label`` of the notebook banner; a colour goes into HTML, so only a
+    #hex or a colour name is taken."""
+    color = table.get("color")
+    if color is not None and not _COLOR.match(color):
+        raise ConfigError(
+            f"{where}: color '{color}' is not a colour", 'write it like "#b3261e" or "purple"'
+        )
+    return {"color": color, "label": table.get("label")}
 
 
 def _check_keys(where: str, table: dict[str, object], allowed: tuple[str, ...]) -> None:

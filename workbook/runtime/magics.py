@@ -41,6 +41,11 @@ def _direction_magic(step: str):  # noqa: ANN202 - IPython's magic signature
         if wb.direction != step:
             print(SKIP_MESSAGE.format(step=step, direction=wb.direction))
             return
+        from IPython.display import display
+
+        from workbook.runtime.banner import BannerLine
+
+        display(BannerLine(wb.environment, wb.direction, wb.dry_run))  # in sight while scrolling
         run_body(get_ipython(), cell)
 
     magic.__name__ = step

@@ -29,18 +29,11 @@ from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
 from workbook.errors import WorkbookError
-from workbook.runtime import frontend, papermill_output
+from workbook.runtime import banner, frontend, papermill_output
 from workbook.runtime.backups import BackupGuard, TableBackups
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
 from workbook.settings import DRY_RUN_STATE, RUN_LOCK, SAVE_TIMEOUT
-
-_BANNER_COLOURS = {
-    "production": "#b3261e",
-    "prod": "#b3261e",
-    "staging": "#b26a00",
-    "local": "#1e6b35",
-}
 
 LEDGER_PREFIX = "workbook_"
 # How long the kernel waits for JupyterLab to save the notebook it archives; bounded
@@ -315,21 +308,18 @@ class Banner:
         ]
 
     def __repr__(self) -> str:
-        return "\n".join(f"{k:>11}: {v}" for k, v in self._facts())
+        wb = self.wb
+        top = banner.headline(wb.environment, wb.direction, wb.dry_run)
+        return "\n".join([top, *(f"{k:>11}: {v}" for k, v in self._facts())])
 
     def _repr_html_(self) -> str:
-        env = self.wb.environment.name
-        colour = _BANNER_COLOURS.get(env, "#3b4a6b")
         rows = "".join(
             f"<tr><th style='text-align:right;padding-right:1em'>{html.escape(k)}"
             f"</th><td>{html.escape(v)}</td></tr>"
             for k, v in self._facts()
         )
-        return (
-            f"<div style='border-left:8px solid {colour};padding:6px 12px;"
-            f"background:{colour}14'><b style='color:{colour}'>"
-            f"WORKBOOK · {html.escape(env.upper())}</b><table>{rows}</table></div>"
-        )
+        wb = self.wb
+        return banner.html_banner(wb.environment, wb.direction, wb.dry_run, rows)
 
 
 class Summary:
