@@ -127,6 +127,14 @@ def test_adopt_an_existing_project_end_to_end(tmp_path: Path, server: Any) -> No
     verified = ws.run("verify", "--env", "prod")
     assert verified.code == 0, verified.output
 
+    replayed = ws.run("schema", "expected", "-o", "expected.json")  # a scratch server
+    assert replayed.code == 0, replayed.output
+    assert comparable(json.loads((repo / "expected.json").read_text())) == comparable(config)
+    cached = list((repo / ".workbook/replay").glob("*.db"))
+    assert len(cached) == 1  # one migration, one cached database
+    matches = ws.run("diff", "--env", "prod", "--exit-code")  # default: --expected, cached
+    assert matches.code == 0 and "matches the expected schema" in matches.stdout, matches.output
+
     built = ws.run("up", "--env", "fresh", "--no-backup")
     assert built.code == 0, built.output
     fresh = ws.run("schema", "pull", "--env", "fresh")

@@ -191,3 +191,26 @@ def schema_diff(
         out.print(table)
     if exit_code and found.changes:
         raise typer.Exit(1)
+
+
+@schema_app.command("expected")
+def schema_expected(
+    to: Annotated[str | None, typer.Option("--to", help="Up to this migration.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write this file (default: stdout).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The schema the migrations produce, replayed on a scratch embedded server (cached by
+    cumulative checksum: only new or changed migrations run), as appwrite.config.json."""
+    from workbook.command import replay
+
+    schema = _guard(lambda: replay.expected(_workspace(workspace), to))
+    data = schema.to_appwrite_json()
+    text = json.dumps(data, indent=4, ensure_ascii=False)
+    if output is None:
+        print(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+        out.print(f"wrote {escape(str(output))}: {len(data['tables'])} table(s)")

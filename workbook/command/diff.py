@@ -41,9 +41,7 @@ def desired_schema(
     if against is not None:
         workspace.environment(against)  # an unknown name is refused before any connection
         return f"environment '{against}'", live_schema(workspace, against)
-    from workbook.command import replay
-
-    return "the expected schema (replay of its applied migrations)", replay.expected(workspace)
+    raise AssertionError("diff() handles --expected")
 
 
 def diff(
@@ -57,11 +55,28 @@ def diff(
     """The changes that would bring ``env`` to the file, the other environment, or the
     expected schema (the default)."""
     environment = workspace.environment(env)
-    label, desired = desired_schema(
-        workspace, schema_file=schema_file, against=against, expected=expected
-    )
+    if schema_file is None and against is None:
+        label, desired = _expected_for(workspace, env)
+    else:
+        label, desired = desired_schema(
+            workspace, schema_file=schema_file, against=against, expected=expected
+        )
     current = live_schema(workspace, env)
     return Diff(environment.name, label, plan(current, desired))
+
+
+def _expected_for(workspace: Workspace, env: str | None) -> tuple[str, Schema]:
+    """What the migrations applied on ``env`` should have produced (replayed, cached)."""
+    from workbook.command import replay
+    from workbook.core.status import status_rows
+
+    with commands.opened(workspace, env) as o:
+        rows = status_rows(o.catalog, o.states)
+    applied = [r.version for r in rows if r.state in ("applied", "stamped", "modified")]
+    if not applied:
+        return "the expected schema (no migration applied)", Schema("main", [])
+    last = applied[-1]
+    return f"the expected schema (migrations up to {last})", replay.expected(workspace, last)
 
 
 def create_from_diff(
