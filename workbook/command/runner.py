@@ -19,6 +19,7 @@ from typing import Any
 from appwrite.exception import AppwriteException
 
 from workbook.command import kernels
+from workbook.command.cell_error import describe_cell_error
 from workbook.command.plan_view import read_plan
 from workbook.core import archive
 from workbook.core.catalog import Migration
@@ -197,7 +198,8 @@ def _papermill(
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # nbclient interrupts a cell past its timeout
             return _timed_out(timeout, _first_line(exc.source))
-        return f"cell {exc.exec_count or exc.cell_index}: {exc.ename}: {exc.evalue}"
+        cell = exc.exec_count or exc.cell_index
+        return describe_cell_error(cell, exc.ename, exc.evalue, exc.traceback)
     except CellTimeoutError as exc:
         return _timed_out(timeout, _cell_preview(str(exc)))
     except Exception as exc:  # a kernel that died or never started

@@ -78,6 +78,9 @@ def register(shell: Any) -> None:
     shell.register_magic_function(_direction_magic("up"), "cell", "up")
     shell.register_magic_function(_direction_magic("down"), "cell", "down")
     shell.events.register("post_run_cell", _record_failure)
+    from workbook.runtime import tracebacks
+
+    tracebacks.install(shell)  # the operator's frames, not Workbook's
     shell._workbook_registered = True
 
 
