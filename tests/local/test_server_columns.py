@@ -153,7 +153,7 @@ def test_required_with_default_and_array_with_default(
         ("boolean", {"default": "yes"}, "general_argument_invalid"),
         ("point", {}, "COLUMN_TYPE_NOT_SUPPORTED"),
         ("polygon", {}, "COLUMN_TYPE_NOT_SUPPORTED"),
-        ("relationship", {"relatedTableId": "x", "type": "oneToOne"}, "general_argument_invalid"),
+        ("relationship", {"relatedTableId": "x", "type": "sideways"}, "general_argument_invalid"),
         ("blob", {}, "general_argument_invalid"),
     ],
 )

@@ -95,6 +95,8 @@ def column_width(column: Column) -> int:
         return 1
     if kind == "datetime":
         return 7
+    if kind == "relationship":
+        return 1021
     return 20
 
 
@@ -304,6 +306,9 @@ def column_body(
         body["default"] = column.get("default")
     elif kind == "boolean":
         body["default"] = column.get("default")
+    elif kind == "relationship":
+        for field in ("relatedTable", "relationType", "twoWay", "twoWayKey", "onDelete", "side"):
+            body[field] = column[field]
     else:
         if fmt == "enum":
             body["elements"] = list(column.get("elements", []))

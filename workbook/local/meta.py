@@ -168,7 +168,18 @@ def table_body(conn: sqlite3.Connection, ref: TableRef) -> dict[str, Any]:
 def available_columns(conn: sqlite3.Connection, ref: TableRef) -> list[dict[str, Any]]:
     """The columns row reads and writes see: those the 'worker' has finished adding."""
     return [
-        c.definition for c in load_columns(conn, ref.seq) if c.status == "available" and c.physical
+        c.definition
+        for c in load_columns(conn, ref.seq)
+        if c.status == "available" and c.physical and c.definition["type"] != "relationship"
+    ]
+
+
+def relation_columns(conn: sqlite3.Connection, ref: TableRef) -> list[dict[str, Any]]:
+    """The table's available relationship columns (stored in junction tables, not in its own)."""
+    return [
+        c.definition
+        for c in load_columns(conn, ref.seq)
+        if c.status == "available" and c.definition["type"] == "relationship"
     ]
 
 

@@ -220,9 +220,16 @@ def update_column(state: ServerState, request: ApiRequest) -> Reply:
 
 
 def update_relationship(state: ServerState, request: ApiRequest) -> Reply:
-    raise bad_request(
-        "general_argument_invalid", "Relationship columns are not supported by the local server."
+    """Both `…/columns/{key}/relationship` (the server's) and `…/columns/relationship/{key}`
+    (SDK 27's)."""
+    path = request.path
+    key = path["key"] if path.get("type", "relationship") == "relationship" else path["type"]
+    if path.get("key") == "relationship" and "type" in path:
+        key = path["type"]
+    body = table_schema.update_relationship(
+        state, path["databaseId"], path["tableId"], key, request.params
     )
+    return Reply(200, body)
 
 
 def _keyed(operation: Callable[[ServerState, str, str, str], Any], status: int) -> Handler:

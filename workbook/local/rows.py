@@ -17,10 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbook.local import operators
+from workbook.local import operators, relationships
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
+from workbook.local.meta import TableRef
 from workbook.local.params import REQUEST_TIME, is_key, new_uid, now_iso, parse_datetime
-from workbook.local.queries import build_list_sql, build_where, parse_queries
+from workbook.local.queries import Query, build_list_sql, build_where, parse_queries
 from workbook.local.row_codec import RowCodec, structure_error
 from workbook.local.state import ServerState
 from workbook.local.store import quote
@@ -176,6 +177,7 @@ class _Plan:
         self.writes: list[_Write] = []
         self.current: dict[str, State] = {}
         self.inserts = 0
+        self.relations = schema.relations
         names = self.codec.row_names[1:]
         self.position = self.codec.position
         self.insert_sql = (
@@ -183,8 +185,26 @@ class _Plan:
             f"VALUES ({', '.join('?' for _ in names)})"
         )
 
+    def take_links(self, user: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """User values without relationship keys, and the related ids those keys give."""
+        relations = self.relations
+        if not relations or relations.keys().isdisjoint(user):
+            return user, {}
+        links = {
+            key: relationships.link_ids(relations[key], value)
+            for key, value in user.items()
+            if key in relations
+        }
+        return {k: v for k, v in user.items() if k not in relations}, links
+
+    def write_links(self, row_id: str, links: Mapping[str, list[str]]) -> None:
+        for key, ids in links.items():
+            for sql, params in relationships.link_statements(self.relations[key], row_id, ids):
+                self.writes.append(_Write(sql, params, row_id))
+
     def insert(self, row_id: str, data: Mapping[str, Any], permissions: list[str] | None) -> State:
         user, system = _split_system(data)
+        user, links = self.take_links(user)
         row_id = _row_id(system.get("$id", row_id))
         if permissions is None:
             permissions = check_permissions(system.get("$permissions", []), "$permissions")
@@ -201,6 +221,7 @@ class _Plan:
         self.writes.append(_Write(self.insert_sql, state[1:], row_id))
         self.inserts += 1
         self.current[row_id] = state
+        self.write_links(row_id, links)
         return state
 
     def update(
@@ -215,6 +236,7 @@ class _Plan:
         """Write `data` over `existing`. `whole_row` validates the merged row as utopia's
         updateDocument does; bulk updates (`updateDocuments`) check only the given values."""
         user, system = _split_system(data)
+        user, links = self.take_links(user)
         user = self.resolve(user, existing)
         if permissions is None and "$permissions" in system:
             permissions = check_permissions(system["$permissions"], "$permissions")
@@ -222,7 +244,9 @@ class _Plan:
             values = self.codec.partial(user)
         else:
             values = dict(zip(self.codec.keys, self.codec.full(user), strict=True))
-        return self.assign(existing, values, system, permissions, whole_row=whole_row)
+        state = self.assign(existing, values, system, permissions, whole_row=whole_row)
+        self.write_links(existing[1], links)
+        return state
 
     def resolve(self, user: Mapping[str, Any], existing: State | None) -> dict[str, Any]:
         """User values with any update operator applied to the row's current values."""
@@ -344,6 +368,47 @@ def _project(body: dict[str, Any], selected: list[str] | None) -> dict[str, Any]
     return {k: v for k, v in body.items() if k.startswith("$") or k in keep}
 
 
+def _split_relation_selects(
+    queries: list[Query], relations: Mapping[str, Any]
+) -> tuple[list[Query], set[str]]:
+    """Queries without the `select` values that name relationships, and those relationships."""
+    if not relations:
+        return queries, set()
+    wanted: set[str] = set()
+    kept: list[Query] = []
+    for query in queries:
+        if query.method != "select":
+            kept.append(query)
+            continue
+        names = [str(v) for v in query.values]
+        loads = relationships.selected(names, relations)
+        wanted |= loads
+        rest = [n for n in names if n.split(".", 1)[0] not in relations]
+        kept.append(Query("select", query.attribute, tuple(rest or ["$id"])))
+    return kept, wanted
+
+
+def _attach(
+    conn: sqlite3.Connection,
+    state: ServerState,
+    schema: TableSchema,
+    bodies: list[dict[str, Any]],
+    keys: set[str],
+) -> None:
+    """Put each selected relationship's related rows (one level deep) into the bodies."""
+    ids = [body["$id"] for body in bodies]
+    for key in sorted(keys):
+        column = schema.relations[key]
+        related = state.tables.get(conn, schema.ref.db_id, column["relatedTable"])
+        links = relationships.related_ids(conn, column, ids)
+        wanted = [i for found in links.values() for i in found]
+        loaded = _load_many(conn, related, wanted)
+        build = related.codec.builder(related.codec.row_names)
+        for body in bodies:
+            rows = [build(loaded[i]) for i in links[body["$id"]] if i in loaded]
+            body[key] = rows if relationships.many(column) else (rows[0] if rows else None)
+
+
 def list_rows(
     state: ServerState,
     database_id: str,
@@ -354,6 +419,7 @@ def list_rows(
     queries = parse_queries(raw_queries)
     with state.store.read() as conn:
         schema = state.tables.get(conn, database_id, table_id)
+        queries, wanted = _split_relation_selects(queries, schema.relations)
 
         def load_cursor_row(row_id: str) -> Mapping[str, object] | None:
             row = _load(conn, schema, row_id)
@@ -370,8 +436,11 @@ def list_rows(
         if plan.reverse:
             rows.reverse()
         total = conn.execute(plan.count_sql, plan.count_params).fetchone()[0] if with_total else 0
-    build = schema.codec.builder(plan.columns)
-    return {"total": total, "rows": [build(r) for r in rows]}
+        build = schema.codec.builder(plan.columns)
+        bodies = [build(r) for r in rows]
+        if wanted:
+            _attach(conn, state, schema, bodies, wanted)
+    return {"total": total, "rows": bodies}
 
 
 def get_row(
@@ -381,9 +450,24 @@ def get_row(
     with state.store.read() as conn:
         schema = state.tables.get(conn, database_id, table_id)
         row = _load(conn, schema, row_id)
-    if row is None:
-        raise row_not_found(row_id)
-    return _project(_bodies(schema, [row])[0], selected)
+        if row is None:
+            raise row_not_found(row_id)
+        wanted = relationships.selected(selected or [], schema.relations)
+        if wanted:
+            selected = [s for s in selected or [] if s.split(".", 1)[0] not in wanted] or ["$id"]
+        body = _project(_bodies(schema, [row])[0], selected)
+        if wanted:
+            _attach(conn, state, schema, [body], wanted)
+    return body
+
+
+def refuse_bulk(schema: TableSchema, what: str) -> None:
+    """Appwrite refuses bulk writes on tables with relationship columns."""
+    if schema.relations:
+        raise bad_request(
+            "general_bad_request",
+            f"Bulk {what} is not supported for tables with relationship columns",
+        )
 
 
 def check_batch(rows: object) -> list[Mapping[str, Any]]:
@@ -451,7 +535,10 @@ def create_rows(
             state,
             database_id,
             table_id,
-            lambda conn, plan: [plan.insert("unique()", item, None) for item in batch],
+            lambda conn, plan: (
+                refuse_bulk(plan.schema, "create")
+                or [plan.insert("unique()", item, None) for item in batch]
+            ),
         )
     )
 
@@ -476,6 +563,7 @@ def upsert_rows(
     batch = check_batch(rows)
 
     def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
+        refuse_bulk(plan.schema, "upsert")
         given = [item.get("$id") for item in batch]
         existing = _load_many(conn, plan.schema, [i for i in given if is_key(i)])
         done = []
@@ -545,6 +633,7 @@ def update_rows(
         raise appwrite_error("row_missing_payload")
 
     def planner(conn: sqlite3.Connection, plan: _Plan) -> list[State]:
+        refuse_bulk(plan.schema, "update")
         targets = matching(conn, plan.schema, raw_queries)
         if not targets:
             return []
@@ -571,11 +660,30 @@ def update_rows(
     return _many(_write(state, database_id, table_id, planner, answer=BATCH_LIMIT))
 
 
+def _delete(
+    conn: sqlite3.Connection,
+    state: ServerState,
+    ref: TableRef,
+    row_ids: Sequence[str],
+    visited: set[tuple[int, str]],
+) -> None:
+    """Delete rows after applying each relationship's onDelete (restrict, cascade, setNull)."""
+    if not row_ids:
+        return
+
+    def delete_related(related: TableRef, ids: Sequence[str], seen: set[tuple[int, str]]) -> None:
+        _delete(conn, state, related, ids, seen)
+
+    relationships.on_delete(conn, ref, row_ids, delete_related, visited)
+    conn.executemany(f"DELETE FROM {ref.sql} WHERE _uid = ?", [(i,) for i in row_ids])
+
+
 def delete_row(state: ServerState, database_id: str, table_id: str, row_id: str) -> None:
     with state.store.write() as conn:
         ref = state.tables.get(conn, database_id, table_id).ref
-        if conn.execute(f"DELETE FROM {ref.sql} WHERE _uid = ?", (row_id,)).rowcount == 0:
+        if conn.execute(f"SELECT 1 FROM {ref.sql} WHERE _uid = ?", (row_id,)).fetchone() is None:
             raise row_not_found(row_id)
+        _delete(conn, state, ref, [row_id], {(ref.seq, row_id)})
 
 
 def delete_rows(
@@ -583,10 +691,10 @@ def delete_rows(
 ) -> dict[str, Any]:
     with state.store.write() as conn:
         schema = state.tables.get(conn, database_id, table_id)
+        refuse_bulk(schema, "delete")
         targets = matching(conn, schema, raw_queries)
-        conn.executemany(
-            f"DELETE FROM {schema.ref.sql} WHERE _seq = ?", [(row[0],) for row in targets]
-        )
+        ids = [row[1] for row in targets]
+        _delete(conn, state, schema.ref, ids, {(schema.ref.seq, i) for i in ids})
     return {"total": len(targets), "rows": _bodies(schema, targets[:BATCH_LIMIT])}
 
 

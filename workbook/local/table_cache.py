@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbook.local.meta import TableRef, available_columns, fulltext_keys, table_ref
+from workbook.local.meta import (
+    TableRef,
+    available_columns,
+    fulltext_keys,
+    relation_columns,
+    table_ref,
+)
 from workbook.local.queries import ColumnSpec
 from workbook.local.row_codec import RowCodec
 from workbook.local.store import schema_version
@@ -31,6 +37,7 @@ class TableSchema:
     fulltext: list[str]
     codec: RowCodec
     valid_until: float
+    relations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _next_change(conn: sqlite3.Connection, table_seq: int, now: float) -> float:
@@ -58,6 +65,7 @@ def load_table_schema(conn: sqlite3.Connection, database_id: str, table_id: str)
         fulltext_keys(conn, ref),
         RowCodec(ref.id, ref.db_id, columns),
         _next_change(conn, ref.seq, now),
+        {c["key"]: c for c in relation_columns(conn, ref)},
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from workbook.local import columns as cols
+from workbook.local import relationships
 from workbook.local.errors import appwrite_error, bad_request
 from workbook.local.indexes import build_index, index_sql
 from workbook.local.meta import (
@@ -128,10 +129,49 @@ def add_column(
     _record(conn, "wb_columns", ref, definition, status, error, ready_at, physical)
 
 
+def _create_relationship(
+    state: ServerState, database_id: str, table_id: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`POST …/columns/relationship`: both sides (two-way) recorded, links in a junction."""
+    with state.store.write() as conn:
+        ref = table_ref(conn, database_id, table_id)
+        ready_at = time.time() + state.schema_delay
+
+        def record(target: TableRef, definition: dict[str, Any]) -> None:
+            _purge(conn, target.seq)
+            existing = load_columns(conn, target.seq)
+            width = cols.row_width([c.definition for c in existing] + [definition])
+            if len(existing) + 1 > cols.MAX_COLUMNS or width >= cols.ROW_WIDTH_LIMIT:
+                raise appwrite_error("column_limit_exceeded", target.id)
+            _record(conn, "wb_columns", target, definition, "available", "", ready_at, True)
+
+        definition = relationships.create(conn, state, ref, params, record)
+        now = now_iso()
+        return cols.column_body(definition, "processing", "", now, now)
+
+
+def update_relationship(
+    state: ServerState, database_id: str, table_id: str, key: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    with state.store.write() as conn:
+        ref = table_ref(conn, database_id, table_id)
+        item = _column(conn, ref, key)
+        if item.definition["type"] != "relationship":
+            raise appwrite_error("column_type_invalid", key)
+        if item.status != "available":
+            raise appwrite_error("column_not_available", key)
+        updated = relationships.update(conn, ref, item.definition, params)
+        result = _find(load_columns(conn, ref.seq), updated["key"])
+        assert result is not None
+        return column_item_body(result)
+
+
 def create_column(
     state: ServerState, database_id: str, table_id: str, kind: str, params: Mapping[str, Any]
 ) -> dict[str, Any]:
     """`POST …/columns/<kind>`: 202 with `processing`; available after the schema delay."""
+    if kind == "relationship":
+        return _create_relationship(state, database_id, table_id, params)
     definition = cols.build_column(kind, params)
     with state.store.write() as conn:
         ref = table_ref(conn, database_id, table_id)
@@ -218,6 +258,13 @@ def delete_column(state: ServerState, database_id: str, table_id: str, key: str)
         ref = table_ref(conn, database_id, table_id)
         item = _column(conn, ref, key)
         if item.status == "deleting":
+            return
+        if item.definition["type"] == "relationship":
+
+            def mark(target: TableRef, column_key: str) -> None:
+                _mark_deleting(conn, state, "wb_columns", target, column_key)
+
+            relationships.delete(conn, state, ref, item.definition, mark)
             return
         if _index_users(conn, ref, key):
             raise appwrite_error("column_index_dependency", key)

@@ -1,0 +1,340 @@
+"""Relationship columns: their definitions, the links behind them, and onDelete.
+
+Every relationship keeps its links in one junction table `j_<seq>` of (parent, child) row ids,
+whatever its type; the type only decides how many links each side may hold and whether a side
+reads as one id or a list. The parent side's column lives on the table it was created on, the
+child side's (two-way only, as Appwrite lists it) on the related table; both definitions carry
+the junction's name. Rows read their relationships only when a `select` names them
+(`author.*`), as Appwrite 1.8+ does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from workbook.local.errors import AppwriteError, appwrite_error, bad_request, conflict
+from workbook.local.meta import TableRef, load_columns, table_ref
+from workbook.local.params import bool_param, is_key, key_param, now_iso, text_param
+from workbook.local.store import quote
+
+TYPES = ("oneToOne", "oneToMany", "manyToOne", "manyToMany")
+ON_DELETE = ("cascade", "restrict", "setNull")
+Column = dict[str, Any]
+
+
+def _choice(params: Mapping[str, Any], name: str, allowed: Sequence[str], default: Any) -> str:
+    value = params.get(name)
+    if value is None and default is not None:
+        return default
+    if value not in allowed:
+        raise bad_request(
+            "general_argument_invalid",
+            f"Invalid `{name}` param: Value must be one of ({', '.join(allowed)})",
+        )
+    return str(value)
+
+
+def many(column: Mapping[str, Any]) -> bool:
+    """Whether this side reads as a list of related rows."""
+    kind, parent = column["relationType"], column["side"] == "parent"
+    return (
+        kind == "manyToMany"
+        or (kind == "oneToMany" and parent)
+        or (kind == "manyToOne" and not parent)
+    )
+
+
+def _owns(column: Mapping[str, Any]) -> bool:
+    """Whether deleting a row on this side cascades to (or is restricted by) its related rows."""
+    kind, parent = column["relationType"], column["side"] == "parent"
+    if kind == "oneToMany":
+        return parent
+    if kind == "manyToOne":
+        return not parent
+    return True
+
+
+def _junction_sql(column: Mapping[str, Any]) -> str:
+    return quote(column["junction"])
+
+
+def _mine_other(column: Mapping[str, Any]) -> tuple[str, str]:
+    return ("parent", "child") if column["side"] == "parent" else ("child", "parent")
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def create(
+    conn: sqlite3.Connection,
+    state: Any,
+    ref: TableRef,
+    params: Mapping[str, Any],
+    record: Any,
+) -> Column:
+    """Validate `POST …/columns/relationship`, create the junction and record both sides."""
+    related_id = text_param(params, "relatedTableId", max_len=36)
+    kind = _choice(params, "type", TYPES, None)
+    two_way = bool_param(params, "twoWay", default=False)
+    on_delete = _choice(params, "onDelete", ON_DELETE, "restrict")
+    related = table_ref(conn, ref.db_id, related_id) if is_key(related_id) else None
+    if related is None:
+        raise appwrite_error("table_not_found", str(related_id))
+    key = key_param(params, "key") if params.get("key") is not None else related.id
+    two_way_key = key_param(params, "twoWayKey") if params.get("twoWayKey") is not None else ref.id
+    mine = load_columns(conn, ref.seq)
+    theirs = load_columns(conn, related.seq)
+    if any(c.key.lower() == key.lower() for c in mine):
+        raise appwrite_error("column_already_exists", key)
+    for item in mine:
+        other = item.definition
+        if other["type"] != "relationship" or other["relatedTable"] != related.id:
+            continue
+        if kind == "manyToMany" and other["relationType"] == "manyToMany":
+            raise conflict(
+                "column_already_exists",
+                'Creating more than one "manyToMany" relationship on the same table is '
+                "currently not permitted.",
+            )
+        if other["twoWayKey"].lower() == two_way_key.lower():
+            raise appwrite_error("column_already_exists", two_way_key)
+    if (
+        two_way
+        and any(c.key.lower() == two_way_key.lower() for c in theirs)
+        and not (related.seq == ref.seq and two_way_key.lower() == key.lower())
+    ):
+        raise appwrite_error("column_already_exists", two_way_key)
+    junction = f"j_{ref.seq}_{time.time_ns() % 10**12:x}"
+    conn.execute(
+        f"CREATE TABLE {quote(junction)} (parent TEXT NOT NULL, child TEXT NOT NULL, "
+        "PRIMARY KEY (parent, child))"
+    )
+    conn.execute(f"CREATE INDEX {quote(junction + '_child')} ON {quote(junction)} (child)")
+    parent: Column = {
+        "key": key,
+        "type": "relationship",
+        "required": False,
+        "array": False,
+        "relatedTable": related.id,
+        "relationType": kind,
+        "twoWay": two_way,
+        "twoWayKey": two_way_key,
+        "onDelete": on_delete,
+        "side": "parent",
+        "junction": junction,
+    }
+    record(ref, parent)
+    if two_way:
+        child = {
+            **parent,
+            "key": two_way_key,
+            "relatedTable": ref.id,
+            "twoWayKey": key,
+            "side": "child",
+        }
+        record(related, child)
+    return parent
+
+
+def _other_side(conn: sqlite3.Connection, ref: TableRef, column: Column) -> tuple[TableRef, str]:
+    related = table_ref(conn, ref.db_id, column["relatedTable"])
+    return related, column["twoWayKey"]
+
+
+def _rewrite(
+    conn: sqlite3.Connection, table_seq: int, key: str, definition: Column, new_key: str
+) -> None:
+    conn.execute(
+        "UPDATE wb_columns SET key = ?, definition = ?, updated_at = ? "
+        "WHERE table_seq = ? AND key = ?",
+        (new_key, json.dumps(definition), now_iso(), table_seq, key),
+    )
+
+
+def update(
+    conn: sqlite3.Connection, ref: TableRef, column: Column, params: Mapping[str, Any]
+) -> Column:
+    """`PATCH …/columns/{key}/relationship`: onDelete and newKey, kept on both sides."""
+    on_delete = _choice(params, "onDelete", ON_DELETE, column["onDelete"])
+    new_key = key_param(params, "newKey") if params.get("newKey") is not None else column["key"]
+    if new_key.lower() != column["key"].lower() and any(
+        c.key.lower() == new_key.lower() for c in load_columns(conn, ref.seq)
+    ):
+        raise appwrite_error("column_already_exists", new_key)
+    updated = {**column, "onDelete": on_delete, "key": new_key}
+    _rewrite(conn, ref.seq, column["key"], updated, new_key)
+    related, other_key = _other_side(conn, ref, column)
+    for item in load_columns(conn, related.seq):
+        other = item.definition
+        if other.get("junction") == column["junction"] and other["key"] == other_key:
+            changed = {**other, "onDelete": on_delete, "twoWayKey": new_key}
+            _rewrite(conn, related.seq, other_key, changed, other_key)
+    if column["side"] == "child":
+        return updated
+    return updated
+
+
+def delete(conn: sqlite3.Connection, state: Any, ref: TableRef, column: Column, mark: Any) -> None:
+    """Delete both sides of a relationship and its links."""
+    related, other_key = _other_side(conn, ref, column)
+    for item in load_columns(conn, related.seq):
+        if item.definition.get("junction") == column["junction"] and item.key == other_key:
+            mark(related, other_key)
+    mark(ref, column["key"])
+    conn.execute(f"DROP TABLE IF EXISTS {_junction_sql(column)}")
+
+
+# --- rows: writing links ----------------------------------------------------------------------
+
+
+def _invalid(message: str) -> AppwriteError:
+    return bad_request("relationship_value_invalid", message)
+
+
+def link_ids(column: Mapping[str, Any], value: Any) -> list[str] | None:
+    """The related ids a row write gives (by id or as nested rows with `$id`)."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    if many(column) and not isinstance(value, list):
+        raise _invalid("Invalid relationship value. Must be an array of documents or document IDs.")
+    if not many(column) and isinstance(value, list):
+        raise _invalid(
+            "Invalid relationship value. Must be either a document, document ID or NULL."
+        )
+    ids: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("$id")
+        if not is_key(item):
+            raise _invalid(
+                "Invalid relationship value. Must be either a document, document ID or NULL."
+            )
+        ids.append(str(item))
+    return list(dict.fromkeys(ids))
+
+
+def link_statements(
+    column: Mapping[str, Any], row_id: str, ids: Sequence[str]
+) -> list[tuple[str, list[Any]]]:
+    """SQL that makes `row_id`'s links on this side exactly `ids` (and keeps one-sides single)."""
+    table = _junction_sql(column)
+    mine, other = _mine_other(column)
+    statements: list[tuple[str, list[Any]]] = [(f"DELETE FROM {table} WHERE {mine} = ?", [row_id])]
+    # The other side's rows may hold one link only when this side is a "one" side for them.
+    other_single = not many({**column, "side": "child" if mine == "parent" else "parent"})
+    for related in ids:
+        if other_single:
+            statements.append((f"DELETE FROM {table} WHERE {other} = ?", [related]))
+        parent, child = (row_id, related) if mine == "parent" else (related, row_id)
+        statements.append(
+            (f"INSERT OR IGNORE INTO {table} (parent, child) VALUES (?, ?)", [parent, child])
+        )
+    return statements
+
+
+# --- rows: reading links ----------------------------------------------------------------------
+
+
+def selected(raw: Sequence[str], relations: Mapping[str, Any]) -> set[str]:
+    """Relationship keys a list of select values asks to load (`key.*`, `key.field`)."""
+    keys: set[str] = set()
+    for value in raw:
+        head = str(value).split(".", 1)[0]
+        if head in relations and "." in str(value):
+            keys.add(head)
+    return keys
+
+
+def related_ids(
+    conn: sqlite3.Connection, column: Mapping[str, Any], row_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    mine, other = _mine_other(column)
+    found: dict[str, list[str]] = {row_id: [] for row_id in row_ids}
+    if not row_ids:
+        return found
+    marks = ", ".join("?" for _ in row_ids)
+    for me, them in conn.execute(
+        f"SELECT {mine}, {other} FROM {_junction_sql(column)} WHERE {mine} IN ({marks}) "
+        "ORDER BY rowid",
+        list(row_ids),
+    ):
+        found[me].append(them)
+    return found
+
+
+# --- rows: onDelete ---------------------------------------------------------------------------
+
+
+def touching(conn: sqlite3.Connection, ref: TableRef) -> list[Column]:
+    """Every relationship a row of this table takes part in, as seen from this table's side
+    (one-way relationships created elsewhere included)."""
+    seen: set[str] = set()
+    result: list[Column] = []
+    for item in load_columns(conn, ref.seq):
+        definition = item.definition
+        if definition["type"] == "relationship" and item.status != "deleting":
+            seen.add(definition["junction"])
+            result.append(definition)
+    for (text,) in conn.execute(
+        "SELECT c.definition FROM wb_columns c JOIN wb_tables t ON t.seq = c.table_seq "
+        "WHERE t.db_seq = ? AND c.status != 'deleting' AND c.definition LIKE '%\"relationship\"%'",
+        (ref.db_seq,),
+    ):
+        definition = json.loads(text)
+        if (
+            definition.get("type") == "relationship"
+            and definition["side"] == "parent"
+            and definition["relatedTable"] == ref.id
+            and definition["junction"] not in seen
+        ):
+            seen.add(definition["junction"])
+            child = {**definition, "side": "child", "relatedTable": "", "key": ""}
+            child["relatedTable"] = _table_of(conn, ref.db_seq, definition)
+            result.append(child)
+    return result
+
+
+def _table_of(conn: sqlite3.Connection, db_seq: int, definition: Column) -> str:
+    row = conn.execute(
+        "SELECT t.id FROM wb_columns c JOIN wb_tables t ON t.seq = c.table_seq "
+        "WHERE t.db_seq = ? AND c.definition LIKE ? AND c.key = ?",
+        (db_seq, f'%"{definition["junction"]}"%', definition["key"]),
+    ).fetchone()
+    return row[0] if row else ""
+
+
+def on_delete(
+    conn: sqlite3.Connection,
+    ref: TableRef,
+    row_ids: Sequence[str],
+    delete_related: Any,
+    visited: set[tuple[int, str]],
+) -> None:
+    """Apply each relationship's onDelete for rows about to be deleted from `ref`'s table."""
+    if not row_ids:
+        return
+    for column in touching(conn, ref):
+        links = related_ids(conn, column, row_ids)
+        linked = sorted({i for ids in links.values() for i in ids})
+        owns = _owns(column)
+        if column["onDelete"] == "restrict" and owns and linked:
+            raise AppwriteError(
+                403,
+                "row_delete_restricted",
+                "Row cannot be deleted because it is referenced by another row.",
+            )
+        mine, _ = _mine_other(column)
+        marks = ", ".join("?" for _ in row_ids)
+        conn.execute(
+            f"DELETE FROM {_junction_sql(column)} WHERE {mine} IN ({marks})", list(row_ids)
+        )
+        if column["onDelete"] == "cascade" and owns and column["relationType"] != "manyToMany":
+            related = table_ref(conn, ref.db_id, column["relatedTable"])
+            todo = [i for i in linked if (related.seq, i) not in visited]
+            visited.update((related.seq, i) for i in todo)
+            delete_related(related, todo, visited)
