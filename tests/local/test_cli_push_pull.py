@@ -460,3 +460,66 @@ def test_push_of_a_changed_schema_adds_updates_and_deletes(
         )["columns"]
     }
     assert keys == set(columns)
+
+
+RELATIONSHIP = {
+    "key": "customer",
+    "type": "relationship",
+    "required": False,
+    "array": False,
+    "relatedTable": "customers",
+    "relationType": "manyToOne",
+    "twoWay": True,
+    "twoWayKey": "orders",
+    "onDelete": "cascade",
+    "side": "parent",
+}
+REL_FIELDS = ("key", "type", "relatedTable", "relationType", "twoWay", "twoWayKey", "onDelete")
+
+
+def test_push_and_pull_of_relationship_columns(
+    tmp_path: Path, server: LocalServer, cli: Cli
+) -> None:
+    """A two-way relationship pushed from appwrite.config.json arrives with both sides and
+    is pulled back as the CLI wrote it."""
+    customers = {**copy.deepcopy(CUSTOMERS), "indexes": []}
+    orders = {
+        "$id": "orders",
+        "$permissions": [],
+        "databaseId": "shop",
+        "name": "Orders",
+        "enabled": True,
+        "rowSecurity": False,
+        "columns": [dict(RELATIONSHIP)],
+        "indexes": [],
+    }
+    push_dir = tmp_path / "push"
+    cli.link(push_dir)
+    write_config(push_dir, server.project_id, tablesDB=[DATABASE], tables=[customers, orders])
+    output = cli.run(push_dir, "push", "tables", "--all", "--force")
+    assert "Successfully pushed 2 tables" in output, output
+
+    tables = sdk(server)
+    parent = tables.get_column("shop", "orders", "customer").to_dict()
+    child = tables.get_column("shop", "customers", "orders").to_dict()
+    assert {k: parent[k] for k in ("side", "relatedTable", "relationType")} == {
+        "side": "parent",
+        "relatedTable": "customers",
+        "relationType": "manyToOne",
+    }
+    assert (child["side"], child["relatedTable"], child["twoWayKey"]) == (
+        "child",
+        "orders",
+        "customer",
+    )
+
+    pull_dir = tmp_path / "pull"
+    cli.link(pull_dir)
+    output = cli.run(pull_dir, "pull", "tables", "--all")
+    assert "Successfully pulled 2 tables" in output, output
+    pulled = json.loads((pull_dir / "appwrite.config.json").read_text())
+    by_id = {t["$id"]: t for t in pulled["tables"]}
+    [column] = [c for c in by_id["orders"]["columns"] if c["key"] == "customer"]
+    assert {k: column[k] for k in REL_FIELDS} == {k: RELATIONSHIP[k] for k in REL_FIELDS}
+    again = cli.run(pull_dir, "push", "tables", "--all", "--force")
+    assert "Successfully pushed 0 tables" in again, again
