@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from workbook.command.run_page import filters_html, row_attributes
 from workbook.core.history import ArchivedRun
 
 _STATUS_COLOURS = {"applied": "#1e6b35", "failed": "#b3261e", "dry-run": "#1f5f99"}
@@ -24,8 +25,11 @@ def render_notebook(notebook: Path) -> Path:
         return page
     from nbconvert import HTMLExporter  # heavy; only this command needs it
 
+    from workbook.command.run_page import with_header
+    from workbook.core.archive import facts_of
+
     body, _ = HTMLExporter(template_name="lab").from_filename(str(notebook))
-    page.write_text(body, encoding="utf-8")
+    page.write_text(with_header(body, notebook, facts_of(notebook)), encoding="utf-8")
     return page
 
 
@@ -56,7 +60,7 @@ def write_index(
         colour = _STATUS_COLOURS.get(run.status, "#6b4e1e")
         error = html.escape((run.error or "").splitlines()[0] if run.error else "")
         rows.append(
-            "<tr>"
+            f"<tr{row_attributes(run.environment, run.migration, run.status)}>"
             f"<td>{html.escape(run.started_at)}</td><td>{html.escape(run.environment)}</td>"
             f"<td>{html.escape(run.migration)}</td><td>{html.escape(run.direction)}</td>"
             f"<td style='color:{colour};font-weight:bold'>{html.escape(run.status)}</td>"
@@ -67,6 +71,7 @@ def write_index(
             f"</td><td>{error}</td></tr>"
         )
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    keys = [(r.environment, r.migration, r.status) for r in runs]
     history.mkdir(parents=True, exist_ok=True)  # a workspace with no run yet: an empty index
     index = history / "index.html"
     index.write_text(
@@ -75,7 +80,8 @@ def write_index(
         "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
         "text-align:left}</style>"
         f"<h1>Workbook history</h1><p>{len(runs)} archived run(s), newest first · "
-        f"written {stamp}</p><table><tr><th>started (UTC)</th><th>environment</th>"
+        f"written {stamp}</p>{filters_html(keys)}"
+        "<table><tr><th>started (UTC)</th><th>environment</th>"
         "<th>migration</th><th>direction</th><th>status</th><th>by</th><th>took</th>"
         "<th>record</th><th>error</th></tr>" + "".join(rows) + "</table>",
         encoding="utf-8",

@@ -1,0 +1,74 @@
+"""The HTML review site: each run's page opens with its header (status, environment,
+migration, direction, who, when, duration, git commit, backup folder, parameters, error)
+and a link back; the index's rows can be filtered by environment, migration and status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli_inproc import new_workspace
+
+
+def _archive(run_id: str, **facts: object) -> str:
+    meta = {
+        "run_id": run_id,
+        "environment": "staging",
+        "migration": "003_rename_author",
+        "version": "003",
+        "description": "Rename author",
+        "direction": "up",
+        "status": "failed",
+        "dry_run": False,
+        "operator": "ada",
+        "started_at": "2026-01-02T10:00:00+00:00",
+        "seconds": 12.25,
+        "git_commit": "abc1234",
+        "backup": "history/staging/backups/lock-before-003",
+        "parameters": {"environment": "staging", "batch_size": 500, "run_id": run_id},
+        "error": "cell 4, line 2 `rows[10]`: IndexError: list index out of range",
+        **facts,
+    }
+    cell = {"cell_type": "code", "id": "c1", "metadata": {}, "source": "print(1)", "outputs": []}
+    cell["execution_count"] = None
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"workbook": meta}, "cells": [cell]}
+    return json.dumps(nb)
+
+
+def test_a_run_page_has_its_header_and_the_index_filters(tmp_path: Path) -> None:
+    ws = new_workspace(tmp_path, folders=("migrations",))
+    ws.write(
+        "workbook.toml",
+        '[environments.staging]\nendpoint = "https://x.example/v1"\nproject = "p"\nkey_env = "K"\n',
+    )
+    ws.write("history/staging/run1_rename_author.ipynb", _archive("run1"))
+    ws.write(
+        "history/local/run2_initial.ipynb",
+        _archive(
+            "run2", environment="local", status="applied", migration="001_initial", error=None
+        ),
+    )
+    result = ws.run("history", "--html")
+    assert result.code == 0, result.output
+
+    page = (ws.root / "history/staging/run1_rename_author.html").read_text()
+    header = page[page.index("wb-run-header") : page.index("</table>", page.index("wb-run-header"))]
+    for shown in (
+        "failed",
+        "staging",
+        "003 Rename author",
+        "ada",
+        "2026-01-02T10:00:00",
+        "12.2 s",
+        "abc1234",
+        "history/staging/backups/lock-before-003",
+        "batch_size=500",
+        "IndexError: list index out of range",
+    ):
+        assert shown in header, shown
+    assert "href='../index.html'" in header and "run_id=" not in header
+
+    index = (ws.root / "history/index.html").read_text()
+    assert "data-field='environment'" in index and "data-field='status'" in index
+    assert "data-environment='staging'" in index and "data-status='applied'" in index
+    assert "<option value='001_initial'>" in index
