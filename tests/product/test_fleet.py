@@ -3,6 +3,7 @@ endpoint (one database per tenant)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,3 +108,36 @@ def test_an_unset_key_fails_only_its_tenant_with_continue_on_error(
     (failed,) = report.failed
     assert "FLEET_UNSET_KEY" in failed.error
     assert len(archives(ws, "t03")) == 1
+
+
+def test_a_killed_worker_leaves_its_tenant_failed_and_the_next_run_converges(
+    tmp_path: Path, endpoint: LocalServer
+) -> None:
+    from workbook.core.integrity import write_sum
+
+    ws, ids = make_fleet(tmp_path / "ws", endpoint, 2, 1)
+    toml = ws.config_file.read_text().replace('key_env = "', 'lease_seconds = 2\nkey_env = "', 1)
+    ws.config_file.write_text(toml)
+    marker = tmp_path / "killed-once"
+    (path,) = sorted(ws.migrations.glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    up_cell = next(c for c in nb.cells if "up" in c.metadata.get("tags", []))
+    up_cell.source = (  # the kernel kills the worker process that started it, once
+        "%%up\nimport os, pathlib\n"
+        f"if environment == 't01' and not pathlib.Path({str(marker)!r}).exists():\n"
+        f"    pathlib.Path({str(marker)!r}).touch()\n"
+        "    os.kill(int(os.environ['JPY_PARENT_PID']), 9)\n"
+        "wb.plan"
+    )
+    nbformat.write(nb, path)
+    write_sum(ws.migrations)
+    first = fleet.up(ws, "saas", parallel=2, continue_on_error=True)
+    states = {t.environment: t.state for t in first.tenants}
+    assert states == {"t01": "failed", "t02": "ok"}, first.to_json()
+    assert "worker" in first.tenants[0].error
+    time.sleep(3)  # the dead run's lease expires
+    second = fleet.up(ws, "saas", parallel=2)
+    assert second.ok, second.to_json()
+    assert [r["status"] for r in second.tenants[0].runs] == ["applied"]
+    matrix = fleet.status(ws, "saas")
+    assert all(row["states"] == {"001": "applied"} for row in matrix["tenants"].values())

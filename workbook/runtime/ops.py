@@ -31,6 +31,7 @@ from workbook.core.columns import (
 from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
 from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan
+from workbook.runtime.ops_relations import RelationOps
 
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 """Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
@@ -41,7 +42,7 @@ _COLLECTIONS = {"column": "columns", "index": "indexes"}
 _SYSTEM_ROW_FIELDS = ("$sequence", "$tableId", "$databaseId", "$collectionId", "$updatedAt")
 
 
-class Ops:
+class Ops(RelationOps):
     """The operations of a migration notebook, against one database."""
 
     def __init__(
