@@ -117,3 +117,23 @@ def test_two_branches_that_each_add_a_migration_conflict_in_the_sum(tmp_path: Pa
     assert "CONFLICT (content): Merge conflict in migrations/workbook.sum" in merged.stdout
     problem = check_sum(root / "migrations")
     assert problem is not None and "merge conflict markers" in problem.message
+
+
+def test_verify_finds_drift_against_the_recorded_marker(
+    tmp_path: Path,
+    local_server,  # noqa: ANN001
+    tables,  # noqa: ANN001
+    database_id: str,
+) -> None:
+    ws = new_workspace(tmp_path)
+    write_sum(ws.root / "migrations")
+    add_environment(ws, local_server, database=database_id)
+    tables.create_table(database_id, "blog_posts", "Blog posts")
+    assert ws.run("stamp", "003", "--env", "test").code == 0  # records the live marker
+    clean = ws.run("verify", "--env", "test")
+    assert clean.code == 0, clean.output
+    tables.create_table(database_id, "sneaky", "Made behind Workbook's back")
+    code, found = findings(ws)
+    assert code == 1 and found == {"drift": ["003"]}
+    text = ws.run("verify", "--env", "test").stdout
+    assert "drift the schema of 'test' changed since run" in text and "workbook diff" in text

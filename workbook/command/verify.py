@@ -1,7 +1,8 @@
 """``workbook verify``: files, integrity file and ledger agree — one finding per problem.
 
 Stable codes (CI greps them): ``modified-after-apply``, ``applied-without-file``,
-``duplicate-version``, ``out-of-order``, ``sum-missing``, ``sum-outdated``, ``drift``.
+``duplicate-version``, ``out-of-order``, ``sum-missing``, ``sum-outdated``, ``drift`` (the
+live schema's marker differs from the one its latest successful run recorded).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbook.command.commands import opened
+from workbook.command.commands import Opened, opened
 from workbook.core import integrity
 from workbook.core.catalog import FILENAME, Migration, read_migration
 from workbook.core.config import Workspace
+from workbook.core.ledger import RunState
+from workbook.core.schema_diff import live_marker
 from workbook.core.status import status_rows
 
 
@@ -36,6 +39,29 @@ class Verification:
 
 
 DriftCheck = Callable[[Workspace, str | None], Finding | None]
+
+
+def _drift(o: Opened) -> Finding | None:
+    """The live schema against the marker its latest successful run recorded."""
+    runs = [
+        r
+        for r in o.ledger.runs()
+        if r.state in (RunState.APPLIED, RunState.STAMPED) and r.schema_after
+    ]
+    if not runs:
+        return None
+    last = runs[-1]
+    live = live_marker(o.target.client, o.environment.database)
+    if live == last.schema_after:
+        return None
+    return Finding(
+        "drift",
+        last.version,
+        f"the schema of '{o.environment.name}' changed since run {last.run_id} "
+        f"({last.version} {last.direction}) recorded it: marker {live[:12]} ≠ "
+        f"{(last.schema_after or '')[:12]}; `workbook diff --env {o.environment.name}` "
+        "shows what differs",
+    )
 
 
 def verify(
@@ -65,6 +91,9 @@ def verify(
     with opened(workspace, env, catalog) as o:
         environment = o.environment.name
         rows = status_rows(o.catalog, o.states)
+        found = _drift(o) if drift is None else drift(workspace, env)
+        if found:
+            findings.append(found)
     latest = max(
         (int(r.version) for r in rows if r.state in ("applied", "stamped", "modified", "missing")),
         default=0,
@@ -96,8 +125,4 @@ def verify(
                     f"{latest:03d} is: it is numbered below the latest applied migration",
                 )
             )
-    if drift is not None:
-        found = drift(workspace, env)
-        if found:
-            findings.append(found)
     return Verification(environment, len(catalog), findings)

@@ -246,6 +246,7 @@ class Journal:
             "host": HOST,
             "pid": os.getpid(),
             "archive": archive_path,
+            "schema_before": self.schema_marker(),
         }
         try:
             return self.ledger.create_run(run_id, data)
@@ -272,6 +273,8 @@ class Journal:
         if record.state.terminal:
             return record
         data: dict[str, Any] = {"state": state.value, "finished_at": now()}
+        if state is RunState.APPLIED:
+            data["schema_after"] = self.schema_marker()
         if error is not None:
             data["error"] = redact(error, self.secret_vars)[:ERROR_LIMIT]
         self.ledger.update_run(run_id, data)
@@ -295,6 +298,7 @@ class Journal:
             "migration": migration.name[:128],
             "host": HOST,
             "pid": os.getpid(),
+            "schema_after": self.schema_marker(),
         }
         return self.ledger.create_run(f"{lock_id[:20]}-{migration.version}-stamp", data)
 
@@ -321,9 +325,20 @@ class Journal:
             "migration": name[:128],
             "host": HOST,
             "pid": os.getpid(),
+            "schema_after": self.schema_marker(),
         }
         run_id = f"{lock_id[:15]}-{lock_id[-4:]}-{version}-resolved"  # ≤ 36: an Appwrite id
         return self.ledger.create_run(run_id, data)
+
+    def schema_marker(self) -> str | None:
+        """The live schema's fingerprint (Workbook's own tables left out): drift is then one
+        pull and a comparison. None if it cannot be read — a marker never fails a run."""
+        from workbook.core.schema_diff import live_marker
+
+        try:
+            return live_marker(self.target.client, self.environment.database)
+        except (AppwriteException, WorkbookError, OSError):
+            return None
 
     def settle_run(self, run_id: str, error: str | None) -> RunRecord | None:
         """After a kernel ended: a run it left ``running`` failed (it died, timed out, or
@@ -378,6 +393,8 @@ class Journal:
             "started_at": record.started_at,
             "finished_at": record.finished_at,
             "error": record.error,
+            "schema_before": record.schema_before,
+            "schema_after": record.schema_after,
             "git_commit": archive.git_commit(self.workspace),
         }
 

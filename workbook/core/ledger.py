@@ -61,6 +61,8 @@ _LEDGER_COLUMNS: list[dict[str, Any]] = [
     {"key": "migration", "type": "varchar", "size": 128, "required": False},
     {"key": "host", "type": "varchar", "size": 128, "required": False},
     {"key": "pid", "type": "integer", "required": False},
+    {"key": "schema_before", "type": "varchar", "size": 64, "required": False},  # markers:
+    {"key": "schema_after", "type": "varchar", "size": 64, "required": False},  # fingerprints
 ]
 _LOCK_COLUMNS: list[dict[str, Any]] = [
     {"key": "run_id", "type": "varchar", "size": 64, "required": True},
@@ -128,6 +130,8 @@ class RunRecord:
     migration: str | None = None
     host: str | None = None
     pid: int | None = None
+    schema_before: str | None = None  # the normalized schema's hash when the run opened
+    schema_after: str | None = None  # … and when it finished (applied) or was stamped
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:
@@ -148,6 +152,8 @@ class RunRecord:
             migration=row.get("migration"),
             host=row.get("host"),
             pid=row.get("pid"),
+            schema_before=row.get("schema_before"),
+            schema_after=row.get("schema_after"),
         )
 
 

@@ -385,3 +385,20 @@ def _check_index(bad: Any, at: str, index: Any) -> None:
             f"is {index.get('type')!r}, not an index type",
             f"use one of {', '.join(INDEX_TYPES)}",
         )
+
+
+# ------------------------------------------------------------------------- markers
+
+
+def marker_of(schema: Schema) -> str:
+    """A schema's marker: the fingerprint of its tables, Workbook's own left out."""
+    from workbook.core.ledger import WORKBOOK_TABLES
+
+    mine = [t for t in schema.tables if t.get("$id") not in WORKBOOK_TABLES]
+    return Schema(schema.database_id, mine).fingerprint()
+
+
+def live_marker(client: Any, database_id: str) -> str:
+    from workbook.core.schema import snapshot
+
+    return marker_of(snapshot(client, database_id))
