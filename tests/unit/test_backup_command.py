@@ -53,8 +53,8 @@ def test_backup_then_list_then_restore(ws: CliWorkspace, tables: TablesDB, datab
     listed = ws.run("backups", "--env", "test")
     assert listed.code == 0, listed.output
     line = next(x for x in listed.stdout.splitlines() if folder.name in x)
-    assert "notes, posts" in line or "posts, notes" in line
-    assert "233" in line and "yes" in line and "KB" in line
+    assert "2 table(s) (posts, notes), 233 row(s)" in line or "(notes, posts), 233" in line
+    assert line.endswith("complete") and " KB " in line
 
     tables.delete_table(database, "notes")
     restored = ws.run("restore", str(folder), "--env", "test", "--table", "notes")
@@ -84,7 +84,7 @@ def test_an_interrupted_backup_is_incomplete_and_never_offered(
     [folder] = backup_folders(ws)
     assert not (folder / "schema.json").exists()
     listed = ws.run("backups", "--env", "test")
-    assert "no: never offered for restore" in listed.stdout
+    assert "incomplete: never offered for restore" in listed.stdout
     assert_refused(ws.run("restore", str(folder), "--env", "test"), "an export that did not finish")
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
 from workbook.command import backups
 from workbook.command.cli import EnvOption, WorkspaceOption, _guard, _workspace, app, err, out
@@ -53,20 +52,15 @@ def list_backups(env: EnvOption = None, workspace: WorkspaceOption = None) -> No
     if not found:
         out.print("no backups yet")
         return
-    grid = Table()
-    for col in ("backup", "taken (UTC)", "run", "tables", "rows", "size", "complete"):
-        grid.add_column(col, no_wrap=col != "tables")
     for b in found:
-        grid.add_row(
-            escape(b.path.name),
-            b.taken_at[:19].replace("T", " "),
-            escape(b.run),
-            escape(", ".join(b.tables)),
-            str(b.rows) if b.complete else "",
-            _size(b.size),
-            "yes" if b.complete else "[red]no: never offered for restore[/]",
+        state = "complete" if b.complete else "[red]incomplete: never offered for restore[/]"
+        what = f"{len(b.tables)} table(s) ({', '.join(b.tables)}), {b.rows} row(s)"
+        out.print(
+            f"{escape(b.path.name)}  {b.taken_at[:19].replace('T', ' ')} UTC  "
+            f"run {escape(b.run)}  {escape(what) if b.complete else '-'}  {_size(b.size)}  "
+            f"{state}",
+            soft_wrap=True,
         )
-    out.print(grid)
 
 
 def _size(n: int) -> str:

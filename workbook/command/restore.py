@@ -279,6 +279,7 @@ MODES = ("merge", "replace")
 _DROP = ("$sequence", "$tableId", "$databaseId")
 _GONE = ("table_not_found", "database_not_found", "column_not_found", "index_not_found")
 _WAIT_SECONDS = 120.0
+CHECK_PAGE = 1000  # reading back is only for comparing: fewer, larger pages
 
 
 def restore_table(
@@ -311,7 +312,7 @@ def restore_table(
     else:
         kept = _restore_columns(target, database, table, live, ids, done)
         _restore_indexes(target, database, table, done)
-    done.upserted = _upsert_rows(target, database, table)
+    done.upserted = _upsert_rows(target, database, table, fresh=live is None)
     for key, values in kept.items():
         _put_converted(target, database, table.id, key, values)
     if mode == "replace":
@@ -338,17 +339,19 @@ def _iter_backup_rows(table: BackupTable) -> Any:
             yield {k: v for k, v in row.items() if k not in _DROP}
 
 
-def _upsert_rows(target: Target, database: str, table: BackupTable) -> int:
-    """The backed-up rows back, a page per request (ids, timestamps, permissions kept)."""
+def _upsert_rows(target: Target, database: str, table: BackupTable, *, fresh: bool = False) -> int:
+    """The backed-up rows back, a page per request (ids, timestamps, permissions kept);
+    into a table just recreated (``fresh``) they are created, which skips the lookups."""
+    write = target.tables.create_rows if fresh else target.tables.upsert_rows
     batch: list[dict[str, Any]] = []
     total = 0
     for row in _iter_backup_rows(table):
         batch.append(row)
         if len(batch) == PAGE:
-            target.tables.upsert_rows(database, table.id, batch)
+            write(database, table.id, batch)
             total, batch = total + len(batch), []
     if batch:
-        target.tables.upsert_rows(database, table.id, batch)
+        write(database, table.id, batch)
         total += len(batch)
     return total
 
@@ -570,7 +573,7 @@ def check_rows(
     found = 0
     others = 0
     total = 0
-    for row in iter_items(target.client, path, "rows"):
+    for row in iter_items(target.client, path, "rows", page=CHECK_PAGE):
         if row["$id"] not in ids:
             others += 1
             continue
