@@ -32,6 +32,7 @@ from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
 from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan
 from workbook.runtime.ops_relations import RelationOps
+from workbook.runtime.progress import Progress
 
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 """Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
@@ -557,8 +558,10 @@ class Ops(RelationOps):
         write_size = max(1, min(batch_size, BULK_LIMIT))
         changed = scanned = 0
         pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        progress = Progress(f"backfill {table_id}", "rows")
         for row in self.iter_rows(table_id, queries, batch_size):
             scanned += 1
+            progress.update()
             changes = fn(dict(row))
             if not changes:
                 continue
@@ -571,6 +574,7 @@ class Ops(RelationOps):
                 pending = []
         if pending:
             self._write_back(table_id, pending, per_row)
+        progress.close()
         if self.dry_run:
             self.plan.add(
                 "backfill",
