@@ -62,7 +62,22 @@ def open_backup(folder: Path, only: list[str] | None = None) -> Backup:
     chosen = _select(tables, only)
     for table in chosen:
         verify(table)
+        check_restorable(table)
     return Backup(folder, manifest["database"], tuple(chosen))
+
+
+def check_restorable(table: BackupTable) -> None:
+    """Relationship columns cannot be recreated from a backup by Workbook (the related
+    table, its two-way key and the links' order matter), and Appwrite refuses bulk writes
+    on their tables: refused by name before anything is written."""
+    links = [c["key"] for c in table.definition.get("columns", []) if c["type"] == "relationship"]
+    if links:
+        raise WorkbookError(
+            f"table {table.id} has relationship column(s) {', '.join(links)}, which restore "
+            "cannot recreate or write in bulk",
+            f"restore the other tables (--table), and put {table.id} back by hand from "
+            f"{table.path.name}",
+        )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ as they come, so memory stays flat whatever the table size.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from workbook.core.client import Target
 from workbook.core.config import Workspace
 from workbook.core.ledger import LOCK_TABLE
 from workbook.core.paging import PAGE, iter_items
+from workbook.errors import WorkbookError
 
 MANIFEST = "schema.json"
 FORMAT = 2  # 2: per-file sha256 and row counts under "files"
@@ -124,7 +126,16 @@ def export_tables(
     counts: dict[str, int] = {}
     for table in tables:
         table_id = table["$id"]
-        entry = _export_rows(target.client, database, table_id, dest, on_progress)
+        try:
+            entry = _export_rows(target.client, database, table_id, dest, on_progress)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            raise WorkbookError(
+                f"no space left on the disk for the backup of {table_id} in {dest}",
+                "free disk space and run again: nothing was written to the target after "
+                "the backup started, and the backup is incomplete (never offered)",
+            ) from exc
         manifest["tables"].append(table)
         manifest["files"][table_id] = entry
         manifest["rows"][table_id] = counts[table_id] = entry["rows"]
