@@ -101,12 +101,13 @@ def test_a_failing_canary_stops_the_rollout(tmp_path: Path, endpoint: LocalServe
 def test_an_unset_key_fails_only_its_tenant_with_continue_on_error(
     tmp_path: Path, endpoint: LocalServer
 ) -> None:
-    ws, ids = make_fleet(tmp_path / "ws", endpoint, 4, 1, key_envs={"t02": "FLEET_UNSET_KEY"})
-    report = fleet.up(ws, "saas", parallel=2, continue_on_error=True)
+    ws, ids = make_fleet(tmp_path / "ws", endpoint, 4, 2, key_envs={"t02": "FLEET_UNSET_KEY"})
+    report = fleet.up(ws, "saas", parallel=2, continue_on_error=True, to="001")
     states = {t.environment: t.state for t in report.tenants}
     assert states == {"t01": "ok", "t02": "failed", "t03": "ok", "t04": "ok"}
     (failed,) = report.failed
     assert "FLEET_UNSET_KEY" in failed.error
+    assert [r["version"] for r in report.tenants[2].runs] == ["001"]  # --to 001
     assert len(archives(ws, "t03")) == 1
 
 

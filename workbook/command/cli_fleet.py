@@ -36,6 +36,7 @@ def fleet_up(
         bool, typer.Option("--continue-on-error", help="Finish the other tenants after a failure.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    to: Annotated[str | None, typer.Option("--to", help="Up to this version.")] = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -59,6 +60,7 @@ def fleet_up(
             scheduler=scheduler,
             continue_on_error=continue_on_error,
             dry_run=dry_run,
+            to=to,
             on_tenant=show,
         )
 

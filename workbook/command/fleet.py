@@ -113,6 +113,7 @@ def run_tenant(
     environment: str,
     *,
     dry_run: bool = False,
+    to: str | None = None,
     endpoint: str | None = None,
     per_endpoint: int = 0,
     stop: str | None = None,
@@ -130,16 +131,16 @@ def run_tenant(
         for rel, content in files.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(content)
-        return _run_here(Workspace(root), environment, dry_run)
+        return _run_here(Workspace(root), environment, dry_run, to)
 
 
-def _run_here(workspace: Workspace, environment: str, dry_run: bool) -> TenantRun:
+def _run_here(workspace: Workspace, environment: str, dry_run: bool, to: str | None) -> TenantRun:
     from workbook.command import commands
 
     clock = time.monotonic()
     tenant = TenantRun(environment)
     try:
-        for r in commands.up(workspace, [environment], dry_run=dry_run):
+        for r in commands.up(workspace, [environment], dry_run=dry_run, to=to):
             tenant.runs.append(
                 {
                     "version": r.migration.version,
@@ -224,6 +225,7 @@ def up(
     scheduler: str | None = None,
     continue_on_error: bool = False,
     dry_run: bool = False,
+    to: str | None = None,
     on_tenant: Callable[[TenantRun], None] | None = None,
 ) -> FleetReport:
     """Run every tenant's pending migrations; write their archives under history/<env>/."""
@@ -231,6 +233,7 @@ def up(
     envs = workspace.environments()
     files = bundle(workspace, fleet)
     from distributed import as_completed
+
     clock = time.monotonic()
     done: dict[str, TenantRun] = {}
     with dask_client(parallel, scheduler) as client:
@@ -245,6 +248,7 @@ def up(
                     files,
                     env,
                     dry_run=dry_run,
+                    to=to,
                     endpoint=envs[env].endpoint,
                     per_endpoint=fleet.per_endpoint,
                     stop=stop,
