@@ -140,3 +140,12 @@ def test_adopt_an_existing_project_end_to_end(tmp_path: Path, server: Any) -> No
     fresh = ws.run("schema", "pull", "--env", "fresh")
     assert fresh.code == 0, fresh.output
     assert comparable(json.loads(fresh.stdout)) == comparable(config)
+
+    # a replay runs only what is new (001 is cached) and names a migration that fails
+    assert ws.run("create", "--name", "boom").code == 0
+    boom = repo / "migrations/002_boom.ipynb"
+    boom.write_text(boom.read_text().replace("wb.plan", 'raise RuntimeError(\\"boom\\")', 1))
+    failed = ws.run("schema", "expected")
+    assert_refused(failed, "the replay stopped at migration 002_boom", "RuntimeError")
+    kept = failed.stderr.split("shows where: ")[1].split()[0]
+    assert Path(kept).is_file() and len(list((repo / ".workbook/replay").glob("*.db"))) == 1

@@ -5,6 +5,7 @@ Docker or a second project.
 Replays are cached under ``.workbook/replay/``: after each migration the scratch database
 and its schema are saved, keyed by the cumulative hash of the migrations up to it (as in
 ``workbook.sum``), so a replay only runs the notebooks that are new or changed since.
+Cells tagged ``data`` (row work that needs real data) are left out of a replay.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def expected(workspace: Workspace, to: str | None = None) -> Schema:
         root = Path(scratch)
         (root / "migrations").mkdir()
         for m in catalog:
-            shutil.copy(m.path, root / "migrations" / m.path.name)
+            _copy_without_data_cells(m.path, root / "migrations" / m.path.name)
         db = root / ".workbook" / "local" / "appwrite.db"
         db.parent.mkdir(parents=True)
         if done:
@@ -85,6 +86,12 @@ def _run(
     client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
     client.set_key(server.api_key)
     index = {m.version: i for i, m in enumerate(catalog)}
+    if done:  # the cached copy was taken while the replay held its lock: not a live run
+        from appwrite.services.tables_db import TablesDB
+
+        from workbook.core.ledger import Ledger
+
+        Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
 
     def save_at(i: int) -> None:
         schema = snapshot(client, DEFAULT_DATABASE)
@@ -116,6 +123,15 @@ def _run(
             f"{(failed.error or failed.status).splitlines()[0]}",
             f"its executed notebook shows where: {kept}",
         )
+
+
+def _copy_without_data_cells(source: Path, target: Path) -> None:
+    """Cells tagged ``data`` do row work that needs real data: a replay leaves them out."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    nb["cells"] = [
+        c for c in nb.get("cells", []) if "data" not in (c.get("metadata") or {}).get("tags", [])
+    ]
+    target.write_text(json.dumps(nb), encoding="utf-8")
 
 
 def _copy_db(source: Path, target: Path) -> None:
