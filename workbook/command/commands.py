@@ -449,22 +449,28 @@ def create(
     catalog = load_catalog(workspace.migrations)
     if any(m.slug == slug for m in catalog):
         raise CatalogError(f"a migration named {slug} exists already", "choose another --name")
-    import nbformat
+    # plain JSON, as nbformat writes it: importing nbformat costs seconds (its jsonschema
+    # builds a URI grammar at import), and `create` starts in well under one without it
+    import json
 
     version = next_version(catalog)
     title = description or slug.replace("_", " ").capitalize()
     template = workspace.root / "notebooks" / "migration_template.ipynb"
-    nb = nbformat.read(template if template.is_file() else TEMPLATE, as_version=4)
+    nb = json.loads((template if template.is_file() else TEMPLATE).read_text(encoding="utf-8"))
     replace = dict(cells or {})
-    for cell in nb.cells:
-        cell.source = cell.source.replace("{{VERSION}}", version).replace("{{TITLE}}", title)
+    for cell in nb["cells"]:
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        source = source.replace("{{VERSION}}", version).replace("{{TITLE}}", title)
         tag = next((t for t in cell.get("metadata", {}).get("tags", []) if t in replace), None)
         if tag:
-            cell.source = replace.pop(tag)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+            source = replace.pop(tag)
+        cell["source"] = source.splitlines(keepends=True)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
     path = workspace.migrations / f"{version}_{slug}.ipynb"
-    nbformat.write(nb, path)
+    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
     read_migration(path)  # the template must produce a valid migration
     from workbook.core.integrity import write_sum
 
