@@ -275,7 +275,8 @@ def _run_sequence(
             for m in todo:
                 if m is todo[0]:
                     _sequence_backup(o, lock_id, m, backup)
-                folder = backup_folder(o, lock_id, m) if backup else None
+                # the sequence's backup, named once (with the first run's result)
+                folder = backup_folder(o, lock_id, m) if backup and m is todo[0] else None
                 result = execute(
                     o.journal,
                     m,
