@@ -169,8 +169,8 @@ def inline_column(item: Mapping[str, Any]) -> dict[str, Any]:
         kind = fmt
     elif kind in ("double", "float"):
         kind = "float"
-    if kind in cols.SPATIAL:
-        raise cols.unsupported_type(str(kind))
+    if kind == "linestring":
+        kind = "line"
     if kind not in cols.CREATABLE:
         raise _argument(f"Invalid type for attribute '{key}': {kind}")
     if item.get("default") is not None and item.get("required"):

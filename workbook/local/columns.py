@@ -41,10 +41,22 @@ STRING_TYPES = ("string", "varchar", "text", "mediumtext", "longtext")
 TEXT_SIZES = {"text": 65535, "mediumtext": 16777215, "longtext": 2147483647}
 FORMAT_SIZES = {"email": 254, "url": 2000, "ip": 39, "enum": 255}
 # Path segments of `POST …/columns/<type>` that we build; spatial and relationship are refused.
-CREATABLE = (*STRING_TYPES, "integer", "bigint", "float", "boolean", "datetime", *FORMAT_SIZES)
+CREATABLE = (
+    *STRING_TYPES,
+    "integer",
+    "bigint",
+    "float",
+    "boolean",
+    "datetime",
+    *FORMAT_SIZES,
+    "point",
+    "line",
+    "polygon",
+)
 # The closest Appwrite answer for types the SQLite store does not model: spatial columns get
 # Appwrite's own "adapter does not support spatial" error, relationships a plain bad request.
 SPATIAL = ("point", "line", "linestring", "polygon")
+SPATIAL_TYPES = {"point": "point", "line": "linestring", "polygon": "polygon"}  # path → stored
 ROW_WIDTH_BASE = 1067
 ROW_WIDTH_LIMIT = 65535
 MAX_COLUMNS = 1010
@@ -53,11 +65,6 @@ MAX_STRING = 1073741824
 
 
 def unsupported_type(kind: str) -> AppwriteError:
-    if kind in SPATIAL:
-        return bad_request(
-            "COLUMN_TYPE_NOT_SUPPORTED",
-            f"Column type '{kind}' is not supported by the local server's storage adapter.",
-        )
     if kind == "relationship":
         return invalid_argument(
             "type", "Relationship columns are not supported by the local server."
@@ -97,6 +104,8 @@ def column_width(column: Column) -> int:
         return 7
     if kind == "relationship":
         return 1021
+    if kind == "point":
+        return 25
     return 20
 
 
@@ -225,7 +234,7 @@ def build_column(kind: str, params: Mapping[str, Any], *, inline: bool = False) 
         raise unsupported_type(kind)
     key = key_param(params, "key")
     required = bool_param(params, "required")
-    array = bool_param(params, "array", default=False)
+    array = False if kind in SPATIAL_TYPES else bool_param(params, "array", default=False)
     column = _typed(kind, params, None)
     _check_required_default(required, array, column.get("default"))
     return {"key": key, "required": required, "array": array, **column}
@@ -240,13 +249,72 @@ def _typed(kind: str, params: Mapping[str, Any], old: Column | None) -> Column:
         return _boolean(params, old)
     if kind == "datetime":
         return _datetime(params, old)
+    if kind in SPATIAL_TYPES:
+        return _spatial(kind, params)
     return _format(kind, params, old)
+
+
+def _spatial(kind: str, params: Mapping[str, Any]) -> Column:
+    column: Column = {"type": SPATIAL_TYPES[kind], "default": None}
+    default = params.get("default")
+    if default is not None:
+        problem = spatial_problem(column["type"], default)
+        if problem:
+            raise invalid_argument("default", problem)
+        column["default"] = _as_floats(default)
+    return column
+
+
+def _point_problem(point: Any) -> str | None:
+    if (
+        not isinstance(point, list)
+        or len(point) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+    ):
+        return "Point must be an array of two numbers [longitude, latitude]"
+    lon, lat = point
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return (
+            "Invalid coordinates: longitude must be between -180 and 180, latitude between -90 "
+            "and 90"
+        )
+    return None
+
+
+def spatial_problem(kind: str, value: Any) -> str | None:
+    """Why a value is not a point `[lon, lat]`, a line `[[lon, lat], …]` or a polygon
+    `[[[lon, lat], …], …]` (closed rings of at least four points), or None."""
+    if kind == "point":
+        return _point_problem(value)
+    if kind == "linestring":
+        if not isinstance(value, list) or len(value) < 2:
+            return "Line must be an array of at least two points"
+        return next((p for p in map(_point_problem, value) if p), None)
+    if not isinstance(value, list) or not value:
+        return "Polygon must be an array of rings"
+    for ring in value:
+        if not isinstance(ring, list) or len(ring) < 4:
+            return "Polygon ring must be an array of at least four points"
+        problem = next((p for p in map(_point_problem, ring) if p), None)
+        if problem:
+            return problem
+        if ring[0] != ring[-1]:
+            return "Polygon ring must be closed: its first and last points must be equal"
+    return None
+
+
+def _as_floats(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_as_floats(v) for v in value]
+    return float(value)
 
 
 def path_kind(column: Column) -> str:
     """The `<type>` path segment that addresses this column on create and update."""
     if column.get("format") in FORMAT_SIZES:
         return column["format"]
+    if column["type"] == "linestring":
+        return "line"
     if column["type"] == "double":
         return "float"
     return column["type"]
@@ -257,7 +325,7 @@ def update_column(old: Column, kind: str, params: Mapping[str, Any]) -> Column:
     if kind != path_kind(old):
         raise appwrite_error("column_type_invalid")
     required = bool_param(params, "required")
-    if "default" not in params:
+    if "default" not in params and kind not in SPATIAL_TYPES:  # optional on spatial routes
         raise missing_argument("default")
     typed_params = dict(params)
     if kind in ("string", "varchar") and params.get("size") is None:
@@ -304,7 +372,7 @@ def column_body(
         body["min"] = column["min"]
         body["max"] = column["max"]
         body["default"] = column.get("default")
-    elif kind == "boolean":
+    elif kind in ("boolean", "point", "linestring", "polygon"):
         body["default"] = column.get("default")
     elif kind == "relationship":
         for field in ("relatedTable", "relationType", "twoWay", "twoWayKey", "onDelete", "side"):
@@ -361,6 +429,8 @@ def _scalar_problem(column: Column, value: Any) -> str | None:
         return None if isinstance(value, bool) else "Value must be a valid boolean"
     if kind == "datetime":
         return None if parse_datetime(value) else DATETIME_DESCRIPTION
+    if kind in ("point", "linestring", "polygon"):
+        return spatial_problem(kind, value)
     return "Value is not supported"
 
 
@@ -424,6 +494,8 @@ def _encode_scalar(column: Column, value: Any, *, for_json: bool) -> Any:
         return int(value)
     if kind == "double":
         return float(value)
+    if kind in ("point", "linestring", "polygon"):
+        return json.dumps(_as_floats(value))
     return value
 
 
@@ -451,4 +523,6 @@ def _decode_scalar(column: Column, value: Any) -> Any:
         return int(value)
     if kind == "double":
         return float(value)
+    if kind in ("point", "linestring", "polygon") and isinstance(value, str):
+        return json.loads(value)
     return value

@@ -111,10 +111,14 @@ def _validate(
             raise _invalid(f'Cannot set a length on "{definition["type"]}" attributes')
     if kind == "spatial":
         first = definitions[0]
-        raise _invalid(
-            "Spatial index can only be created on spatial attributes (point, linestring, "
-            f'polygon). Attribute "{first["key"]}" is of type "{first["type"]}"'
-        )
+        if first["type"] not in ("point", "linestring", "polygon"):
+            raise _invalid(
+                "Spatial index can only be created on spatial attributes (point, linestring, "
+                f'polygon). Attribute "{first["key"]}" is of type "{first["type"]}"'
+            )
+        if len(definitions) != 1:
+            raise _invalid("Spatial index can only be created on a single spatial attribute")
+        return
     if kind == "fulltext":
         return
     total = 0

@@ -95,6 +95,8 @@ def compile_decode(column: Column) -> Decode | None:
     if column.get("array"):
         return lambda v: cols.decode_value(column, v)
     kind = column["type"]
+    if kind in ("point", "linestring", "polygon"):
+        return lambda v: cols.decode_value(column, v)
     if kind == "boolean":
         return bool
     if kind in ("integer", "bigint"):
