@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from appwrite.client import Client
 from appwrite.enums.tables_db_index_type import TablesDBIndexType
+from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, raw, wait_status
 
@@ -95,3 +96,21 @@ def test_spatial_index_takes_one_spatial_column(
                                                             "required": False}])  # fmt: skip
     error = error_of(tables.create_index, database_id, "t2", "s", TablesDBIndexType.SPATIAL, ["n"])
     assert (error.code, error.type) == (400, "column_index_invalid")
+
+
+def test_distance_queries(tables: TablesDB, database_id: str, table_id: str) -> None:
+    paris, berlin = [2.3522, 48.8566], [13.405, 52.52]
+    tables.create_row(database_id, table_id, "paris", {"at": paris})
+    tables.create_row(database_id, table_id, "berlin", {"at": berlin})
+
+    def ids(*queries: str) -> set[str]:
+        return {r.id for r in tables.list_rows(database_id, table_id, list(queries)).rows}
+
+    assert ids(Query.distance_less_than("at", paris, 500_000)) == {"paris"}
+    assert ids(Query.distance_greater_than("at", paris, 870_000)) == {"berlin"}
+    assert ids(Query.distance_less_than("at", [0, 0], 50, False)) == {"paris"}
+    assert ids(Query.distance_less_than("route", paris, 1)) == set()
+    error = error_of(
+        tables.list_rows, database_id, "places", [Query.distance_less_than("nope", paris, 1)]
+    )
+    assert error.type == "general_query_invalid"

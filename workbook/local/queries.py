@@ -10,6 +10,7 @@ parameterised SQL over the physical layout of one Appwrite table (DESIGN.md,
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,14 +44,21 @@ FILTER_METHODS = _names(
 # Methods utopia-php/database 7.2.6 parses but this server does not evaluate:
 # they fail with a clear 400 rather than a wrong answer.
 UNSUPPORTED_METHODS = _names(
-    "exists notExists elemMatch crosses notCrosses distanceEqual distanceNotEqual "
-    "distanceGreaterThan distanceLessThan intersects notIntersects overlaps notOverlaps "
+    "exists notExists elemMatch crosses notCrosses intersects notIntersects overlaps notOverlaps "
     "touches notTouches vectorDot vectorCosine vectorEuclidean"
 )
+# Distance queries on spatial columns: `wb_distance` is registered on the store's connection.
+DISTANCE_METHODS = {
+    "distanceEqual": "=",
+    "distanceNotEqual": "!=",
+    "distanceGreaterThan": ">",
+    "distanceLessThan": "<",
+}
+SPATIAL_KINDS = ("point", "linestring", "polygon")
 PAGING_METHODS = _names(
     "select orderAsc orderDesc orderRandom limit offset cursorAfter cursorBefore"
 )
-KNOWN_METHODS = FILTER_METHODS | UNSUPPORTED_METHODS | PAGING_METHODS
+KNOWN_METHODS = FILTER_METHODS | UNSUPPORTED_METHODS | PAGING_METHODS | set(DISTANCE_METHODS)
 LOGICAL_METHODS = _names("and or elemMatch")
 ONE_VALUE_METHODS = _names(
     "notEqual lessThan lessThanEqual greaterThan greaterThanEqual search notSearch "
@@ -294,6 +302,8 @@ class _Compiler:
             raise query_invalid(
                 f"Invalid query: Query method {method} is not supported by the local server"
             )
+        if method in DISTANCE_METHODS:
+            return self.distance(query, params)
         values = list(query.values)
         name = _ucfirst(method)
         if method in SOME_VALUES_METHODS and not values:
@@ -317,6 +327,25 @@ class _Compiler:
         if method in ("search", "notSearch"):
             self.searched.append(query.attribute)
         return self.condition(method, column, bound, params)
+
+    def distance(self, query: Query, params: list[object]) -> str:
+        """`distance…(attr, [lon, lat], distance, meters)` on a spatial column."""
+        column = self.column(query.attribute)
+        if column.spec.type not in SPATIAL_KINDS:
+            raise query_invalid(
+                f"Invalid query: Spatial query on non-spatial attribute: {query.attribute}"
+            )
+        value = query.values[0] if len(query.values) == 1 else None
+        if not isinstance(value, list) or len(value) not in (2, 3):
+            raise query_invalid("Invalid query: Distance query requires [[lon, lat], distance]")
+        point, distance = value[0], value[1]
+        meters = bool(value[2]) if len(value) == 3 else False
+        numbers = isinstance(point, list) and len(point) == 2
+        numbers = numbers and all(isinstance(v, int | float) for v in [*point, distance])
+        if not numbers:
+            raise query_invalid("Invalid query: Distance query requires [[lon, lat], distance]")
+        params.extend([json.dumps(point), int(meters), distance])
+        return f"wb_distance({self.ref(column)}, ?, ?) {DISTANCE_METHODS[query.method]} ?"
 
     def logical(self, query: Query, params: list[object]) -> str:
         self.depth += 1
@@ -551,6 +580,43 @@ def _debug_type(value: object) -> str:
         if isinstance(value, kind):
             return name
     return "array"
+
+
+EARTH_RADIUS = 6371000.0  # meters, utopia's constant
+
+
+def spatial_distance(stored: str | None, point_json: str, meters: int) -> float | None:
+    """Distance from a stored geometry (its nearest vertex) to a point: meters on the sphere
+    (haversine) or, as with `meters=False`, in degrees."""
+    if stored is None:
+        return None
+    geometry = json.loads(stored)
+    lon, lat = json.loads(point_json)
+    vertices: list[list[float]] = []
+
+    def collect(item: object) -> None:
+        if (
+            isinstance(item, list)
+            and len(item) == 2
+            and all(isinstance(v, int | float) for v in item)
+        ):
+            vertices.append([float(item[0]), float(item[1])])
+        elif isinstance(item, list):
+            for child in item:
+                collect(child)
+
+    collect(geometry)
+    best: float | None = None
+    for vlon, vlat in vertices:
+        if meters:
+            p1, p2 = math.radians(lat), math.radians(vlat)
+            dp, dl = p2 - p1, math.radians(vlon - lon)
+            h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+            found = 2 * EARTH_RADIUS * math.asin(min(1.0, math.sqrt(h)))
+        else:
+            found = math.hypot(vlon - lon, vlat - lat)
+        best = found if best is None else min(best, found)
+    return best
 
 
 def build_where(

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from workbook.local.queries import spatial_distance
+
 BUSY_TIMEOUT_MS = 30_000
 
 METADATA = """
@@ -143,6 +145,7 @@ class Store:
             check_same_thread=False,
         )
         self._conn.row_factory = sqlite3.Row
+        self._conn.create_function("wb_distance", 3, spatial_distance, deterministic=True)
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
