@@ -94,3 +94,29 @@ def test_cli_restores_a_table_a_rollback_deleted(workspace, server) -> None:  # 
     assert row.data["title"] == "Edited after the seed"
     slug_index = tables.get_index("main", "blog_posts", "slug_unique")
     assert slug_index.type == "unique"
+
+
+def test_backup_none_refuses_a_destructive_run_unless_no_backup(workspace, server) -> None:  # noqa: ANN001
+    """Through real kernels: with backups off, the seed write of 001 is refused before it is
+    sent (the run fails, nothing is seeded); `--no-backup` is the explicit way through."""
+    from cli_support import add_environment
+
+    tables = TablesDB(
+        Client()
+        .set_endpoint(server.endpoint)
+        .set_project(server.project_id)
+        .set_key(server.api_key)
+    )
+    tables.create("main", "main")
+    add_environment(workspace, server)
+    with (workspace.root / "workbook.toml").open("a", encoding="utf-8") as toml:
+        toml.write('backup = "none"\n')
+    refused = workspace.run("up", "--env", "test", "--migration", "001")
+    assert refused.code == 1, refused.output
+    assert "upsert_rows would delete or rewrite data of table blog_posts" in refused.output
+    assert tables.list_rows("main", "blog_posts").total == 0  # the write never left
+    applied = workspace.run("up", "--env", "test", "--migration", "001", "--no-backup")
+    assert applied.code == 0, applied.output
+    assert tables.list_rows("main", "blog_posts").total == 3
+    backups = workspace.root / "history/test/backups"
+    assert [p.suffix for p in backups.iterdir()] == [".no-backup"]

@@ -119,11 +119,15 @@ class TableBackups:
                 'backup = "touched" in workbook.toml',
             )
         if self.mode == "cloud":
+            where = (
+                "the embedded local server has no Backups service"
+                if self.environment.is_local
+                else "this Workbook cannot take Cloud database archives yet"
+            )
             raise WorkbookError(
                 f"environment '{self.environment.name}' has backup = \"cloud\", which needs "
-                "Appwrite Cloud's Backups service"
-                + (": the embedded local server has none" if self.environment.is_local else ""),
-                'use backup = "touched" here, or run with --no-backup',
+                f"Appwrite Cloud's Backups service: {where}",
+                'use backup = "touched", or run with --no-backup',
             )
         manifest = read_manifest_if_any(self.folder) or {}
         held = {t.get("$id") for t in manifest.get("tables", [])}
