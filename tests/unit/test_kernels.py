@@ -87,6 +87,31 @@ def test_each_run_gets_its_own_warmed_kernel_with_the_sequences_variables(
     assert wait_for_no_kernels() == []
 
 
+def test_a_kernel_dying_mid_cell_is_noticed_at_once(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os, time\nos._exit(1)\ntime.sleep(60)")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, tmp_path / "dies.ipynb")
+    with kernels.prewarmed(1, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as pool:
+        assert pool is not None
+        clock = time.monotonic()
+        with pytest.raises(Exception, match="(?i)dead|died"):
+            papermill.execute_notebook(
+                str(tmp_path / "dies.ipynb"),
+                str(tmp_path / "out.ipynb"),
+                kernel_name=KERNEL,
+                progress_bar=False,
+                execution_timeout=60,
+                **kernels.engine_for(pool.take()),
+            )
+        assert time.monotonic() - clock < 30  # not the cell's timeout
+    assert wait_for_no_kernels() == []
+
+
 def test_a_sequence_that_stops_early_leaves_no_kernel(tmp_path: Path) -> None:
     with kernels.prewarmed(3, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as pool:
         assert pool is not None

@@ -25,6 +25,7 @@ ENGINE = "workbook-prewarmed"
 # Imported in each kernel before it is handed over: what every migration imports anyway.
 WARM_UP = "import workbook, workbook.runtime.session, pandas, appwrite"
 START_TIMEOUT = 60.0
+ASYNC_CLIENT = "jupyter_client.asynchronous.AsyncKernelClient"
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ class KernelPool:
     def _launch(self) -> Any | None:
         from jupyter_client import KernelManager
 
-        km = KernelManager(kernel_name=self._kernel_name)
+        # nbclient polls an asynchronous client: it notices a kernel dying mid-cell at once
+        km = KernelManager(kernel_name=self._kernel_name, client_class=ASYNC_CLIENT)
         with self._lock:
             if self._closed:
                 return None
@@ -131,7 +133,10 @@ class _Start:
 def _warm_up(km: Any) -> None:
     """Import the heavy modules without touching the execution count (history not stored),
     so the notebook's cells are numbered from 1 as in any fresh kernel."""
-    kc = km.client()
+    from jupyter_client.blocking import BlockingKernelClient
+
+    kc = BlockingKernelClient(connection_file=km.connection_file)
+    kc.load_connection_file()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=START_TIMEOUT)
