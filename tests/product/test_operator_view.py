@@ -3,6 +3,8 @@ in one command each, and the plan of a dry run in the terminal."""
 
 from __future__ import annotations
 
+import json
+
 from cli_support import Workspace
 
 
@@ -12,6 +14,8 @@ def test_up_to_steps_and_down_to_in_one_command_each(workspace: Workspace) -> No
     assert up.code == 0, up.output
     assert up.output.count("up: applied in") == 2 and "003" not in up.stdout
     assert up.stdout.count("  backup: history/local/backups/") == 1, up.stdout  # per sequence
+    first = json.loads(sorted((ws.root / "history/local").glob("*001-up*.ipynb"))[0].read_text())
+    assert first["metadata"]["workbook"]["backup"].startswith("history/local/backups/")
     plan = ws.run("up", "--dry-run", "--steps", "1", extra_env={"COLUMNS": "160"})
     assert plan.code == 0, plan.output
     assert "003 Rename author to author name up: dry-run" in plan.stdout

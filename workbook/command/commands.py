@@ -284,6 +284,7 @@ def _run_sequence(
                     parameters=parameters_for(m, given),
                     lock_id=lock_id,
                     pool=pool,
+                    backup=folder,
                 )
                 yield _with_mirror(o, dataclasses.replace(result, backup=folder))
                 if not result.ok:

@@ -125,6 +125,7 @@ def execute(
     lock_id: str | None = None,
     dry_run_state: Path | None = None,
     pool: kernels.KernelPool | None = None,
+    backup: Path | None = None,
 ) -> RunResult:
     """Run one migration notebook through papermill and record what happened; on the
     pool's pre-warmed kernel when a sequence has one."""
@@ -154,6 +155,8 @@ def execute(
     }
     if dry_run and dry_run_state:  # the plan the kernel left, kept in the archive
         extra["plan"] = read_plan(dry_run_state, run_id)
+    if backup is not None and backup.exists():  # for reviewers (the HTML header), `restore`
+        extra["backup"] = archive.relative(workspace, backup)
     run = _Run(journal, migration, run_id, path, direction, dry_run, extra)
     if dry_run:
         result = run.archive_alone("failed" if error else "dry-run", error)
