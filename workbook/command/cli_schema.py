@@ -214,3 +214,36 @@ def schema_expected(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n", encoding="utf-8")
         out.print(f"wrote {escape(str(output))}: {len(data['tables'])} table(s)")
+
+
+@app.command()
+def lint(
+    migration: Annotated[
+        str | None, typer.Option("--migration", "-m", help="Only this one (default: all).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Replay each migration after its predecessors and report what its schema change risks,
+    with stable codes (DS destructive, MF may fail on data, BC backward-incompatible, LM
+    limits); exit 1 on a destructive finding no `allow:<code>` cell tag acknowledges."""
+    import dataclasses
+
+    from workbook.command import lint as linting
+
+    found = _guard(lambda: linting.lint(_workspace(workspace), migration))
+    if as_json:
+        print(json.dumps([dataclasses.asdict(f) for f in found], indent=2))
+    else:
+        for f in found:
+            mark = "[dim](allowed)[/] " if f.acknowledged else ""
+            colour = "red" if f.fails else "yellow"
+            out.print(
+                f"[{colour}]{f.code}[/] {mark}{escape(f.migration)} {escape(f.target)}: "
+                f"{escape(f.message)}",
+                soft_wrap=True,
+            )
+        if not found:
+            out.print("[green]✓[/] no findings")
+    if any(f.fails for f in found):
+        raise typer.Exit(1)

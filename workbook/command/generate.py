@@ -293,11 +293,13 @@ def plan_cells(changes: list[Change], *, no_renames: bool = False) -> tuple[str,
         up += [
             "# ⚠ Irreversible steps below: the runner backs the tables up first",
             "# (history/<env>/backups/; `workbook restore` brings rows back).",
-            "workbook.Checklist(",
+            "checklist = workbook.Checklist(",
             '    "Before values are deleted",',
             f"    [workbook.Step({step}, {py('Losing the values of ' + ', '.join(lost))})],",
             "    confirmed=confirmed,",
-            ").require()",
+            ")",
+            'if environment != "local":  # local (and a replay) is a scratch copy',
+            "    checklist.require()",
         ]
     for c in steps:
         up.append(f"# {c.action} {c.kind} {c.table}{'.' + c.key if c.key else ''}: {c.detail}")

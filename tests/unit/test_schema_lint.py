@@ -1,0 +1,66 @@
+"""Lint codes on schema changes (pure): each code made to trigger."""
+
+from __future__ import annotations
+
+from workbook.command.lint import classify
+from workbook.core.schema import Schema
+
+
+def schema(*tables: dict) -> Schema:  # type: ignore[type-arg]
+    return Schema("main", list(tables))
+
+
+def table(table_id: str, columns: list, indexes: list | None = None) -> dict:  # type: ignore[type-arg]
+    return {"$id": table_id, "name": table_id, "columns": columns, "indexes": indexes or []}
+
+
+def test_each_code_triggers() -> None:
+    before = schema(
+        table(
+            "t",
+            [
+                {"key": "a", "type": "varchar", "size": 50},
+                {"key": "b", "type": "integer"},
+                {"key": "gone", "type": "datetime"},
+                {"key": "old", "type": "varchar", "size": 9},
+                {"key": "k", "type": "enum", "elements": ["x", "y"]},
+            ],
+        ),
+        table("dropped", []),
+    )
+    after = schema(
+        table(
+            "t",
+            [
+                {"key": "a", "type": "varchar", "size": 20, "required": True},
+                {"key": "b", "type": "varchar", "size": 9},
+                {"key": "new", "type": "varchar", "size": 9},
+                {"key": "k", "type": "enum", "elements": ["x"]},
+                *({"key": f"c{i}", "type": "boolean"} for i in range(910)),
+            ],
+            [{"key": "u", "type": "unique", "columns": ["a"]}],
+        ),
+    )
+    codes = {(f.code, f.target) for f in classify("002_x", before, after)}
+    assert codes == {
+        ("DS101", "dropped"),
+        ("DS102", "t.gone"),
+        ("DS103", "t.b"),
+        ("BC101", "t.old"),
+        ("MF101", "t.u"),
+        ("MF102", "t.a"),
+        ("MF103", "t.a"),
+        ("MF104", "t.k"),
+        ("LM101", "t"),
+    }
+
+
+def test_a_new_table_risks_nothing() -> None:
+    after = schema(
+        table(
+            "n",
+            [{"key": "a", "type": "boolean"}],
+            [{"key": "u", "type": "unique", "columns": ["a"]}],
+        )
+    )
+    assert classify("001_x", schema(), after) == []
