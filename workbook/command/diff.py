@@ -3,10 +3,9 @@ a schema file, another environment, or what its migrations should have produced.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
 
 from workbook.command import commands, generate
 from workbook.command.schema_cmd import live_schema
@@ -106,11 +105,16 @@ def create_from_diff(
 
 
 def _add_confirmed_parameter(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
+    """The gate's ``confirmed`` knob, in the parameters cell (plain JSON, as create writes)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
-            cell.source = cell.source.rstrip("\n") + (
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            source = source.rstrip("\n") + (
                 '\nconfirmed = ""  # checklist steps confirmed, e.g. "data_loss_ok"'
             )
+            cell["source"] = source.splitlines(keepends=True)
             break
-    nbformat.write(nb, path)
+    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
