@@ -43,6 +43,7 @@ class BackupInfo:
     size: int
     run: str
     taken_at: str
+    empty: bool = False  # a sequence that touched no table: nothing to restore, nothing lost
 
 
 def backup(
@@ -106,7 +107,9 @@ def describe(folder: Path) -> BackupInfo:
         tables = tuple(t["$id"] for t in manifest["tables"])
         rows = sum(manifest["rows"].values())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return BackupInfo(folder, False, (), 0, size, _run_of(folder.name), modified)
+        empty = not any(folder.iterdir())
+        run = _run_of(folder.name)
+        return BackupInfo(folder, False, (), 0, size, run, modified, empty=empty)
     taken = manifest.get("taken") or {}
     runs = sorted({str(t.get("run")) for t in taken.values() if isinstance(t, dict)} - {"None"})
     times = sorted(str(t.get("at")) for t in taken.values() if isinstance(t, dict))

@@ -54,6 +54,8 @@ def list_backups(env: EnvOption = None, workspace: WorkspaceOption = None) -> No
         return
     for b in found:
         state = "complete" if b.complete else "[red]incomplete: never offered for restore[/]"
+        if b.empty:
+            state = "empty: the run touched no table"
         what = f"{len(b.tables)} table(s) ({', '.join(b.tables)}), {b.rows} row(s)"
         out.print(
             f"{escape(b.path.name)}  {b.taken_at[:19].replace('T', ' ')} UTC  "

@@ -302,14 +302,17 @@ def backup_folder(o: Opened, lock_id: str, migration: Migration) -> Path:
 def _sequence_backup(o: Opened, lock_id: str, first: Migration, backup: bool) -> None:
     """One backup per sequence, not one per migration. ``--no-backup`` leaves its mark
     (the kernels then write without backing up); ``backup = "all"`` exports the whole
-    database once, now; ``touched`` (the default) leaves it to the kernels, which back each
-    table up just before the first write that could lose its data — why, and how ``none``
-    refuses, is in ``workbook/runtime/backups.py``."""
+    database once, now; ``touched`` (the default) makes the sequence's folder, named after
+    its first migration, and leaves the rest to the kernels, which back each table up there
+    just before the first write that could lose its data — why, and how ``none`` refuses,
+    is in ``workbook/runtime/backups.py``."""
     if not backup:
         backups.decline(backups.backups_dir(o.workspace, o.environment.name), lock_id)
     elif o.environment.backup == "all":
         folder = backup_folder(o, lock_id, first)
         backups.export_database(o.target, folder, run=lock_id, before=first.version)
+    elif o.environment.backup == "touched":
+        backup_folder(o, lock_id, first).mkdir(parents=True, exist_ok=True)
 
 
 def _with_mirror(o: Opened, result: RunResult) -> RunResult:
