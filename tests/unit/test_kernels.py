@@ -67,7 +67,7 @@ def test_each_run_gets_its_own_warmed_kernel_with_the_sequences_variables(
         outputs = []
         for i in range(2):
             km = pool.take()
-            assert km is not None and km.is_alive()
+            assert km is not None and km.is_alive(), pool.last_error
             out = tmp_path / f"out{i}.ipynb"
             papermill.execute_notebook(
                 str(source),
@@ -116,7 +116,7 @@ def test_a_sequence_that_stops_early_leaves_no_kernel(tmp_path: Path) -> None:
     with kernels.prewarmed(3, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as pool:
         assert pool is not None
         first = pool.take()  # the second starts meanwhile; the sequence then fails
-        assert first is not None
+        assert first is not None, pool.last_error
     assert wait_for_no_kernels() == []
 
 

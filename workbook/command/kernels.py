@@ -61,6 +61,7 @@ class KernelPool:
         self._next: _Start | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self.last_error: str | None = None  # why the last pre-start failed, for diagnosis
         self._prepare()
 
     def _prepare(self) -> None:
@@ -93,6 +94,7 @@ class KernelPool:
             _warm_up(km)
         except Exception as exc:  # papermill will start its own kernel and say why if it fails
             log.debug("pre-warming a kernel failed: %s", exc)
+            self.last_error = f"{type(exc).__name__}: {exc}"
             _shutdown(km)
             return None
         with self._lock:
