@@ -78,8 +78,10 @@ def main() -> None:
                 rows.append((f"fleet --parallel {n}", time.perf_counter() - start))
         finally:
             server.stop()
-    print(f"{args.tenants} tenants x {args.migrations} migrations = {work} tenant-migrations "
-          f"(cores: {os.cpu_count()})")
+    print(
+        f"{args.tenants} tenants x {args.migrations} migrations = {work} tenant-migrations "
+        f"(cores: {os.cpu_count()})"
+    )
     for label, seconds in rows:
         print(f"{label:<24}{seconds:8.1f} s  {work / seconds * 60:7.1f} tenant-migrations/min")
 

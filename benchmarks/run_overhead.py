@@ -29,8 +29,13 @@ def workspace(root: Path, count: int) -> Path:
     (root / "migrations").mkdir()
     env = clean_env(root)
     for i in range(count):
-        subprocess.run([sys.executable, "-m", "workbook", "create", "--name", f"step_{i:02d}"],
-                       cwd=root, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "workbook", "create", "--name", f"step_{i:02d}"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     return root
 
 
@@ -55,8 +60,14 @@ for i in range({count}):
 print(time.perf_counter() - start)
 """
     root.mkdir()
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=clean_env(root),
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=clean_env(root),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -65,8 +76,9 @@ def timed_up(root: Path, prewarm: bool) -> float:
     if not prewarm:
         env["WORKBOOK_PREWARM"] = "0"
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "workbook", "up"], cwd=root, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "workbook", "up"], cwd=root, env=env, check=True, capture_output=True
+    )
     return time.perf_counter() - start
 
 
@@ -88,9 +100,23 @@ def main() -> None:
         out.mkdir()
         start = time.perf_counter()
         for nb in notebooks:
-            subprocess.run([sys.executable, "-m", "papermill", str(nb), str(out / nb.name),
-                            "-p", "environment", "local", "--no-progress-bar"],
-                           cwd=b, env=clean_env(b), check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "papermill",
+                    str(nb),
+                    str(out / nb.name),
+                    "-p",
+                    "environment",
+                    "local",
+                    "--no-progress-bar",
+                ],
+                cwd=b,
+                env=clean_env(b),
+                check=True,
+                capture_output=True,
+            )
         papermill_s = time.perf_counter() - start
         floor_s = floor(Path(tmp) / "floor", n)
 
@@ -102,8 +128,10 @@ def main() -> None:
     print(line("workbook up, WORKBOOK_PREWARM=0:", cold_s))
     print(line(f"bare papermill CLI x {n}:", papermill_s))
     print(line(f"floor: execute_notebook x {n}, one process:", floor_s))
-    print(f"pre-warm saves {(cold_s - warm_s) / n:+.2f} s per migration; "
-          f"pre-warmed vs floor {(warm_s - floor_s) / n:+.2f} s per migration")
+    print(
+        f"pre-warm saves {(cold_s - warm_s) / n:+.2f} s per migration; "
+        f"pre-warmed vs floor {(warm_s - floor_s) / n:+.2f} s per migration"
+    )
 
 
 if __name__ == "__main__":
