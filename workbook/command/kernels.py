@@ -30,6 +30,18 @@ ASYNC_CLIENT = "jupyter_client.asynchronous.AsyncKernelClient"
 log = logging.getLogger(__name__)
 
 
+class _AbandonedPollNoise(logging.Filter):
+    """nbclient leaves its kernel-liveness poll task behind when a run is interrupted
+    (Ctrl-C, a cell timeout); asyncio reports that task when it is collected, as a
+    traceback after the one line the CLI already said. Only that report is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Task exception was never retrieved" not in record.getMessage()
+
+
+logging.getLogger("asyncio").addFilter(_AbandonedPollNoise())
+
+
 def enabled() -> bool:
     """Pre-warming is on unless ``WORKBOOK_PREWARM`` is 0/false/no/off."""
     return (PREWARM.get() or "1").lower() not in ("0", "false", "no", "off")
