@@ -172,20 +172,21 @@ def test_data_without_a_ledger_is_not_adopted_silently(journal: Journal) -> None
         journal.check_adopted()
 
 
-def test_status_and_up_refuse_a_database_with_data_but_no_ledger(
-    tmp_path: Path, local_server
-) -> None:  # noqa: ANN001
+@pytest.fixture
+def unadopted(tmp_path: Path, local_server, tables: TablesDB, database_id: str):  # noqa: ANN001, ANN201
+    """A workspace whose environment 'test' has data (blog_posts) but no ledger."""
+    tables.create_table(database_id, "blog_posts", "Blog posts")
     ws = new_workspace(tmp_path)
-    tables = TablesDB(
-        Client()
-        .set_endpoint(local_server.endpoint)
-        .set_project(local_server.project_id)
-        .set_key(local_server.api_key)
-    )
-    database = "adopt" + tmp_path.name[-8:].replace("_", "").replace("-", "")
-    tables.create(database, database)
-    tables.create_table(database, "blog_posts", "Blog posts")
-    add_environment(ws, local_server, database=database)
+    add_environment(ws, local_server, database=database_id)
+    return ws
+
+
+def test_status_and_up_refuse_a_database_with_data_but_no_ledger(
+    unadopted,
+    tables: TablesDB,
+    database_id: str,  # noqa: ANN001
+) -> None:
+    ws = unadopted
     before = snapshot(ws.root)
     for verb in ("status", "up"):
         assert_refused(
@@ -194,7 +195,7 @@ def test_status_and_up_refuse_a_database_with_data_but_no_ledger(
             "workbook stamp",
             unchanged=(ws.root, before),
         )
-    names = [t.id for t in tables.list_tables(database).tables]
+    names = [t.id for t in tables.list_tables(database_id).tables]
     assert names == ["blog_posts"]  # no ledger was created either
 
 
@@ -227,18 +228,8 @@ def test_an_old_ledger_gets_the_new_columns(journal: Journal) -> None:
     assert tables.get_row(database, LOCK_TABLE, LOCK_ROW)
 
 
-def test_stamp_adopts_a_database_and_status_shows_it(tmp_path: Path, local_server) -> None:  # noqa: ANN001
-    ws = new_workspace(tmp_path)
-    tables = TablesDB(
-        Client()
-        .set_endpoint(local_server.endpoint)
-        .set_project(local_server.project_id)
-        .set_key(local_server.api_key)
-    )
-    database = "stamp" + tmp_path.name[-8:].replace("_", "").replace("-", "")
-    tables.create(database, database)
-    tables.create_table(database, "blog_posts", "Blog posts")
-    add_environment(ws, local_server, database=database)
+def test_stamp_adopts_a_database_and_status_shows_it(unadopted) -> None:  # noqa: ANN001
+    ws = unadopted
 
     stamped = ws.run("stamp", "002", "--env", "test")
     assert stamped.code == 0, stamped.output

@@ -48,6 +48,12 @@ BackupOption = Annotated[
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Confirm changes to environments marked confirm.")
 ]
+ToOption = Annotated[
+    str | None, typer.Option("--to", help="Up to this version (down: back to it, kept).")
+]
+StepsOption = Annotated[
+    int | None, typer.Option("--steps", help="Only the next N (down: the latest N).")
+]
 WorkspaceOption = Annotated[
     Path | None, typer.Option("--workspace", "-w", help="Workspace folder.")
 ]
@@ -165,12 +171,8 @@ def up(
     parameter: ParamOption = None,
     backup: BackupOption = True,
     yes: YesOption = False,
-    to: Annotated[
-        str | None, typer.Option("--to", help="Up to this version (down: back to it, kept).")
-    ] = None,
-    steps: Annotated[
-        int | None, typer.Option("--steps", help="Only the next N (down: the latest N).")
-    ] = None,
+    to: ToOption = None,
+    steps: StepsOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Apply pending migrations (or one, or up to --to, or --steps of them)."""
@@ -204,12 +206,8 @@ def down(
     parameter: ParamOption = None,
     backup: BackupOption = True,
     yes: YesOption = False,
-    to: Annotated[
-        str | None, typer.Option("--to", help="Up to this version (down: back to it, kept).")
-    ] = None,
-    steps: Annotated[
-        int | None, typer.Option("--steps", help="Only the next N (down: the latest N).")
-    ] = None,
+    to: ToOption = None,
+    steps: StepsOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Roll back the last applied migration, or the named one, or all after --to (newest
