@@ -41,8 +41,8 @@ TABLE_FIELDS = ["table", "name", "columns", "indexes", "rowSecurity", "enabled"]
 DIFF_FIELDS = ["change", "kind", "table", "key", "detail"]
 # What appwrite-cli 12 keeps of a pulled table, column and index (lib/config.js
 # KeysTable, KeysColumns, KeyIndexesColumns).
-_CLI_TABLE = ("$id", "$permissions", "databaseId", "name", "enabled", "rowSecurity")
-_CLI_COLUMN = (
+CLI_TABLE = ("$id", "$permissions", "databaseId", "name", "enabled", "rowSecurity")
+CLI_COLUMN = (
     "key",
     "type",
     "required",
@@ -61,7 +61,7 @@ _CLI_COLUMN = (
     "side",
     "encrypt",
 )
-_CLI_INDEX = ("key", "type", "columns", "orders")
+CLI_INDEX = ("key", "type", "columns", "orders")
 _VOLATILE = {"$createdAt", "$updatedAt", "status", "error", "$sequence", "bytesUsed", "$id"}
 
 
@@ -175,14 +175,14 @@ class Schema:
         """The `appwrite.config.json` shape appwrite-cli 12 writes on `pull tables`."""
         tables = []
         for t in self.tables:
-            item = {k: t[k] for k in _CLI_TABLE if k in t}
+            item = {k: t[k] for k in CLI_TABLE if k in t}
             item.setdefault("databaseId", self.database_id)
             item.setdefault("$permissions", [])
             item["columns"] = [
-                {k: c[k] for k in _CLI_COLUMN if k in c} for c in t.get("columns") or []
+                {k: c[k] for k in CLI_COLUMN if k in c} for c in t.get("columns") or []
             ]
             item["indexes"] = [
-                {**{k: i[k] for k in _CLI_INDEX if k in i}, "columns": _index_columns(i)}
+                {**{k: i[k] for k in CLI_INDEX if k in i}, "columns": _index_columns(i)}
                 for i in t.get("indexes") or []
             ]
             tables.append(item)

@@ -19,35 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from workbook.core.columns import INDEX_TYPES, NUMERIC, SIZED, TYPES, column_kind
-from workbook.core.schema import Schema
+from workbook.core.schema import CLI_COLUMN, CLI_INDEX, CLI_TABLE, Schema
 from workbook.errors import WorkbookError
 
 INT_BOUNDS = (-9223372036854775808, 9223372036854775807)
 FLOAT_MAX = 1.7976931348623157e308
 IN_PLACE = ("required", "default", "size", "min", "max", "elements")
 RECREATE = ("type", "array", "encrypt")
-TABLE_KEYS = {"$id", "$permissions", "databaseId", "name", "enabled", "rowSecurity"}
-TABLE_KEYS |= {"columns", "indexes", "$createdAt", "$updatedAt", "bytesMax", "bytesUsed"}
-COLUMN_KEYS = {
-    "key",
-    "type",
-    "required",
-    "array",
-    "size",
-    "default",
-    "min",
-    "max",
-    "format",
-    "elements",
-    "encrypt",
-    "previousKey",
-    "status",
-    "error",
-    "$createdAt",
-    "$updatedAt",
-}
-INDEX_KEYS = {"key", "type", "columns", "attributes", "orders", "lengths", "status", "error"}
-INDEX_KEYS |= {"$createdAt", "$updatedAt"}
+# What a schema file may hold: what appwrite-cli keeps (schema.CLI_*), plus what a pulled or
+# hand-written file carries besides.
+_SERVER_FILLED = {"status", "error", "$createdAt", "$updatedAt"}
+TABLE_KEYS = {*CLI_TABLE, "columns", "indexes", "$createdAt", "$updatedAt", "bytesMax", "bytesUsed"}
+COLUMN_KEYS = {*CLI_COLUMN, "previousKey", *_SERVER_FILLED}
+INDEX_KEYS = {*CLI_INDEX, "attributes", "lengths", *_SERVER_FILLED}
 STORED_TYPES = {"string", "double", "relationship", *TYPES}
 
 
