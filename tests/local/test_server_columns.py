@@ -4,10 +4,12 @@ lifecycle, and Appwrite's validation rules and error types (reference §1.3, §2
 from __future__ import annotations
 
 from collections.abc import Iterator
+import time
 from typing import Any
 
 import pytest
 from appwrite.client import Client
+from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, raw, wait_status
 
@@ -402,3 +404,33 @@ def test_enum_update_refuses_empty_elements(tables: TablesDB, database_id: str) 
     assert (error.code, error.type) == (400, "column_value_invalid")
     error = error_of(tables.update_enum_column, database_id, "e", "k", ["a", ""], False, None)
     assert error.type == "column_value_invalid"
+
+
+def test_renaming_to_the_key_of_a_deleted_column_works_once_the_deletion_completed(
+    tables: TablesDB, client: Client, database_id: str, table_id: str
+) -> None:
+    """Once a deleted column is gone its key is free again, for a rename as for a create."""
+    tables.create_varchar_column(database_id, table_id, "old", 10, False)
+    tables.create_varchar_column(database_id, table_id, "keep", 10, False)
+    for key in ("old", "keep"):
+        wait_status(client, database_id, table_id, key)
+    tables.create_row(database_id, table_id, "r", {"keep": "v"})
+    tables.delete_column(database_id, table_id, "old")
+    error = error_of(
+        tables.update_varchar_column, database_id, table_id, "keep", False, None, new_key="old"
+    )
+    assert (error.code, error.type) == (409, "column_already_exists")  # still `deleting`
+    deadline = time.monotonic() + 5
+    while True:  # `deleting` for the schema delay, then gone
+        try:
+            tables.get_column(database_id, table_id, "old")
+        except AppwriteException as gone:
+            assert gone.type == "column_not_found"
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    renamed = tables.update_varchar_column(
+        database_id, table_id, "keep", False, None, new_key="old"
+    )
+    assert renamed.key == "old"
+    assert tables.get_row(database_id, table_id, "r").data["old"] == "v"

@@ -160,6 +160,7 @@ def update_relationship(
             raise appwrite_error("column_type_invalid", key)
         if item.status != "available":
             raise appwrite_error("column_not_available", key)
+        _purge(conn, ref.seq)  # a completed deletion must not hold the new key
         updated = relationships.update(conn, ref, item.definition, params)
         result = _find(load_columns(conn, ref.seq), updated["key"])
         assert result is not None
@@ -224,6 +225,7 @@ def update_column(
         item = _column(conn, ref, key)
         if item.status != "available":
             raise appwrite_error("column_not_available")
+        _purge(conn, ref.seq)  # a completed deletion must not hold the new key
         updated = cols.update_column(item.definition, kind, params)
         new_key = updated["key"]
         if new_key != key:
