@@ -31,6 +31,7 @@ from workbook.core.columns import (
 from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
 from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan
+from workbook.runtime.expect import Expectations
 from workbook.runtime.ops_relations import RelationOps
 from workbook.runtime.progress import Progress
 
@@ -43,8 +44,9 @@ _COLLECTIONS = {"column": "columns", "index": "indexes"}
 _SYSTEM_ROW_FIELDS = ("$sequence", "$tableId", "$databaseId", "$collectionId", "$updatedAt")
 
 
-class Ops(RelationOps):
-    """The operations of a migration notebook, against one database."""
+class Ops(RelationOps, Expectations):
+    """The operations of a migration notebook, against one database (and the
+    ``expect_*`` checks of its result, from ``workbook.runtime.expect``)."""
 
     def __init__(
         self,
