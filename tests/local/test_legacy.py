@@ -391,3 +391,45 @@ def test_quoted_user_keys_in_messages_are_not_renamed(legacy: Databases, db: str
         legacy.create_document(db, "people", "x", {"name": "X", "rows": 1})
     assert err.value.type == "document_invalid_structure"
     assert '"rows"' in err.value.message
+
+
+def test_legacy_transactions_stage_documents_and_commit_or_roll_back(
+    local_server: LocalServer, legacy: Databases, db: str
+) -> None:
+    """`/v1/databases/transactions…` (deprecated, still served by 1.9.6): operations name
+    collectionId/documentId, documents routes take transactionId, commits apply as one."""
+    people(legacy, db)
+    tx = legacy.create_transaction(ttl=120)
+    assert (tx.status, tx.operations) == ("pending", 0)
+    staged = legacy.create_operations(
+        tx.id,
+        [
+            {"action": "create", "databaseId": db, "collectionId": "people",
+             "documentId": "ann", "data": {"name": "Ann", "age": 30}},
+        ],
+    )  # fmt: skip
+    assert staged.operations == 1
+    mock = legacy.create_document(db, "people", "bob", {"name": "Bob"}, transaction_id=tx.id)
+    assert mock.collectionid == "people"
+    inside = legacy.list_documents(db, "people", transaction_id=tx.id)
+    assert {d.id for d in inside.documents} == {"ann", "bob"}
+    assert legacy.list_documents(db, "people").total == 0
+    assert [t.id for t in legacy.list_transactions().transactions] == [tx.id]
+    assert legacy.update_transaction(tx.id, commit=True).status == "committed"
+    assert {d.id for d in legacy.list_documents(db, "people").documents} == {"ann", "bob"}
+
+    other = legacy.create_transaction()
+    legacy.delete_document(db, "people", "ann", transaction_id=other.id)
+    assert legacy.update_transaction(other.id, rollback=True).status == "failed"
+    assert legacy.get_document(db, "people", "ann").id == "ann"
+    with pytest.raises(AppwriteException) as caught:
+        legacy.create_operations(
+            other.id,
+            [{"action": "delete", "databaseId": db, "collectionId": "people", "documentId": "ann"}],
+        )
+    assert caught.value.code == 400  # no longer pending
+    reader = Databases(sdk_client_for(local_server, LEGACY_READ_KEY))
+    assert reader.get_transaction(tx.id).status == "committed"
+    with pytest.raises(AppwriteException) as caught:
+        reader.create_transaction()
+    assert (caught.value.code, caught.value.type) == (401, "general_unauthorized_scope")

@@ -3,8 +3,8 @@ lifecycle, and Appwrite's validation rules and error types (reference §1.3, §2
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest

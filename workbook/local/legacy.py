@@ -220,11 +220,26 @@ def wrap(
     return legacy_handler
 
 
+def create_legacy_operations(state: ServerState, request: ApiRequest) -> Reply:
+    """`POST /v1/databases/transactions/{id}/operations`: each operation names its collection
+    and document (Appwrite's `Operation('legacy')` validator) where TablesDB's names a table
+    and a row."""
+    params = dict(request.params)
+    if isinstance(params.get("operations"), list):
+        params["operations"] = [
+            _renamed(op, PARAM_RENAMES) if isinstance(op, Mapping) else op
+            for op in params["operations"]
+        ]
+    renamed = ApiRequest(request.method, request.path, params, request.headers)
+    return tablesdb.create_operations(state, renamed)
+
+
 def create_legacy_database(state: ServerState, request: ApiRequest) -> Reply:
     """`POST /v1/databases` makes a database of type `legacy`, as Appwrite does."""
     return tablesdb.create_database(state, request, type="legacy")
 
 
+TX = "/v1/databases/transactions"
 D = "/v1/databases/{databaseId}"
 C = D + "/collections/{collectionId}"
 
@@ -241,6 +256,16 @@ def _route(
 
 
 LEGACY_ROUTES: list[ApiRoute] = [
+    # Before `D`, which would take "transactions" for a database id. Deprecated since 1.8.0
+    # (replaced by tablesDB.*) but served by 1.9.6 with the same semantics and legacy scopes.
+    _route("GET", TX, tablesdb.list_transactions, DOCUMENTS_READ, None),
+    _route("POST", TX, tablesdb.create_transaction, DOCUMENTS_WRITE, None),
+    _route("GET", TX + "/{transactionId}", tablesdb.get_transaction, DOCUMENTS_READ, None),
+    _route("PATCH", TX + "/{transactionId}", tablesdb.update_transaction, DOCUMENTS_WRITE, None),
+    _route("DELETE", TX + "/{transactionId}", tablesdb.delete_transaction, DOCUMENTS_WRITE, None),
+    _route(
+        "POST", TX + "/{transactionId}/operations", create_legacy_operations, DOCUMENTS_WRITE, None
+    ),  # fmt: skip
     _route("GET", "/v1/databases", tablesdb.list_databases, DB_READ, None),
     _route("POST", "/v1/databases", create_legacy_database, DB_WRITE, None),
     _route("GET", D, tablesdb.get_database, DB_READ, None),
