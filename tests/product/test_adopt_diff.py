@@ -43,7 +43,12 @@ def schema_a(server: Any) -> TablesDB:
             {"key": "views", "type": "integer"},
             {"key": "legacy", "type": "varchar", "size": 20},
         ],
-        indexes=[{"key": "by_title", "type": "key", "columns": ["title"], "orders": ["ASC"]}],
+        indexes=[
+            {"key": "by_title", "type": "key", "columns": ["title"], "orders": ["ASC"]},
+            # over a column B renames and one B recreates: rebuilt around the change
+            {"key": "by_author", "type": "key", "columns": ["author"], "orders": ["ASC"]},
+            {"key": "by_views", "type": "key", "columns": ["views"], "orders": ["DESC"]},
+        ],
     )
     tables.create_row("app", "posts", "p1", {"title": "One", "author": "ada", "views": 7})
     tables.create_row("app", "posts", "p2", {"title": "Two", "author": "bo", "legacy": "x"})
@@ -64,7 +69,10 @@ def schema_b(a: dict[str, Any]) -> dict[str, Any]:
     del columns["legacy"]  # delete: destructive
     columns["rating"] = {"key": "rating", "type": "double", "required": False, "array": False}
     posts["columns"] = list(columns.values())
-    posts["indexes"] = [{"key": "by_title", "type": "unique", "columns": ["title"], "orders": []}]
+    indexes = {i["key"]: i for i in posts["indexes"]}
+    indexes["by_title"] = {"key": "by_title", "type": "unique", "columns": ["title"], "orders": []}
+    indexes["by_author"]["columns"] = ["writer"]
+    posts["indexes"] = list(indexes.values())
     b["tables"].append(
         {
             "$id": "tags",
@@ -101,6 +109,10 @@ def test_diff_and_generated_migration_go_from_a_to_b_and_back(tmp_path: Path, se
         ("add", "column", "rating"),
         ("delete", "index", "by_title"),
         ("add", "index", "by_title"),
+        ("delete", "index", "by_author"),  # Appwrite refuses to rename a column an index uses
+        ("add", "index", "by_author"),
+        ("delete", "index", "by_views"),  # nor to drop one (the recreate moves it aside)
+        ("add", "index", "by_views"),
         ("add", "table", ""),
     }
     assert ws.run("diff", "--env", "test", "--schema", "b.json", "--exit-code").code == 1
@@ -123,6 +135,8 @@ def test_diff_and_generated_migration_go_from_a_to_b_and_back(tmp_path: Path, se
 
     gate = source.index("data_loss_ok")  # asked before anything changes
     assert gate < source.index("rename_column") and 'confirmed = \\"\\"' in source
+    assert source.index('delete_index(\\"posts\\", \\"by_views\\")') < source.index("rename_column")
+    assert 'wb.expect_column(\\"posts\\", \\"views\\", type=\\"varchar\\"' in source
     applied = ws.run("up", "--env", "test", "-p", "confirmed=data_loss_ok", "--no-backup")
     assert applied.code == 0, applied.output
     assert ws.run("diff", "--env", "test", "--schema", "b.json", "--exit-code").code == 0
@@ -135,4 +149,6 @@ def test_diff_and_generated_migration_go_from_a_to_b_and_back(tmp_path: Path, se
     assert json.loads(again.stdout)["changes"] == [], again.stdout
     row = row_of(tables, "p1")
     assert (row["author"], row["views"], row["legacy"]) == ("ada", 7, None)
+    index = raw_get(tables.client, "/tablesdb/app/tables/posts/indexes/by_views")
+    assert (index["columns"], index["orders"]) == (["views"], ["DESC"])
     assert row_of(tables, "p2")["legacy"] is None  # dropped: from backup only

@@ -121,10 +121,10 @@ def baseline_cells(schema: Schema) -> tuple[str, str]:
 GATE_STEP = "data_loss_ok"
 OLD_SUFFIX = "__old"
 _UP_ORDER = [
+    ("delete", "index"),  # first: Appwrite refuses to rename or drop a column an index uses
     ("rename", "column"),
     ("update", "column"),
     ("update", "table"),
-    ("delete", "index"),
     ("add", "table"),
     ("add", "column"),
     ("recreate", "column"),
@@ -244,9 +244,9 @@ def _step(c: Change) -> list[str]:
     return _recreate(c.table, c.key, c.after)
 
 
-def _reverse(c: Change) -> list[str]:
-    """The down lines of one change (structure back; lost values only from the backup)."""
-    flipped = Change(
+def _flip(c: Change) -> Change:
+    """The change that undoes ``c``."""
+    return Change(
         {"add": "delete", "delete": "add"}.get(c.action, c.action),
         c.kind,
         c.table,
@@ -256,12 +256,76 @@ def _reverse(c: Change) -> list[str]:
         c.before,
         c.key if c.action == "rename" else None,
     )
-    lines = [line.split("  # irreversible")[0] for line in _step(flipped)]
+
+
+def _reverse(c: Change) -> list[str]:
+    """The down lines of one change (structure back; lost values only from the backup)."""
+    lines = [line.split("  # irreversible")[0] for line in _step(_flip(c))]
     where = f"{c.table}{'.' + c.key if c.key else ''}"
     if c.destructive:
         lines.insert(0, f"# {where}: the structure comes back; its values only from the backup")
     elif c.action == "add" and c.kind != "index":
         lines.insert(0, f"# {where}: dropped again, with what was written to it since")
+    return lines
+
+
+def _expect_column(table: str, key: str, column: dict[str, Any]) -> str:
+    """``wb.expect_column`` with the properties a canonical column states."""
+    props = {"type": column["type"], "required": bool(column.get("required"))}
+    props["array"] = bool(column.get("array"))
+    for name in ("size", "min", "max", "default", "elements"):
+        if column.get(name) is not None:
+            props[name] = column[name]
+    args = "".join(f", {name}={py(value)}" for name, value in props.items())
+    return f"wb.expect_column({py(table)}, {py(key)}{args})"
+
+
+def expectations(changes: list[Change]) -> list[str]:
+    """``wb.expect_*`` lines stating what ``changes`` leave behind (the last change to a
+    table, column or index decides), so a generated migration checks its own result."""
+    final: dict[tuple[str, str, str], tuple[Change, str]] = {}
+    for c in changes:
+        if c.kind == "column" and c.action == "rename" and c.new_key:
+            final[("column", c.table, c.key)] = (
+                Change("delete", "column", c.table, c.key, ""),
+                c.key,
+            )
+            final[("column", c.table, c.new_key)] = (c, c.new_key)
+        else:
+            final[(c.kind, c.table, c.key)] = (c, c.key)
+    lines = []
+    for (kind, table, _), (c, key) in final.items():
+        gone = c.action == "delete"
+        if kind == "table":
+            if gone:
+                lines.append(f"wb.expect_table({py(table)}, exists=False)")
+            elif c.action == "add" and c.after is not None:
+                keys = [str(col["key"]) for col in c.after.get("columns") or []]
+                indexes = [str(i["key"]) for i in c.after.get("indexes") or []]
+                lines.append(
+                    f"wb.expect_table({py(table)}, columns={py(keys)}, indexes={py(indexes)})"
+                )
+            else:
+                assert c.after is not None
+                names = {"name": "name", "rowSecurity": "row_security", "enabled": "enabled"}
+                names["permissions"] = "permissions"
+                args = "".join(f", {names[k]}={py(v)}" for k, v in c.after.items())
+                lines.append(f"wb.expect_table({py(table)}{args})")
+        elif kind == "column":
+            if gone:
+                lines.append(f"wb.expect_column({py(table)}, {py(key)}, exists=False)")
+            else:
+                assert c.after is not None
+                lines.append(_expect_column(table, key, c.after))
+        elif gone:
+            lines.append(f"wb.expect_index({py(table)}, {py(key)}, exists=False)")
+        else:
+            assert c.after is not None
+            spec = index_spec(c.after)
+            lines.append(
+                f"wb.expect_index({py(table)}, {py(key)}, type={py(spec['type'])}, "
+                f"columns={py(spec['columns'])})"
+            )
     return lines
 
 
@@ -304,9 +368,13 @@ def plan_cells(changes: list[Change], *, no_renames: bool = False) -> tuple[str,
     for c in steps:
         up.append(f"# {c.action} {c.kind} {c.table}{'.' + c.key if c.key else ''}: {c.detail}")
         up.extend(_step(c))
+    up.append("# the result, checked: a difference stops the run here, naming it")
+    up.extend(expectations(steps))
     up.append("wb.schema()")
     down = ["%%down", "# Undo the up cell, in reverse order."]
     for c in reversed(steps):
         down.extend(_reverse(c))
+    down.append("# the schema as it was, checked")
+    down.extend(expectations([_flip(c) for c in reversed(steps)]))
     down.append("wb.schema()")
     return "\n".join(up), "\n".join(down)

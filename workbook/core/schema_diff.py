@@ -242,16 +242,22 @@ def _table_changes(a: Table, b: Table) -> list[Change]:
                 rename_candidate=twin,
             )
         )
+    recreated = {c.key for c in changes if c.action == "recreate"}
     for key in sorted(a.indexes.keys() | b.indexes.keys()):
         x, y = a.indexes.get(key), b.indexes.get(key)
+        before_detail = describe_index(x) if x is not None else ""
         if x is not None and y is not None:
-            x = {**x, "columns": [renamed.get(c, c) for c in x["columns"]]}
-            if y.get("orders") is None or x.get("orders") is None:
-                x, y = {**x, "orders": None}, {**y, "orders": None}
-            if x == y:
+            mapped = {**x, "columns": [renamed.get(c, c) for c in x["columns"]]}
+            same = {**mapped, "orders": None} == {**y, "orders": None}
+            if y.get("orders") is not None and mapped.get("orders") is not None:
+                same = mapped == y
+            moved = [c for c in x["columns"] if c in renamed or renamed.get(c, c) in recreated]
+            if same and not moved:
                 continue
+            if same:  # Appwrite refuses to rename or delete a column an index uses
+                before_detail = f"{before_detail}; rebuilt around {', '.join(moved)}"
         if x is not None:
-            changes.append(Change("delete", "index", a.id, key, describe_index(x), x, None))
+            changes.append(Change("delete", "index", a.id, key, before_detail, x, None))
         if y is not None:
             changes.append(Change("add", "index", a.id, key, describe_index(y), None, y))
     return changes
