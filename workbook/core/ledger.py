@@ -28,7 +28,8 @@ from workbook.settings import USER
 LEDGER_TABLE = "workbook_ledger"
 LOCK_TABLE = "workbook_lock"
 LOCK_ROW = "lock"
-WORKBOOK_TABLES = (LEDGER_TABLE, LOCK_TABLE)
+BACKFILL_TABLE = "workbook_backfill"  # finished chunks of partitioned backfills
+WORKBOOK_TABLES = (LEDGER_TABLE, LOCK_TABLE, BACKFILL_TABLE)
 ERROR_LIMIT = 10_000
 
 
@@ -39,6 +40,9 @@ class RunState(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     STAMPED = "stamped"  # recorded as applied without running (adopting a live schema)
+    # stopped at a checklist gate before its risky cells: the next run with the step
+    # confirmed goes on (runtime/checklist.py); ``error`` says what it waits for
+    AWAITING = "awaiting"
 
     @property
     def terminal(self) -> bool:
@@ -63,6 +67,7 @@ _LEDGER_COLUMNS: list[dict[str, Any]] = [
     {"key": "pid", "type": "integer", "required": False},
     {"key": "schema_before", "type": "varchar", "size": 64, "required": False},  # markers:
     {"key": "schema_after", "type": "varchar", "size": 64, "required": False},  # fingerprints
+    {"key": "checklist", "type": "text", "required": False},  # steps confirmed: who, when
 ]
 _LOCK_COLUMNS: list[dict[str, Any]] = [
     {"key": "run_id", "type": "varchar", "size": 64, "required": True},
@@ -72,6 +77,15 @@ _LOCK_COLUMNS: list[dict[str, Any]] = [
     {"key": "pid", "type": "integer", "required": False},
     {"key": "heartbeat_at", "type": "datetime", "required": False},
     {"key": "lease_seconds", "type": "double", "required": False},
+]
+_BACKFILL_COLUMNS: list[dict[str, Any]] = [
+    {"key": "backfill", "type": "varchar", "size": 255, "required": True},  # its key
+    {"key": "chunk", "type": "integer", "required": True},  # -1: the plan row
+    {"key": "run_id", "type": "varchar", "size": 64, "required": False},
+    {"key": "bounds", "type": "text", "required": False},  # the plan's $sequence bounds
+    {"key": "scanned", "type": "integer", "required": False},
+    {"key": "changed", "type": "integer", "required": False},
+    {"key": "finished_at", "type": "datetime", "required": False},
 ]
 _CREATE_COLUMN = {
     "varchar": "create_varchar_column",
@@ -132,6 +146,7 @@ class RunRecord:
     pid: int | None = None
     schema_before: str | None = None  # the normalized schema's hash when the run opened
     schema_after: str | None = None  # … and when it finished (applied) or was stamped
+    checklist: str | None = None  # JSON {step id: {how, by, at}}: checklist steps confirmed
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:
@@ -154,6 +169,7 @@ class RunRecord:
             pid=row.get("pid"),
             schema_before=row.get("schema_before"),
             schema_after=row.get("schema_after"),
+            checklist=row.get("checklist"),
         )
 
 
@@ -197,7 +213,7 @@ class VersionState:
     """Where one version stands: the outcome of its latest run."""
 
     version: str
-    state: str  # applied | pending | failed | running
+    state: str  # applied | pending | failed | running | awaiting
     last: RunRecord | None
     applied: RunRecord | None  # the run that applied it, while applied
 
@@ -220,6 +236,15 @@ class Ledger:
             [{"key": "by_version", "type": "key", "attributes": ["version"]}],
         )
         self._ensure_table(LOCK_TABLE, "Workbook lock", _LOCK_COLUMNS, [])
+
+    def ensure_backfills(self) -> None:
+        """The table of finished backfill chunks (``workbook/runtime/backfill.py``)."""
+        self._ensure_table(
+            BACKFILL_TABLE,
+            "Workbook backfills",
+            _BACKFILL_COLUMNS,
+            [{"key": "by_backfill", "type": "key", "attributes": ["backfill"]}],
+        )
 
     def _ensure_table(
         self, table_id: str, name: str, columns: list[dict[str, Any]], indexes: list[dict[str, Any]]
@@ -361,6 +386,8 @@ def version_states(runs: Iterable[RunRecord]) -> dict[str, VersionState]:
             state = "applied" if run.direction == "up" else "pending"
         elif run.state is RunState.FAILED:
             state = "failed"
+        elif run.state is RunState.AWAITING:  # an awaited rollback leaves it applied
+            state = "awaiting"
         else:
             state = "running"
         states[key] = VersionState(run.version, state, run, applied)

@@ -33,7 +33,7 @@ from workbook.errors import OperationFailed
 from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan
 from workbook.runtime.expect import Expectations
 from workbook.runtime.ops_relations import RelationOps
-from workbook.runtime.progress import Progress
+from workbook.runtime.progress import Progress, Waiting
 
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 """Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
@@ -537,6 +537,10 @@ class Ops(RelationOps, Expectations):
         *,
         queries: Sequence[str] = (),
         batch_size: int = 100,
+        partitions: int | None = None,
+        transaction: bool = False,
+        cluster: Any = None,
+        name: str | None = None,
     ) -> int:
         """Compute new values row by row and write them back; returns how many rows changed.
 
@@ -546,6 +550,11 @@ class Ops(RelationOps, Expectations):
         cannot take bulk writes in Appwrite, so those get per-row `update_row` with just
         the changes; so do backfills whose queries `select` some columns (the rows read are
         partial). In a dry run nothing is written and one plan step gives the count.
+
+        `partitions=N` (or `transaction=True`) splits the table into `$sequence` chunks that
+        are recorded when finished, so a re-run resumes; they run on a Dask cluster when one
+        is at hand (`cluster=`), and with `transaction=True` each chunk commits whole or not
+        at all (workbook/runtime/backfill.py).
         """
         table = self.table(table_id)
         if self.dry_run and (table is None or table_id in self._planned_tables):
@@ -557,6 +566,14 @@ class Ops(RelationOps, Expectations):
         per_row = _selects(queries) or any(
             c.get("type") == "relationship" for c in (table or {}).get("columns", [])
         )
+        if partitions is not None or transaction:
+            from workbook.runtime.backfill import partitioned_backfill
+
+            return partitioned_backfill(
+                self, table_id, fn, partitions=partitions or 1, queries=queries,
+                batch_size=batch_size, per_row=per_row, transaction=transaction,
+                cluster=cluster, name=name,
+            )  # fmt: skip
         write_size = max(1, min(batch_size, BULK_LIMIT))
         changed = scanned = 0
         pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -649,22 +666,27 @@ class Ops(RelationOps, Expectations):
 
     def _poll(self, what: str, probe: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
         deadline = time.monotonic() + self.timeout
+        waiting = Waiting(what, self.timeout)  # seconds out of the bound, once it is long
         while True:
             found = probe()
             if found is not None:
+                waiting.close()
                 return found
             if time.monotonic() >= deadline:
                 raise OperationFailed(
                     f"{what} not available after {self.timeout:g}s",
                     hint="Appwrite's worker may be behind; re-run the migration to finish it",
                 )
+            waiting.tick()
             time.sleep(self.poll_interval)
 
     def _wait_gone(self, what: str, read: Callable[[], dict[str, Any] | None]) -> None:
         deadline = time.monotonic() + self.timeout
+        waiting = Waiting(f"{what} to go", self.timeout)
         while True:
             item = read()
             if item is None:
+                waiting.close()
                 return
             if item.get("status") == "stuck":
                 raise OperationFailed(
@@ -676,6 +698,7 @@ class Ops(RelationOps, Expectations):
                     f"{what} still present ({item.get('status')}) after {self.timeout:g}s",
                     hint="Appwrite's worker may be behind; re-run the migration to finish it",
                 )
+            waiting.tick(item.get("status"))
             time.sleep(self.poll_interval)
 
 

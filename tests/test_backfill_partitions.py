@@ -1,0 +1,209 @@
+"""Partitioned backfills (workbook/runtime/backfill.py) through the SDK on the local server:
+the same result as one pass, an honest interruption resumed from the last finished chunk,
+chunks committed whole in transactions, chunks on a real Dask LocalCluster, dry runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from appwrite.exception import AppwriteException
+from appwrite.query import Query
+from appwrite.services.tables_db import TablesDB
+from ops_fixtures import *  # noqa: F403 - the module's fixtures
+from ops_fixtures import writes_to
+
+from workbook.core.ledger import BACKFILL_TABLE
+from workbook.errors import OperationFailed
+from workbook.runtime.backfill import plan_chunks
+from workbook.runtime.ops import Ops
+
+ROWS = 250
+
+
+class Boom(Exception):
+    """The interruption: fn fails at one row."""
+
+
+def _seed(ops: Ops, tables: TablesDB, database_id: str, table: str = "people") -> None:
+    ops.create_table(
+        table,
+        columns=[
+            {"key": "n", "type": "integer", "required": True},
+            {"key": "label", "type": "varchar", "size": 40},
+        ],
+    )
+    for start in range(0, ROWS, 100):
+        rows = [{"$id": f"p{i:04d}", "n": i} for i in range(start, min(start + 100, ROWS))]
+        tables.create_rows(database_id, table, rows)
+
+
+def _label(row: dict[str, Any]) -> dict[str, Any] | None:
+    wanted = f"#{row['n']}"
+    return None if row.get("label") == wanted else {"label": wanted}
+
+
+def _labels(ops: Ops, table: str = "people") -> dict[str, Any]:
+    return {r["$id"]: r.get("label") for r in ops.iter_rows(table)}
+
+
+def _records(tables: TablesDB, database_id: str) -> list[dict[str, Any]]:
+    try:
+        found = tables.list_rows(database_id, BACKFILL_TABLE, [Query.limit(100)])
+    except AppwriteException as exc:
+        assert exc.code == 404
+        return []
+    return [r.to_dict()["data"] | {"$id": r.id} for r in found.rows]
+
+
+def _chunk_records(tables: TablesDB, database_id: str) -> list[int]:
+    return sorted(r["chunk"] for r in _records(tables, database_id) if r["chunk"] >= 0)
+
+
+def test_partitioned_gives_the_unpartitioned_result(
+    ops: Ops, tables: TablesDB, database_id: str
+) -> None:
+    _seed(ops, tables, database_id, "people")
+    _seed(ops, tables, database_id, "people_copy")
+    assert ops.backfill("people_copy", _label, batch_size=40) == ROWS
+    assert ops.backfill("people", _label, partitions=7, batch_size=40) == ROWS
+    assert _labels(ops, "people") == _labels(ops, "people_copy")
+    assert all(label is not None for label in _labels(ops).values())
+    assert _records(tables, database_id) == []  # every chunk finished: records removed
+    assert ops.backfill("people", _label, partitions=7) == 0  # idempotent
+
+
+def test_plan_cuts_sequences_and_fits_transactions() -> None:
+    chunks = plan_chunks((1, 250), 4, None)
+    assert [(c.lo, c.hi) for c in chunks] == [(None, 64), (64, 127), (127, 190), (190, None)]
+    assert len(plan_chunks((1, 250), 1, 99)) == 3  # ≤ 99 rows each, with the record: ≤ 100
+    assert len(plan_chunks((5, 6), 10, None)) == 2  # never more chunks than sequences
+    assert [(c.lo, c.hi) for c in plan_chunks(None, 4, None)] == [(None, None)]
+
+
+def test_interrupted_backfill_resumes_from_last_finished_chunk(
+    ops: Ops, tables: TablesDB, database_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(ops, tables, database_id)
+    calls: list[int] = []
+
+    def failing(row: dict[str, Any]) -> dict[str, Any] | None:
+        calls.append(row["n"])
+        if row["n"] == 130:  # in chunk 3 of 5 (sequences 1-50, 51-100, 101-150, ...)
+            raise Boom("row 130")
+        return _label(row)
+
+    with pytest.raises(Boom):
+        ops.backfill("people", failing, partitions=5, batch_size=20, name="labels")
+    assert _chunk_records(tables, database_id) == [0, 1]  # chunks 1 and 2 finished
+    labels = _labels(ops)
+    assert all(labels[f"p{i:04d}"] == f"#{i}" for i in range(100))
+    assert all(labels[f"p{i:04d}"] is None for i in range(150, ROWS))
+
+    calls.clear()
+    capsys.readouterr()
+
+    def counting(row: dict[str, Any]) -> dict[str, Any] | None:
+        calls.append(row["n"])
+        return _label(row)
+
+    changed = ops.backfill("people", counting, partitions=5, batch_size=20, name="labels")
+    assert "skipped 2 of 5 chunks finished by an earlier run (chunks 1-2" in capsys.readouterr().out
+    assert sorted(calls) == list(range(100, ROWS))  # finished chunks are not read again
+    assert changed == ROWS - 120  # rows 100-119 were written before the failure
+    assert all(label == f"#{int(k[1:])}" for k, label in _labels(ops).items())
+    assert _records(tables, database_id) == []
+
+
+def test_transaction_chunk_commits_whole_or_not_at_all(
+    ops: Ops, tables: TablesDB, database_id: str
+) -> None:
+    _seed(ops, tables, database_id)
+
+    def failing(row: dict[str, Any]) -> dict[str, Any] | None:
+        if row["n"] == 90:  # chunk 2 of 4 (sequences 64-126), after three staged batches
+            raise Boom("row 90")
+        return _label(row)
+
+    with pytest.raises(Boom):
+        ops.backfill("people", failing, partitions=4, batch_size=8, transaction=True)
+    labels = _labels(ops)
+    assert all(labels[f"p{i:04d}"] == f"#{i}" for i in range(63))  # chunk 1 committed
+    assert all(labels[f"p{i:04d}"] is None for i in range(63, ROWS))  # chunk 2: nothing
+    assert _chunk_records(tables, database_id) == [0]  # and no record for it
+
+    assert ops.backfill("people", _label, partitions=4, batch_size=8, transaction=True) == 187
+    assert all(label == f"#{int(k[1:])}" for k, label in _labels(ops).items())
+
+
+def test_transaction_refuses_a_chunk_beyond_the_operation_limit(
+    ops: Ops, tables: TablesDB, database_id: str
+) -> None:
+    """Chunks are cut to fit when planned; rows added afterwards to the open last chunk can
+    make it too large, and then it is refused whole with a line saying what to change."""
+    _seed(ops, tables, database_id)
+
+    def stop_in_chunk_two(row: dict[str, Any]) -> dict[str, Any] | None:
+        if row["n"] == 150:
+            raise Boom("stop")
+        return _label(row)
+
+    with pytest.raises(Boom):  # plans 3 chunks of ≤ 99 rows (batch_size=1: a row each)
+        ops.backfill("people", stop_in_chunk_two, batch_size=1, transaction=True, name="t")
+    more = [{"$id": f"q{i:04d}", "n": 1000 + i} for i in range(100)]
+    tables.create_rows(database_id, "people", more)  # the last chunk now has 152 rows
+    with pytest.raises(OperationFailed, match="more than 100 operations") as refused:
+        ops.backfill("people", _label, batch_size=1, transaction=True, name="t")
+    assert "partitions=" in (refused.value.hint or "")
+    labels = _labels(ops)
+    assert all(labels[f"q{i:04d}"] is None for i in range(100))  # nothing of it written
+    assert all(labels[f"p{i:04d}"] is None for i in range(198, ROWS))
+    assert _chunk_records(tables, database_id) == [0, 1]
+
+
+def test_chunks_on_a_dask_local_cluster(
+    ops: Ops,
+    tables: TablesDB,
+    database_id: str,
+    ops_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    distributed = pytest.importorskip("distributed")  # the fleet extra; CI installs it
+    _seed(ops, tables, database_id, "people")
+    _seed(ops, tables, database_id, "people_copy")
+    monkeypatch.setenv("BACKFILL_TEST_KEY", ops_server.api_key)
+    ops.key_variable = "BACKFILL_TEST_KEY"  # type: ignore[attr-defined]
+
+    def failing(row: dict[str, Any]) -> dict[str, Any] | None:
+        if row["n"] == 10:
+            raise ValueError("bad row 10")
+        return _label(row)
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with pytest.raises(OperationFailed, match="chunk 1 failed on the cluster: ValueError"):
+            ops.backfill("people", failing, partitions=4, cluster=client, name="d")
+        assert _chunk_records(tables, database_id) == [1, 2, 3]  # the others finished
+        assert ops.backfill("people", _label, partitions=4, cluster=client, name="d") > 0
+    ops.backfill("people_copy", _label)
+    assert _labels(ops, "people") == _labels(ops, "people_copy")
+    assert _records(tables, database_id) == []
+
+
+def test_dry_run_plans_chunks_and_writes_nothing(
+    tables: TablesDB, database_id: str, ops_server: Any
+) -> None:
+    live = Ops(tables, database_id, poll_interval=0.02, timeout=10.0)
+    _seed(live, tables, database_id)
+    before = len(writes_to(ops_server, database_id))
+    dry = Ops(tables, database_id, dry_run=True, poll_interval=0.02, timeout=10.0)
+    assert dry.backfill("people", _label, partitions=5, transaction=True) == ROWS
+    assert len(writes_to(ops_server, database_id)) == before
+    step = [s for s in dry.plan.to_records() if s["operation"] == "backfill"][-1]
+    assert step["detail"]["chunks"] == 5 and step["detail"]["rows"] == ROWS
+    assert _records(tables, database_id) == []
+    assert all(label is None for label in _labels(live).values())

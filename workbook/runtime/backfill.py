@@ -1,0 +1,566 @@
+"""Partitioned backfills: a large table split by ``$sequence`` into chunks that resume.
+
+``wb.backfill(table, fn, partitions=N)`` cuts the table's ``$sequence`` span into N ranges
+(the first and last open-ended, so rows added meanwhile are not missed) and backfills each
+as one idempotent chunk. A finished chunk leaves a row in ``workbook_backfill`` (the
+target's own table, next to the ledger), so a migration that dies half way resumes on its
+re-run from the last finished chunk and says which it skipped; the chunk bounds are kept
+too (the plan row), so a re-run cuts the table the same way. Records are honoured only
+for a re-run of the same migration after a failed run (the ledger tells): a rolled-back
+and re-applied migration backfills again. When every chunk is finished the records are
+removed.
+
+Where a Dask cluster is at hand (``cluster=`` a ``distributed.Client`` or a scheduler
+address, else a client already made in this process, else Dask's ``scheduler-address``
+setting, i.e. ``DASK_SCHEDULER_ADDRESS``) the chunks run on its workers, which read the API
+key from the same environment variable as the run (never sent with the task); otherwise
+they run here, one after the other. ``fn`` travels to the workers with cloudpickle.
+
+``transaction=True`` writes each chunk's rows and its progress record in one Appwrite
+transaction: the chunk commits whole or not at all. Appwrite takes at most
+:data:`TRANSACTION_LIMIT` operations per transaction (a bulk write counts as one), so
+chunks are cut small enough to fit, and a chunk that still would not fit is refused and
+rolled back with a line saying what to change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from appwrite.exception import AppwriteException
+from appwrite.query import Query
+
+from workbook.core.client import GONE_TYPES, one_line, step_failed
+from workbook.core.config import DEFAULT_CELL_TIMEOUT
+from workbook.core.ledger import BACKFILL_TABLE, Ledger, RunState, now
+from workbook.core.paging import iter_items, raw_get
+from workbook.errors import OperationFailed
+from workbook.runtime.dryrun import NO_OP
+from workbook.runtime.progress import Progress
+from workbook.settings import CELL_TIMEOUT, LOCAL_KEY
+
+TRANSACTION_LIMIT = 100  # operations per transaction: Appwrite's databasesTransactionSize
+CONNECT_TIMEOUT = 10.0  # seconds a scheduler address has to answer
+PLAN_CHUNK = -1  # the record holding the chunk bounds
+
+RowFn = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows with ``lo <= $sequence < hi`` (None: open on that side)."""
+
+    index: int
+    lo: int | None
+    hi: int | None
+
+    def queries(self) -> list[str]:
+        found = []
+        if self.lo is not None:
+            found.append(Query.greater_than_equal("$sequence", self.lo))
+        if self.hi is not None:
+            found.append(Query.less_than("$sequence", self.hi))
+        return found
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """Everything one chunk needs, wherever it runs (picklable)."""
+
+    table_id: str
+    key: str  # the backfill's key in workbook_backfill
+    run_id: str
+    chunk: Chunk
+    queries: tuple[str, ...]
+    batch_size: int
+    per_row: bool
+    transaction: bool
+
+    @property
+    def record_id(self) -> str:
+        return record_id(self.key, self.chunk.index)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    index: int
+    scanned: int = 0
+    changed: int = 0
+    error: str | None = None  # a worker's failure, as one line
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How a Dask worker reaches the target: the key stays in the worker's environment."""
+
+    endpoint: str
+    project: str
+    database_id: str
+    key_variable: str
+    self_signed: bool = False
+    http_timeout: float = 30.0
+
+    def ops(self) -> Any:
+        from appwrite.services.tables_db import TablesDB
+
+        from workbook.core.transport import RetryingClient
+        from workbook.runtime.ops import Ops
+
+        key = os.environ.get(self.key_variable, "")
+        if not key:
+            raise OperationFailed(
+                f"this Dask worker has no API key in ${self.key_variable}",
+                f"start the workers with {self.key_variable} set, as for the run itself",
+            )
+        client = RetryingClient(timeout=self.http_timeout)
+        client.set_endpoint(self.endpoint).set_project(self.project).set_key(key)
+        if self.self_signed:
+            client.set_self_signed(True)
+        return Ops(TablesDB(client), self.database_id)
+
+
+def record_id(key: str, chunk: int) -> str:
+    """A valid Appwrite id, the same for the same chunk of the same backfill."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return f"{digest}_{'plan' if chunk == PLAN_CHUNK else chunk}"
+
+
+# -- one chunk ------------------------------------------------------------------------------
+
+
+def run_chunk(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
+    """Backfill one chunk with ``ops`` and record it finished (one transaction if asked)."""
+    if job.transaction:
+        return _run_in_transaction(ops, job, fn)
+    scanned = changed = 0
+    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    write_size = max(1, min(job.batch_size, TRANSACTION_LIMIT))
+    for row in ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size):
+        scanned += 1
+        changes = fn(dict(row))
+        if not changes:
+            continue
+        changed += 1
+        pending.append((row, changes))
+        if len(pending) >= write_size:
+            ops._write_back(job.table_id, pending, job.per_row)
+            pending = []
+    if pending:
+        ops._write_back(job.table_id, pending, job.per_row)
+    _write_record(ops.tables.upsert_row, ops.database_id, job, scanned, changed)
+    return ChunkResult(job.chunk.index, scanned, changed)
+
+
+def _run_in_transaction(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
+    from workbook.runtime.ops import _SYSTEM_ROW_FIELDS  # a bulk upsert's whole-row shape
+
+    scanned = changed = 0
+    write_size = 1 if job.per_row else max(1, min(job.batch_size, TRANSACTION_LIMIT))
+    where = f"backfill {job.table_id} chunk {job.chunk.index + 1}"
+    with ops.transaction() as tx:
+        pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+        def stage() -> None:
+            if tx.staged + 2 > TRANSACTION_LIMIT:  # this write and the progress record
+                raise OperationFailed(
+                    f"{where} needs more than {TRANSACTION_LIMIT} operations in one "
+                    "transaction (Appwrite's limit); nothing of it was written",
+                    hint="give more partitions= (or a larger batch_size=), or leave "
+                    "transaction=True out",
+                )
+            if job.per_row:
+                row, changes = pending[0]
+                tx.update_row(job.table_id, row["$id"], changes)
+            else:
+                rows = [
+                    {k: v for k, v in {**row, **changes}.items() if k not in _SYSTEM_ROW_FIELDS}
+                    for row, changes in pending
+                ]
+                tx.upsert_rows(job.table_id, rows)
+            pending.clear()
+
+        found = ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size)
+        for row in found:
+            scanned += 1
+            changes = fn(dict(row))
+            if not changes:
+                continue
+            changed += 1
+            pending.append((row, changes))
+            if len(pending) >= write_size:
+                stage()
+        if pending:
+            stage()
+        _write_record(tx.upsert_row, None, job, scanned, changed)
+    return ChunkResult(job.chunk.index, scanned, changed)
+
+
+def _write_record(
+    write: Callable[..., Any], database_id: str | None, job: ChunkJob, scanned: int, changed: int
+) -> None:
+    data = {
+        "backfill": job.key,
+        "chunk": job.chunk.index,
+        "run_id": job.run_id,
+        "scanned": scanned,
+        "changed": changed,
+        "finished_at": now(),
+    }
+    args = (BACKFILL_TABLE, job.record_id, data)
+    try:
+        write(database_id, *args) if database_id is not None else write(*args)
+    except AppwriteException as exc:
+        raise step_failed(f"recording backfill chunk {job.chunk.index + 1}", exc) from exc
+
+
+def run_chunk_on_worker(connection: Connection, job: ChunkJob, fn: RowFn) -> ChunkResult:
+    """The Dask task: the chunk through the worker's own client; failures come back as text
+    (an exception class of the notebook may not unpickle on the client)."""
+    try:
+        return run_chunk(connection.ops(), job, fn)
+    except Exception as exc:
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        return ChunkResult(job.chunk.index, error=message)
+
+
+# -- the whole backfill ---------------------------------------------------------------------
+
+
+def partitioned_backfill(
+    ops: Any,
+    table_id: str,
+    fn: RowFn,
+    *,
+    partitions: int,
+    queries: Sequence[str] = (),
+    batch_size: int = 100,
+    per_row: bool = False,
+    transaction: bool = False,
+    cluster: Any = None,
+    name: str | None = None,
+) -> int:
+    """Backfill ``table_id`` in ``partitions`` chunks (see the module's docstring); returns
+    how many rows this call changed (a dry run: would change)."""
+    if partitions < 1:
+        raise OperationFailed(
+            f"backfill {table_id}: partitions={partitions} is not a number of chunks",
+            hint="give partitions=1 or more",
+        )
+    key = backfill_key(ops, table_id, fn, name)
+    honoured = _resumable_runs(ops)
+    records = _records(ops, key, honoured)
+    plan_row = records.pop(PLAN_CHUNK, None)
+    if plan_row is not None and plan_row.get("bounds"):
+        chunks = chunks_from_bounds(json.loads(plan_row["bounds"]))
+    else:
+        records = {}  # chunk records without their plan are not trusted
+        span = sequence_span(ops, table_id)
+        limit = _rows_per_transaction(per_row, batch_size) if transaction else None
+        chunks = plan_chunks(span, partitions, limit)
+        if len(chunks) > partitions and not ops.dry_run:
+            print(
+                f"backfill {table_id}: {len(chunks)} chunks instead of {partitions}, so each "
+                f"fits one transaction ({TRANSACTION_LIMIT} operations at most)"
+            )
+    finished = [c for c in chunks if c.index in records]
+    todo = [c for c in chunks if c.index not in records]
+    if finished:
+        done_rows = sum(int(records[c.index].get("changed") or 0) for c in finished)
+        verb = "would skip" if ops.dry_run else "skipped"
+        print(
+            f"backfill {table_id}: {verb} {len(finished)} of {len(chunks)} chunks finished by "
+            f"an earlier run ({_ranges(finished)}; {done_rows} rows changed then)"
+        )
+    run_id = str(getattr(ops, "run_id", "") or "")
+    jobs = [
+        ChunkJob(table_id, key, run_id, c, tuple(queries), batch_size, per_row, transaction)
+        for c in todo
+    ]
+    if ops.dry_run:
+        return _plan(ops, table_id, fn, jobs, chunks, finished, transaction)
+    Ledger(ops.tables, ops.database_id, "").ensure_backfills()
+    if plan_row is None or not plan_row.get("bounds"):
+        _write_plan(ops, key, run_id, chunks)
+    progress = Progress(f"backfill {table_id}", "chunks", total=len(chunks))
+    progress.update(len(finished))
+    client = find_cluster(cluster)
+    try:
+        if client is None:
+            results = [_progressing(progress, run_chunk(ops, job, fn)) for job in jobs]
+        else:
+            results = _on_cluster(ops, client, jobs, fn, progress)
+    finally:
+        progress.close()
+    _forget(ops, key)
+    return sum(r.changed for r in results)
+
+
+def backfill_key(ops: Any, table_id: str, fn: RowFn, name: str | None) -> str:
+    """Which backfill this is: migration and direction, table, and ``name`` (default: the
+    function's name; two lambda backfills of one table in one migration need a name)."""
+    migration = getattr(ops, "migration", None)
+    scope = f"{migration.version}:{getattr(ops, 'direction', 'up')}" if migration else "ops"
+    label = name or getattr(fn, "__qualname__", None) or "fn"
+    return f"{scope}:{table_id}:{label}"[:255]
+
+
+def _resumable_runs(ops: Any) -> set[str] | None:
+    """The runs whose finished chunks this run may skip: its own, and the failed runs of the
+    same migration since it was last applied or rolled back (None: no ledger to ask)."""
+    migration = getattr(ops, "migration", None)
+    ledger = getattr(ops, "ledger", None)
+    if migration is None or ledger is None:
+        return None
+    own = str(getattr(ops, "run_id", ""))
+    honoured = {own}
+    runs = [r for r in ledger.runs() if int(r.version) == int(migration.version)]
+    for run in reversed(runs):
+        if run.run_id == own:
+            continue
+        if run.direction != getattr(ops, "direction", "up"):
+            break
+        if run.state not in (RunState.FAILED, RunState.RUNNING):
+            break
+        honoured.add(run.run_id)
+    return honoured
+
+
+def _records(ops: Any, key: str, honoured: set[str] | None) -> dict[int, dict[str, Any]]:
+    """Finished chunks (and the plan row) of this backfill that this run may trust."""
+    path = f"/tablesdb/{ops.database_id}/tables/{BACKFILL_TABLE}/rows"
+    try:
+        rows = list(iter_items(ops.tables.client, path, "rows", [Query.equal("backfill", key)]))
+    except AppwriteException as exc:
+        if exc.code == 404 and exc.type in GONE_TYPES:
+            return {}  # no backfill has recorded anything in this database yet
+        raise OperationFailed(f"reading {BACKFILL_TABLE} failed: {one_line(exc)}") from exc
+    found = {}
+    for row in rows:
+        if honoured is None or row.get("run_id") in honoured:
+            found[int(row["chunk"])] = row
+    return found
+
+
+def sequence_span(ops: Any, table_id: str) -> tuple[int, int] | None:
+    """The lowest and highest ``$sequence`` of the table (None: no rows, or not yet made)."""
+    if table_id in getattr(ops, "_planned_tables", ()):
+        return None
+    path = f"/tablesdb/{ops.database_id}/tables/{table_id}/rows"
+    ends = []
+    for order in (Query.order_asc("$sequence"), Query.order_desc("$sequence")):
+        try:
+            rows = raw_get(
+                ops.tables.client, path, {"queries": [order, Query.limit(1)], "total": False}
+            )["rows"]
+        except AppwriteException as exc:
+            if exc.code == 404 and exc.type in GONE_TYPES:
+                raise OperationFailed(f"backfill {table_id}: table does not exist") from exc
+            raise OperationFailed(f"reading {path} failed: {one_line(exc)}") from exc
+        if not rows:
+            return None
+        ends.append(int(rows[0]["$sequence"]))
+    return ends[0], ends[1]
+
+
+def plan_chunks(span: tuple[int, int] | None, partitions: int, limit: int | None) -> list[Chunk]:
+    """``partitions`` equal ``$sequence`` ranges (more if a chunk must stay within ``limit``
+    rows: sequences are unique, so a range of width ``limit`` holds at most that many)."""
+    if span is None:
+        return [Chunk(0, None, None)]
+    low, high = span
+    width = high - low + 1
+    count = max(1, min(partitions, width))
+    if limit is not None:
+        count = max(count, math.ceil(width / limit))
+    step = math.ceil(width / count)
+    bounds = [low + i * step for i in range(1, count) if low + i * step <= high]
+    return chunks_from_bounds(bounds)
+
+
+def chunks_from_bounds(bounds: list[int]) -> list[Chunk]:
+    edges: list[int | None] = [None, *bounds, None]
+    return [Chunk(i, edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+
+
+def _rows_per_transaction(per_row: bool, batch_size: int) -> int:
+    """How many changed rows one chunk's transaction can hold, its record included."""
+    if per_row:
+        return TRANSACTION_LIMIT - 1
+    return (TRANSACTION_LIMIT - 1) * max(1, min(batch_size, TRANSACTION_LIMIT))
+
+
+def _write_plan(ops: Any, key: str, run_id: str, chunks: list[Chunk]) -> None:
+    bounds = [c.lo for c in chunks[1:]]
+    data = {"backfill": key, "chunk": PLAN_CHUNK, "run_id": run_id, "bounds": json.dumps(bounds)}
+    try:
+        ops.tables.upsert_row(ops.database_id, BACKFILL_TABLE, record_id(key, PLAN_CHUNK), data)
+    except AppwriteException as exc:
+        raise step_failed("recording the backfill's chunks", exc) from exc
+
+
+def _forget(ops: Any, key: str) -> None:
+    """Every chunk finished: the records have done their job."""
+    try:
+        ops.tables.delete_rows(ops.database_id, BACKFILL_TABLE, [Query.equal("backfill", key)])
+    except AppwriteException as exc:
+        raise step_failed("clearing the finished backfill's records", exc) from exc
+
+
+def _progressing(progress: Progress, result: ChunkResult) -> ChunkResult:
+    progress.update()
+    return result
+
+
+def _plan(
+    ops: Any,
+    table_id: str,
+    fn: RowFn,
+    jobs: list[ChunkJob],
+    chunks: list[Chunk],
+    finished: list[Chunk],
+    transaction: bool,
+) -> int:
+    """A dry run: count what each chunk would change, here; record nothing."""
+    changed = scanned = 0
+    for job in jobs:
+        rows = ops.iter_rows(table_id, [*job.queries, *job.chunk.queries()], job.batch_size)
+        for row in rows:
+            scanned += 1
+            changed += 1 if fn(dict(row)) else 0
+    detail = {
+        "rows": changed,
+        "scanned": scanned,
+        "chunks": len(chunks),
+        "skipped": len(finished),
+        "transaction": transaction,
+    }
+    ops.plan.add("backfill", table_id, detail, effect="change" if changed else NO_OP)
+    return changed
+
+
+# -- on a Dask cluster ----------------------------------------------------------------------
+
+
+def find_cluster(cluster: Any) -> Any:
+    """The Dask client to run chunks on, or None to run them here."""
+    if cluster is False:
+        return None
+    if cluster is not None and not isinstance(cluster, str):
+        return cluster  # a distributed.Client
+    try:
+        import dask
+        from distributed import Client, default_client
+    except ImportError as exc:
+        if cluster is None:
+            return None
+        raise OperationFailed(
+            "backfill chunks run on Dask, which is not installed",
+            hint='pip install "appwrite-workbook[fleet]", or leave cluster= out',
+        ) from exc
+    if cluster is None:
+        try:
+            return default_client()
+        except ValueError:
+            cluster = dask.config.get("scheduler-address", None)
+            if not cluster:
+                return None
+    try:
+        return Client(cluster, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise OperationFailed(
+            f"the Dask scheduler at {cluster} did not answer within {CONNECT_TIMEOUT:g}s",
+            hint="check the address (tcp://host:8786), or pass cluster=False to run here",
+        ) from exc
+
+
+def connection_of(ops: Any) -> Connection:
+    """What a worker needs to reach the target this run writes to."""
+    client = ops.tables.client
+    target = getattr(ops, "target", None)
+    variable = getattr(ops, "key_variable", None)
+    if target is not None:
+        env = target.environment
+        variable = LOCAL_KEY.name if env.is_local else env.key_env
+    if not variable:
+        raise OperationFailed(
+            "backfill chunks on a cluster need the name of the variable holding the API key",
+            hint="set ops.key_variable = 'NAME' on an Ops made by hand (wb knows it)",
+        )
+    return Connection(
+        endpoint=str(client._endpoint),
+        project=str(client.get_config("project")),
+        database_id=ops.database_id,
+        key_variable=variable,
+        self_signed=bool(getattr(client, "_self_signed", False)),
+        http_timeout=float(getattr(client, "timeout", 30.0)),
+    )
+
+
+def _on_cluster(
+    ops: Any, client: Any, jobs: list[ChunkJob], fn: RowFn, progress: Progress
+) -> list[ChunkResult]:
+    """Every chunk as a task (never retried: a retry is the migration's re-run); the others
+    finish even when one fails, so the re-run has less to do."""
+    from distributed import as_completed
+
+    if not jobs:
+        return []
+    connection = connection_of(ops)
+    backups = getattr(ops.tables, "backups", None)
+    if backups is not None:  # workers write with plain clients: back the table up here
+        backups.before_write(jobs[0].table_id, "upsert_rows", ops.database_id)
+    futures = [
+        client.submit(
+            run_chunk_on_worker,
+            connection,
+            job,
+            fn,
+            key=f"workbook-backfill-{job.record_id}-{time.monotonic_ns()}",
+            pure=False,
+            retries=0,
+        )
+        for job in jobs
+    ]
+    bound = CELL_TIMEOUT.seconds() or DEFAULT_CELL_TIMEOUT
+    results, failed = [], []
+    try:
+        for future in as_completed(futures, timeout=bound):
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker was lost
+                result = ChunkResult(-1, error=f"a worker was lost ({type(exc).__name__})")
+            (failed if result.error else results).append(result)
+            progress.update()
+    except TimeoutError as exc:
+        client.cancel(futures)
+        raise OperationFailed(
+            f"backfill {jobs[0].table_id}: chunks not finished after {bound:g}s on the cluster",
+            hint="the workers may be busy (a fleet's own tasks?); re-run with cluster=False",
+        ) from exc
+    if failed:
+        first = min(failed, key=lambda r: r.index)
+        which = f"chunk {first.index + 1}" if first.index >= 0 else "a chunk"
+        raise OperationFailed(
+            f"backfill {jobs[0].table_id}: {which} failed on the cluster: {first.error}",
+            hint=f"fix the cause and re-run: the {len(results)} chunks finished now are skipped",
+        )
+    return results
+
+
+def _ranges(chunks: list[Chunk]) -> str:
+    """``chunks 1-3, 5`` (1-based, as a person counts them)."""
+    groups: list[list[int]] = []
+    for number in (c.index + 1 for c in chunks):
+        if groups and groups[-1][-1] == number - 1:
+            groups[-1].append(number)
+        else:
+            groups.append([number])
+    text = ", ".join(f"{g[0]}" if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups)
+    return ("chunk " if len(chunks) == 1 else "chunks ") + text
