@@ -81,6 +81,10 @@ BACKUP_KEEP = Variable(
     "WORKBOOK_BACKUP_KEEP",
     "how many complete backups per environment to keep; older ones are pruned (default: all)",
 )
+BACKUP_RESERVE = Variable(
+    "WORKBOOK_BACKUP_RESERVE",
+    "MiB of disk a backup must leave free, or the run stops before it starts (default 100)",
+)
 BATCH = Variable("WORKBOOK_BATCH", "set by the runner: the kernel runs unattended", internal=True)
 RUN_LOCK = Variable(
     "WORKBOOK_RUN_LOCK", "set by the runner: the lock its sequence holds", internal=True
@@ -105,6 +109,7 @@ VARIABLES: tuple[Variable, ...] = (
     LOCAL_EXTRA_KEYS,
     PREWARM,
     BACKUP_KEEP,
+    BACKUP_RESERVE,
     BATCH,
     RUN_LOCK,
     DRY_RUN_STATE,

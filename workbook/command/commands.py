@@ -22,6 +22,7 @@ from workbook.command import restore as restores
 from workbook.command import targets
 from workbook.command.runner import RunResult, execute, kernel_pool
 from workbook.core import backup as backups
+from workbook.core import cloud_archive
 from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
 from workbook.core.client import Target, connect_target, one_line
 from workbook.core.config import Environment, Workspace
@@ -296,7 +297,8 @@ def _run_sequence(
 def backup_folder(o: Opened, lock_id: str, migration: Migration) -> Path:
     """``history/<env>/backups/<lock id>-before-<version>``: what ``restore`` takes."""
     root = backups.backups_dir(o.workspace, o.environment.name)
-    return backups.sequence_folder(root, lock_id, migration.version)
+    cloud = backups.cloud_archive_of(root, lock_id) if o.environment.backup == "cloud" else None
+    return cloud or backups.sequence_folder(root, lock_id, migration.version)
 
 
 def _sequence_backup(o: Opened, lock_id: str, first: Migration, backup: bool) -> None:
@@ -311,8 +313,14 @@ def _sequence_backup(o: Opened, lock_id: str, first: Migration, backup: bool) ->
     elif o.environment.backup == "all":
         folder = backup_folder(o, lock_id, first)
         backups.export_database(o.target, folder, run=lock_id, before=first.version)
+    elif o.environment.backup == "cloud":  # Appwrite Cloud archives the database, waited for
+        archive_id = cloud_archive.take_archive(o.target)
+        root = backups.backups_dir(o.workspace, o.environment.name)
+        backups.record_cloud_archive(root, lock_id, archive_id, o.environment.database)
     elif o.environment.backup == "touched":
-        backup_folder(o, lock_id, first).mkdir(parents=True, exist_ok=True)
+        folder = backup_folder(o, lock_id, first)
+        backups.check_free_space(o.target, folder, None)  # at most every table, before any run
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def _with_mirror(o: Opened, result: RunResult) -> RunResult:

@@ -16,6 +16,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +28,9 @@ from appwrite.query import Query
 from workbook.core.client import Target
 from workbook.core.config import Workspace
 from workbook.core.ledger import LOCK_TABLE
-from workbook.core.paging import PAGE, iter_items
-from workbook.errors import WorkbookError
+from workbook.core.paging import PAGE, iter_items, raw_get
+from workbook.errors import ConfigError, WorkbookError
+from workbook.settings import BACKUP_RESERVE
 
 MANIFEST = "schema.json"
 FORMAT = 2  # 2: per-file sha256 and row counts under "files"
@@ -36,6 +38,9 @@ MANIFEST_KEYS = ("format", "database", "tables", "rows", "files")
 
 
 DECLINED_SUFFIX = ".no-backup"
+DEFAULT_RESERVE_MIB = 100
+MIB = 1024 * 1024
+SAMPLE = 25  # rows read per table to estimate the size of its backup
 
 
 def backups_dir(workspace: Workspace, environment: str) -> Path:
@@ -61,6 +66,23 @@ def decline(root: Path, lock_id: str) -> Path:
 
 def declined(root: Path, lock_id: str) -> bool:
     return (root / f"{lock_id}{DECLINED_SUFFIX}").is_file()
+
+
+def record_cloud_archive(root: Path, lock_id: str, archive_id: str, database: str) -> Path:
+    """``backup = "cloud"``: the archive Appwrite Cloud took before the sequence, named
+    where its local backups would be (``<lock id>-cloud-<archive id>.json``), so the
+    sequence's kernels, reviewers and the terminal find it."""
+    root.mkdir(parents=True, exist_ok=True)
+    mark = root / f"{lock_id}-cloud-{archive_id}.json"
+    facts = {"archive": archive_id, "database": database, "run": lock_id, "at": _now()}
+    _write_atomically(mark, json.dumps(facts, indent=1) + "\n")
+    return mark
+
+
+def cloud_archive_of(root: Path, lock_id: str) -> Path | None:
+    """The cloud archive a sequence took, if it took one."""
+    found = sorted(root.glob(f"{lock_id}-cloud-*.json")) if root.is_dir() else []
+    return found[0] if found else None
 
 
 def table_file(table_id: str) -> str:
@@ -104,7 +126,6 @@ def export_tables(
     (the run, the migration it was taken before) are recorded per table.
     """
     database = target.environment.database
-    dest.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest_if_any(dest) if incremental else None
     manifest = manifest or {
         "format": FORMAT,
@@ -123,6 +144,8 @@ def export_tables(
         and t["$id"] not in have
         and (wanted is None or t["$id"] in wanted)
     ]
+    check_free_space(target, dest, [t["$id"] for t in tables])
+    dest.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for table in tables:
         table_id = table["$id"]
@@ -145,6 +168,65 @@ def export_tables(
     if not incremental or not (dest / MANIFEST).exists():
         _write_manifest(dest, manifest)
     return counts
+
+
+def reserve_bytes() -> int:
+    """``WORKBOOK_BACKUP_RESERVE``: MiB a backup must leave free on its disk."""
+    raw = BACKUP_RESERVE.get()
+    if raw is None:
+        return DEFAULT_RESERVE_MIB * MIB
+    if not raw.isdigit():
+        raise ConfigError(
+            f"${BACKUP_RESERVE.name}={raw!r} is not a whole number of MiB",
+            f"set it like {BACKUP_RESERVE.name}=500, or unset it for {DEFAULT_RESERVE_MIB} MiB",
+        )
+    return int(raw) * MIB
+
+
+def estimate_bytes(client: Client, database: str, table_ids: list[str]) -> int:
+    """About how many bytes a backup of these tables takes: each table's row count times
+    the mean size of a line of its first rows (one small request per table)."""
+    total = 0
+    for table_id in table_ids:
+        answer = raw_get(
+            client,
+            f"/tablesdb/{database}/tables/{table_id}/rows",
+            {"queries": [Query.limit(SAMPLE)], "total": True},
+        )
+        sample = answer.get("rows") or []
+        if not sample:
+            continue
+        size = sum(len(json.dumps(r, ensure_ascii=False).encode("utf-8")) + 1 for r in sample)
+        total += size * max(int(answer.get("total") or 0), len(sample)) // len(sample)
+    return total
+
+
+def check_free_space(target: Target, dest: Path, table_ids: list[str] | None) -> int:
+    """Stop before a backup that would not fit: the estimated size of these tables (None:
+    every table but Workbook's lock) against the free space of ``dest``'s disk minus the
+    reserve. Called before anything is written, so a full disk never interrupts a run
+    half way. Returns the estimate."""
+    database = target.environment.database
+    if table_ids is None:
+        table_ids = [t["$id"] for t in iter_tables(target.client, database)]
+        table_ids = [t for t in table_ids if t != LOCK_TABLE]
+    need = estimate_bytes(target.client, database, table_ids)
+    reserve = reserve_bytes()
+    existing = next(p for p in (dest, *dest.parents) if p.exists())
+    free = shutil.disk_usage(existing).free
+    if need + reserve > free:
+        raise WorkbookError(
+            f"no free disk for the backup: it needs about {_mib(need)} MiB in {dest.parent}, "
+            f"{_mib(free)} MiB are free and {_mib(reserve)} MiB are kept in reserve "
+            f"(${BACKUP_RESERVE.name})",
+            "free disk space (or lower the reserve) and run again: nothing was written "
+            "(a migration run may also go ahead without a backup: --no-backup)",
+        )
+    return need
+
+
+def _mib(n: int) -> str:
+    return f"{n / MIB:,.1f}"
 
 
 def read_manifest_if_any(dest: Path) -> dict[str, Any] | None:

@@ -18,10 +18,12 @@ touches it, and a table no migration touches costs nothing.
 Per environment ``backup`` chooses: ``touched`` (the default, as above), ``all`` (the whole
 database once per sequence, taken by the runner before the first migration), ``none`` (a
 destructive write is refused unless the run was started with ``--no-backup``, so turning
-backups off is always a decision made per run), ``cloud`` (Appwrite Cloud's Backups
-service; not available on the embedded server, and refused there with a clear message).
-The refusal happens before the write, inside the migration: the steps before it have run
-and, being idempotent, run again harmlessly once the run is restarted.
+backups off is always a decision made per run), ``cloud`` (a database archive by Appwrite
+Cloud's Backups service, ``workbook/core/cloud_archive.py``: taken by the runner before the
+first migration, or by a kernel running alone when it starts; where the service is missing
+the run stops with one line before anything is written). The refusal of ``none`` happens
+before the write, inside the migration: the steps before it have run and, being
+idempotent, run again harmlessly once the run is restarted.
 """
 
 from __future__ import annotations
@@ -35,14 +37,18 @@ from appwrite.exception import AppwriteException
 from workbook.core import archive
 from workbook.core.backup import (
     backups_dir,
+    cloud_archive_of,
     declined,
     export_tables,
     read_manifest_if_any,
+    record_cloud_archive,
     sequence_folder,
 )
 from workbook.core.client import Target
+from workbook.core.cloud_archive import take_archive
 from workbook.core.config import Workspace
 from workbook.errors import WorkbookError
+from workbook.runtime.intercept import SEND, InterceptedClient
 from workbook.settings import RUN_LOCK
 
 DESTRUCTIVE = frozenset(
@@ -100,9 +106,25 @@ class TableBackups:
         return sequence_folder(root, self.lock_id, self.version)
 
     def start(self) -> None:
-        """``backup = "all"`` for a kernel running alone: everything, before anything runs."""
-        if self.mode == "all" and not self.declined:
+        """``backup = "all"`` or ``"cloud"`` for a kernel running alone: everything, before
+        anything runs."""
+        if self.declined:
+            return
+        if self.mode == "all":
             self._export(None, "the run starts")
+        elif self.mode == "cloud":
+            self.take_cloud_archive()
+
+    def take_cloud_archive(self) -> Path:
+        """Appwrite Cloud's archive of the database, unless the sequence has one already
+        (``workbook up`` takes it before the first migration)."""
+        root = backups_dir(self.workspace, self.environment.name)
+        mark = cloud_archive_of(root, self.lock_id)
+        if mark is None:
+            archive_id = take_archive(self.target)
+            mark = record_cloud_archive(root, self.lock_id, archive_id, self.environment.database)
+            print(f"Appwrite Cloud archive {archive_id} of {self.environment.database} taken")
+        return mark
 
     def before_write(self, table_id: str, operation: str, database: str | None = None) -> None:
         """Called before a write that can lose data of ``table_id``; backs it up if this
@@ -119,16 +141,8 @@ class TableBackups:
                 'backup = "touched" in workbook.toml',
             )
         if self.mode == "cloud":
-            where = (
-                "the embedded local server has no Backups service"
-                if self.environment.is_local
-                else "this Workbook cannot take Cloud database archives yet"
-            )
-            raise WorkbookError(
-                f"environment '{self.environment.name}' has backup = \"cloud\", which needs "
-                f"Appwrite Cloud's Backups service: {where}",
-                'use backup = "touched", or run with --no-backup',
-            )
+            self.take_cloud_archive()  # the whole database, once per sequence
+            return
         manifest = read_manifest_if_any(self.folder) or {}
         held = {t.get("$id") for t in manifest.get("tables", [])}
         if table_id not in held and self._exists(table_id):
@@ -160,31 +174,19 @@ class TableBackups:
             print(f"backed up {table_id} ({rows} row(s)) before {reason}: {rel}")
 
 
-class GuardedClient:
+class GuardedClient(InterceptedClient):
     """The SDK client, raw calls included, with destructive requests backed up first."""
 
     def __init__(self, client: Any, backups: TableBackups) -> None:
-        self._client = client
+        super().__init__(client)
         self._backups = backups
 
-    def call(
-        self,
-        method: str,
-        path: str = "",
-        headers: dict[str, str] | None = None,
-        params: dict[str, Any] | None = None,
-        response_type: str = "json",
-    ) -> Any:
-        verb = method.upper()
+    def before_call(self, verb: str, path: str, params: dict[str, Any]) -> bool:
         found = _RAW_TABLE.match(path.removeprefix("/v1"))
-        if found and verb in ("DELETE", "PATCH", "PUT"):
-            rest = found["rest"] or ""
-            if not rest.startswith("/indexes"):
-                self._backups.before_write(found["table"], f"{verb} {path}", found["db"])
-        return self._client.call(method, path, headers, params, response_type=response_type)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        rest = (found["rest"] or "") if found else ""
+        if found and verb in ("DELETE", "PATCH", "PUT") and not rest.startswith("/indexes"):
+            self._backups.before_write(found["table"], f"{verb} {path}", found["db"])
+        return SEND
 
 
 class BackupGuard:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbook.runtime.intercept import KEEP, SEND, InterceptedClient
 from workbook.secrets import is_secret_name
 
 CHANGE = "change"
@@ -151,37 +152,24 @@ def is_read_method(name: str) -> bool:
     return name.startswith(_READ_PREFIXES)
 
 
-class DryRunClient:
+class DryRunClient(InterceptedClient):
     """The SDK client with writes turned into plan steps: only GET requests are sent."""
 
     def __init__(self, client: Any, plan: Plan) -> None:
-        self._client = client
+        super().__init__(client)
         self._plan = plan
 
-    def call(
-        self,
-        method: str,
-        path: str = "",
-        headers: dict[str, str] | None = None,
-        params: dict[str, Any] | None = None,
-        response_type: str = "json",
-    ) -> Any:
-        if method.lower() == "get":
-            return self._client.call(method, path, headers, params, response_type=response_type)
-        self._plan.add(f"call {method.upper()}", path, dict(params or {}))
-        return None
+    def before_call(self, verb: str, path: str, params: dict[str, Any]) -> bool:
+        if verb == "GET":
+            return SEND
+        self._plan.add(f"call {verb}", path, params)
+        return KEEP
 
     def chunked_upload(
         self, path: str, headers: Any = None, params: Any = None, *args: Any, **kwargs: Any
     ) -> None:
         self._plan.add("upload", path, {k: v for k, v in (params or {}).items()})
         return None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    def __repr__(self) -> str:
-        return f"DryRunClient({type(self._client).__name__})"
 
 
 class DryRunProxy:
