@@ -5,20 +5,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from appwrite.exception import AppwriteException
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from workbook.command import commands, plan_view, targets
-from workbook.command.runner import RunResult, relative_or_path
-from workbook.core.catalog import Migration
 from workbook.core.config import Environment, Workspace, find_workspace
-from workbook.errors import WorkbookError
+from workbook.errors import AWAITING_EXIT_CODE, WorkbookError
 from workbook.settings import DEBUG, LOCAL_KEY
+
+# Start-up: the Appwrite SDK, papermill's runner, pandas and rich tables load inside the
+# commands that use them, so `--help`, `create` and `status` start in well under a second
+# (tests/unit/test_startup_imports.py, benchmarks/startup.py).
+if TYPE_CHECKING:
+    from workbook.command.runner import RunResult
+    from workbook.core.catalog import Migration
 
 app = typer.Typer(
     add_completion=False,
@@ -74,8 +76,10 @@ def _guard(fn: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err.print("[bold red]interrupted:[/] nothing more was started; the lock is released")
         raise typer.Exit(130) from None
-    except AppwriteException as exc:
-        if DEBUG.get():
+    except Exception as exc:
+        # an Appwrite error can only come from a command that loaded the SDK
+        sdk = sys.modules.get("appwrite.exception")
+        if sdk is None or not isinstance(exc, sdk.AppwriteException) or DEBUG.get():
             raise
         err.print(
             f"[bold red]error:[/] Appwrite answered {exc.code} {exc.type}: "
@@ -90,7 +94,12 @@ def _workspace(path: Path | None) -> Workspace:
 
 def _announce(
     dry_run: bool, direction: str, yes: bool
-) -> Callable[[Environment, list[Migration]], None]:
+) -> tuple[Callable[[Environment, list[Migration]], None], Callable[[RunResult], None]]:
+    """What a sequence says: the plan (confirmed), ``[n/N]`` as each run starts, each result."""
+    from workbook.command.progress_view import SequenceView
+
+    sequence = SequenceView(out, direction)
+
     def show(env: Environment, todo: list[Migration]) -> None:
         mode = " (dry run)" if dry_run else ""
         out.print(f"[bold]{escape(env.describe())}[/]{mode}")
@@ -100,8 +109,13 @@ def _announce(
             out.print(f"  [dim]→ {direction} {m.version} {escape(m.description)}[/]")
         if todo and not dry_run:
             _confirm(env, yes)
+        sequence.start(env, todo)
 
-    return show
+    def result(run: RunResult) -> None:
+        _show_result(run)
+        sequence.finished(run)
+
+    return show, result
 
 
 def _confirm(env: Environment, yes: bool) -> None:
@@ -122,7 +136,12 @@ def _confirm(env: Environment, yes: bool) -> None:
 
 
 def _show_result(result: RunResult) -> None:
-    mark = {"applied": "[green]✓[/]", "dry-run": "[cyan]○[/]"}.get(result.status, "[red]✗[/]")
+    from workbook.command import plan_view
+    from workbook.command.runner import relative_or_path
+
+    mark = {"applied": "[green]✓[/]", "dry-run": "[cyan]○[/]", "awaiting": "[yellow]‖[/]"}.get(
+        result.status, "[red]✗[/]"
+    )
     archive = result.archive
     shown = archive.relative_to(Path.cwd()) if archive.is_relative_to(Path.cwd()) else archive
     out.print(
@@ -135,7 +154,8 @@ def _show_result(result: RunResult) -> None:
     if result.dry_run:
         plan_view.show(out, result.archive)
     if result.error:
-        out.print(f"  [red]{escape(result.error)}[/]")
+        colour = "yellow" if result.status == "awaiting" else "red"
+        out.print(f"  [{colour}]{escape(result.error)}[/]")
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
 
@@ -144,6 +164,14 @@ def _fail_if(results: list[RunResult]) -> None:
     failed = [r for r in results if not r.ok]
     if failed:
         r = failed[0]
+        if r.status == "awaiting":  # a checklist gate: a person's step, not a failure
+            err.print(
+                f"[bold yellow]awaiting:[/] migration {r.migration.version} on "
+                f"'{r.environment}' stopped at its checklist before the cells after it ran; "
+                f"{escape(r.error or '')}",
+                soft_wrap=True,
+            )
+            raise typer.Exit(AWAITING_EXIT_CODE)
         if r.status == "unsettled":
             err.print(
                 f"[bold red]unsettled:[/] migration {r.migration.version} on "
@@ -173,15 +201,50 @@ def up(
     yes: YesOption = False,
     to: ToOption = None,
     steps: StepsOption = None,
+    fleet: Annotated[
+        str | None, typer.Option("--fleet", help="Every environment of [fleets.NAME], on Dask.")
+    ] = None,
+    parallel: Annotated[
+        int, typer.Option("--parallel", "-j", min=1, help="With --fleet: local workers.")
+    ] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="With --fleet: a Dask scheduler address.")
+    ] = None,
+    continue_on_error: Annotated[
+        bool, typer.Option("--continue-on-error", help="With --fleet: finish the others.")
+    ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Apply pending migrations (or one, or up to --to, or --steps of them)."""
+    """Apply pending migrations (or one, or up to --to, or --steps of them); with --fleet,
+    to every environment of a fleet."""
+    if fleet is not None:  # workbook/command/cli_fleet.py
+        from workbook.command import cli_fleet
+
+        _guard(
+            lambda: cli_fleet.refuse_with_fleet(
+                env=env, migration=migration, steps=steps, parameter=parameter
+            )
+        )
+        cli_fleet.run_up(
+            fleet,
+            parallel=parallel,
+            scheduler=scheduler,
+            continue_on_error=continue_on_error,
+            dry_run=dry_run,
+            to=to,
+            as_json=False,
+            workspace=workspace,
+        )
+        return
 
     def run() -> list[RunResult]:
+        from workbook.command import commands, targets
+
         ws = _workspace(workspace)
         params = commands.parse_parameters(parameter or [])
         targets.check_target(migration, to, steps)
         envs: list[str | None] = list(env) if env else [None]
+        on_start, on_result = _announce(dry_run, "up", yes)
         return commands.up(
             ws,
             envs,
@@ -189,8 +252,8 @@ def up(
             dry_run=dry_run,
             parameters=params,
             backup=backup,
-            on_result=_show_result,
-            on_start=_announce(dry_run, "up", yes),
+            on_result=on_result,
+            on_start=on_start,
             to=to,
             steps=steps,
         )
@@ -214,9 +277,12 @@ def down(
     first), or the latest --steps."""
 
     def run() -> list[RunResult]:
+        from workbook.command import commands, targets
+
         ws = _workspace(workspace)
         params = commands.parse_parameters(parameter or [])
         targets.check_target(migration, to, steps)
+        on_start, on_result = _announce(dry_run, "down", yes)
         if to is not None or steps is not None:
             return targets.down(
                 ws,
@@ -226,8 +292,8 @@ def down(
                 dry_run=dry_run,
                 parameters=params,
                 backup=backup,
-                on_result=_show_result,
-                on_start=_announce(dry_run, "down", yes),
+                on_result=on_result,
+                on_start=on_start,
             )
         result = commands.down(
             ws,
@@ -236,9 +302,9 @@ def down(
             dry_run=dry_run,
             parameters=params,
             backup=backup,
-            on_start=_announce(dry_run, "down", yes),
+            on_start=on_start,
         )
-        _show_result(result)
+        on_result(result)
         return [result]
 
     _fail_if(_guard(run))
@@ -285,7 +351,9 @@ def create(
                 no_renames=no_renames,
                 description=description,
             )
-        return commands.create(_workspace(workspace), name, description)
+        from workbook.command.scaffold import create as create_migration
+
+        return create_migration(_workspace(workspace), name, description)
 
     path = _guard(run)
     out.print(f"created {path}")
@@ -304,6 +372,10 @@ def history(
 
     def warn(message: str) -> None:  # one line each, on stderr: a skipped file is never silent
         err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
+    from rich.table import Table
+
+    from workbook.command import commands
 
     ws = _guard(lambda: _workspace(workspace))
     all_runs = _guard(lambda: commands.history(ws, env, on_warning=warn))
@@ -352,9 +424,21 @@ def restore(
     """Undo a run from a backup: tables, columns, indexes and rows as backed up."""
 
     def run() -> list:
+        from workbook.command import commands
+        from workbook.command.progress_view import RowsView
+
         ws = _workspace(workspace)
         _confirm(ws.environment(env), yes)
-        return commands.restore(ws, env, backup, table, mode=mode, into_database=into_database)
+        with RowsView(err, "restore") as view:  # a bar on a terminal, plain lines in a log
+            return commands.restore(
+                ws,
+                env,
+                backup,
+                table,
+                mode=mode,
+                into_database=into_database,
+                on_progress=view.on_progress,
+            )
 
     for done in _guard(run):
         for line in done.lines():
@@ -372,6 +456,8 @@ def stamp(
     whose database already has their changes)."""
 
     def run() -> list[Migration]:
+        from workbook.command import commands
+
         ws = _workspace(workspace)
         _confirm(ws.environment(env), yes)
         return commands.stamp(ws, env, version)
@@ -386,6 +472,8 @@ def stamp(
 @app.command()
 def unlock(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
     """Break the lock a dead run left behind."""
+    from workbook.command import commands
+
     holder = _guard(lambda: commands.unlock(_workspace(workspace), env))
     out.print(
         f"released the lock of run {holder.holder} by {holder.owner} on {holder.host}; "

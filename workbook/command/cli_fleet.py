@@ -1,103 +1,167 @@
-"""``workbook fleet up --fleet NAME`` and ``workbook fleet status --fleet NAME``."""
+"""``workbook up --fleet NAME`` and ``workbook status --fleet NAME`` (the ``up`` and
+``status`` verbs hand over here), and their aliases ``workbook fleet up|status``."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from workbook.command import fleet as fleets
 from workbook.command.cli import WorkspaceOption, _guard, _workspace, app, err, out
+from workbook.errors import WorkbookError
 
-fleet_app = typer.Typer(help="Apply migrations to many environments at once (on Dask).")
+fleet_app = typer.Typer(help="Aliases of `up --fleet` and `status --fleet`.")
 app.add_typer(fleet_app, name="fleet")
 
+INTERRUPTED_EXIT = 130
 FleetOption = Annotated[
     str, typer.Option("--fleet", "-f", help="A [fleets.NAME] of workbook.toml.")
 ]
+ParallelOption = Annotated[
+    int, typer.Option("--parallel", "-j", min=1, help="With --fleet: local worker processes.")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", help="With --fleet: a Dask scheduler address (or $DASK_SCHEDULER_ADDRESS)."
+    ),
+]
+ContinueOption = Annotated[
+    bool,
+    typer.Option(
+        "--continue-on-error", help="With --fleet: finish the other tenants after a failure."
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-STATE_COLOURS = {"ok": "green", "failed": "red", "skipped": "yellow"}
 
 
-@fleet_app.command("up")
-def fleet_up(
-    fleet: FleetOption,
-    parallel: Annotated[
-        int, typer.Option("--parallel", "-j", min=1, help="Local worker processes.")
-    ] = 2,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="A Dask scheduler address (or $DASK_SCHEDULER_ADDRESS)."),
-    ] = None,
-    continue_on_error: Annotated[
-        bool, typer.Option("--continue-on-error", help="Finish the other tenants after a failure.")
-    ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
-    to: Annotated[str | None, typer.Option("--to", help="Up to this version.")] = None,
-    as_json: JsonOption = False,
-    workspace: WorkspaceOption = None,
+def refuse_with_fleet(**given: object) -> None:
+    """``--fleet`` names its environments itself: options that pick one run are refused."""
+    clashing = [name for name, value in given.items() if value]
+    if clashing:
+        flag = "--" + clashing[0].replace("_", "-")
+        raise WorkbookError(
+            f"--fleet and {flag} cannot be used together",
+            f"a fleet names its environments in workbook.toml: drop {flag}, or drop --fleet "
+            "to run one environment",
+        )
+
+
+def run_up(
+    name: str,
+    *,
+    parallel: int,
+    scheduler: str | None,
+    continue_on_error: bool,
+    dry_run: bool,
+    to: str | None,
+    as_json: bool,
+    workspace: Path | None,
 ) -> None:
-    """Apply each tenant's pending migrations; canary group first."""
+    """Roll the fleet out with a live table (plain lines without a terminal), then the
+    summary; exit 1 if a tenant failed, 130 after Ctrl-C."""
+    from workbook.command import fleet as fleets
+    from workbook.command.fleet_view import Board, print_summary
 
-    def show(t: fleets.TenantRun) -> None:
-        if as_json:
-            return
-        colour = STATE_COLOURS[t.state]
-        runs = ", ".join(f"{r['version']} {r['status']}" for r in t.runs) or "nothing pending"
-        line = (
-            f"[{colour}]{t.state:<7}[/] {escape(t.environment)}: {escape(runs)} ({t.seconds:.1f}s)"
-        )
-        out.print(line if not t.error else f"{line}\n        {escape(t.error)}", soft_wrap=True)
+    board = Board(err if as_json else out, name)
 
-    def run() -> fleets.FleetReport:
-        return fleets.up(
-            _workspace(workspace),
-            fleet,
-            parallel=parallel,
-            scheduler=scheduler,
-            continue_on_error=continue_on_error,
-            dry_run=dry_run,
-            to=to,
-            on_tenant=show,
+    def interrupted() -> None:
+        err.print(
+            "[bold red]interrupted:[/] no more tenants start; running tenants finish the "
+            "migration they are in (Ctrl-C again stops waiting)"
         )
+
+    def run() -> Any:
+        ws = _workspace(workspace)
+        fleets.fleet_of(ws, name)  # refusals before the table appears
+        with board.shown():
+            return fleets.up(
+                ws,
+                name,
+                parallel=parallel,
+                scheduler=scheduler,
+                continue_on_error=continue_on_error,
+                dry_run=dry_run,
+                to=to,
+                on_progress=board.update,
+                on_interrupt=interrupted,
+            )
 
     report = _guard(run)
     if as_json:
         out.print_json(json.dumps(report.to_json()))
     else:
-        counts = {s: sum(t.state == s for t in report.tenants) for s in STATE_COLOURS}
-        runs = sum(len(t.runs) for t in report.tenants)
-        out.print(
-            f"fleet {report.fleet}: {counts['ok']} ok, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped; {runs} runs in {report.seconds:.1f}s"
-        )
-        for t in report.failed:
-            err.print(
-                f"[red]failed:[/] {escape(t.environment)}: {escape(t.error or 'a run failed')}"
-            )
+        print_summary(out, err, report)
+    if report.interrupted:
+        raise typer.Exit(INTERRUPTED_EXIT)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def show_status(name: str, *, as_json: bool, check: bool, workspace: Path | None) -> None:
+    """A tenants × migrations matrix of states; with ``check``, exit 1 when a tenant cannot
+    be read or a migration needs attention (as ``status --check`` does for one)."""
+    from rich.table import Table
+
+    from workbook.command import fleet as fleets
+    from workbook.command.cli_status import CHECK_EXIT, COLOURS, NEEDS_ATTENTION
+
+    matrix = _guard(lambda: fleets.status(_workspace(workspace), name))
+    if as_json:
+        print(json.dumps(matrix, indent=2))
+    else:
+        table = Table(title=f"fleet {escape(matrix['fleet'])}", title_justify="left")
+        table.add_column("tenant", no_wrap=True)
+        for version in matrix["versions"]:
+            table.add_column(version, no_wrap=True)
+        for tenant, row in matrix["tenants"].items():
+            if "error" in row:
+                table.add_row(escape(tenant), f"[red]{escape(row['error'])}[/]")
+                continue
+            states = [row["states"].get(v, "") for v in matrix["versions"]]
+            table.add_row(escape(tenant), *(f"[{COLOURS.get(s, 'white')}]{s}[/]" for s in states))
+        out.print(table)
+    flagged = [
+        tenant
+        for tenant, row in matrix["tenants"].items()
+        if "error" in row or any(s in NEEDS_ATTENTION for s in row["states"].values())
+    ]
+    if check and flagged:
+        if not as_json:
+            out.print(f"[bold red]check failed:[/] {escape(', '.join(flagged))}")
+        raise typer.Exit(CHECK_EXIT)
+
+
+@fleet_app.command("up")
+def fleet_up(
+    fleet: FleetOption,
+    parallel: ParallelOption = 2,
+    scheduler: SchedulerOption = None,
+    continue_on_error: ContinueOption = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
+    to: Annotated[str | None, typer.Option("--to", help="Up to this version.")] = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Same as `workbook up --fleet NAME`."""
+    run_up(
+        fleet,
+        parallel=parallel,
+        scheduler=scheduler,
+        continue_on_error=continue_on_error,
+        dry_run=dry_run,
+        to=to,
+        as_json=as_json,
+        workspace=workspace,
+    )
 
 
 @fleet_app.command("status")
 def fleet_status(
     fleet: FleetOption, as_json: JsonOption = False, workspace: WorkspaceOption = None
 ) -> None:
-    """A tenants × migrations matrix of states."""
-    matrix = _guard(lambda: fleets.status(_workspace(workspace), fleet))
-    if as_json:
-        out.print_json(json.dumps(matrix))
-        return
-    table = Table(title=f"fleet {matrix['fleet']}", title_justify="left")
-    table.add_column("tenant", no_wrap=True)
-    for version in matrix["versions"]:
-        table.add_column(version, no_wrap=True)
-    for tenant, row in matrix["tenants"].items():
-        if "error" in row:
-            table.add_row(tenant, f"[red]{escape(row['error'])}[/]")
-        else:
-            table.add_row(tenant, *(row["states"].get(v, "") for v in matrix["versions"]))
-    out.print(table)
+    """Same as `workbook status --fleet NAME`."""
+    show_status(fleet, as_json=as_json, check=False, workspace=workspace)

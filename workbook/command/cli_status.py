@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from workbook.command import commands
 from workbook.command.cli import EnvOption, WorkspaceOption, _guard, _workspace, app, out
-from workbook.core.status import StatusRow
+
+if TYPE_CHECKING:  # loaded by the command (start-up: tests/unit/test_startup_imports.py)
+    from rich.table import Table
+
+    from workbook.core.status import StatusRow
 
 # States that need a person before CI goes on; `status --check` exits 1 on any of them.
 NEEDS_ATTENTION = ("failed", "modified", "running", "awaiting", "missing")
@@ -31,6 +33,8 @@ COLOURS = {
 
 def status_table(title: str, rows: list[StatusRow]) -> Table:
     """The rows as a table; the archive paths follow it whole (`archive_lines`)."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column("version", no_wrap=True)
     table.add_column("description", ratio=1)
@@ -81,9 +85,20 @@ def status(
             help="Exit 1 if a migration is failed, modified, running, awaiting or missing.",
         ),
     ] = False,
+    fleet: Annotated[
+        str | None, typer.Option("--fleet", help="A tenants × migrations matrix of [fleets.NAME].")
+    ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Each migration's state on an environment."""
+    """Each migration's state on an environment (or on every environment of a fleet)."""
+    from workbook.command import commands
+
+    if fleet is not None:  # workbook/command/cli_fleet.py
+        from workbook.command import cli_fleet
+
+        _guard(lambda: cli_fleet.refuse_with_fleet(env=env))
+        cli_fleet.show_status(fleet, as_json=as_json, check=check, workspace=workspace)
+        return
     environment, rows = _guard(lambda: commands.status(_workspace(workspace), env))
     if as_json:
         print(

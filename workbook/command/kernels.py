@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ ENGINE = "workbook-prewarmed"
 # Imported in each kernel before it is handed over: what every migration imports anyway.
 WARM_UP = "import workbook, workbook.runtime.session, pandas, appwrite"
 START_TIMEOUT = 60.0
+START_TRIES = 3  # a kernel that fails to start is started again, this many times in all
+START_BACKOFF = 0.5  # seconds before the second try, doubled before each further one
 ASYNC_CLIENT = "jupyter_client.asynchronous.AsyncKernelClient"
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class KernelPool:
         self._closed = False
         self._lock = threading.Lock()
         self.last_error: str | None = None  # why the last pre-start failed, for diagnosis
+        self.failed_starts = 0  # kernels that failed to start (and were started again)
         self._prepare()
 
     def _prepare(self) -> None:
@@ -93,6 +97,21 @@ class KernelPool:
         return km
 
     def _launch(self) -> Any | None:
+        """A started, warmed-up kernel, or None. A kernel that fails to start (it exited,
+        or never answered) is started again, up to ``START_TRIES`` times with a growing
+        pause: that is the one failure retried, since nothing of the migration ran yet."""
+        for attempt in range(START_TRIES):
+            if attempt:
+                time.sleep(START_BACKOFF * 2 ** (attempt - 1))
+            with self._lock:
+                if self._closed:
+                    return None
+            km = self._launch_once()
+            if km is not None or self._closed:
+                return km
+        return None
+
+    def _launch_once(self) -> Any | None:
         from jupyter_client import KernelManager
 
         # nbclient polls an asynchronous client: it notices a kernel dying mid-cell at once
@@ -107,6 +126,7 @@ class KernelPool:
         except Exception as exc:  # papermill will start its own kernel and say why if it fails
             log.debug("pre-warming a kernel failed: %s", exc)
             self.last_error = f"{type(exc).__name__}: {exc}"
+            self.failed_starts += 1
             _shutdown(km)
             return None
         with self._lock:

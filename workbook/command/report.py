@@ -80,10 +80,22 @@ def write_index(
         "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
         "text-align:left}</style>"
         f"<h1>Workbook history</h1><p>{len(runs)} archived run(s), newest first · "
-        f"written {stamp}</p>{filters_html(keys)}"
+        f"written {stamp}</p>{_fleet_links(history)}{filters_html(keys)}"
         "<table><tr><th>started (UTC)</th><th>environment</th>"
         "<th>migration</th><th>direction</th><th>status</th><th>by</th><th>took</th>"
         "<th>record</th><th>error</th></tr>" + "".join(rows) + "</table>",
         encoding="utf-8",
     )
     return index
+
+
+def _fleet_links(history: Path) -> str:
+    """Links to the fleet rollouts' summary pages (``up --fleet``), newest first."""
+    from workbook.command.fleet_page import pages
+
+    links = [
+        f"<li><a href='{html.escape(p.relative_to(history).as_posix())}'>"
+        f"{html.escape(p.stem)}</a></li>"
+        for p in pages(history)
+    ]
+    return f"<h2>fleet rollouts</h2><ul class='wb-fleets'>{''.join(links)}</ul>" if links else ""
