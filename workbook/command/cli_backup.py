@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from workbook.command import backups
 from workbook.command.cli import EnvOption, WorkspaceOption, _guard, _workspace, app, err, out
 
 TableOption = Annotated[
@@ -24,17 +22,14 @@ def backup_now(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Back up tables now: schema and rows, streamed, with a checksummed manifest."""
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True
-    ) as progress:
-        task = progress.add_task("backing up", total=None)
+    from workbook.command import backups
+    from workbook.command.progress_view import RowsView
 
-        def show(table_id: str, rows: int) -> None:
-            progress.update(task, description=f"backing up {table_id}: {rows} row(s)")
+    with RowsView(err, "backup") as view:  # a bar on a terminal, plain lines in a log
 
         def run() -> tuple[Path, dict[str, int], list[Path]]:
             ws = _workspace(workspace)
-            return backups.backup(ws, env, table, on_progress=show)
+            return backups.backup(ws, env, table, on_progress=view.on_progress)
 
         folder, counts, pruned = _guard(run)
     shown = folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder
@@ -48,6 +43,8 @@ def backup_now(
 @app.command("backups")
 def list_backups(env: EnvOption = None, workspace: WorkspaceOption = None) -> None:
     """Backups on disk, newest first: size, tables, rows, the run that took them, complete."""
+    from workbook.command import backups
+
     found = _guard(lambda: backups.list_backups(_workspace(workspace), env))
     if not found:
         out.print("no backups yet")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from workbook.command.cli import EnvOption, WorkspaceOption, _guard, _workspace, app, out
-from workbook.core.ledger import RunRecord
+
+if TYPE_CHECKING:  # the ledger loads the Appwrite SDK: only the command that needs it
+    from workbook.core.ledger import RunRecord
 
 schema_app = typer.Typer(no_args_is_help=True, help="The schema of an environment, as code.")
 app.add_typer(schema_app, name="schema")

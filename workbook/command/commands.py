@@ -21,9 +21,10 @@ from appwrite.exception import AppwriteException
 from workbook.command import restore as restores
 from workbook.command import targets
 from workbook.command.runner import RunResult, execute, kernel_pool
+from workbook.command.scaffold import create  # noqa: F401 - re-exported: commands.create
 from workbook.core import backup as backups
 from workbook.core import cloud_archive
-from workbook.core.catalog import Migration, find, load_catalog, next_version, read_migration
+from workbook.core.catalog import Migration, find, load_catalog
 from workbook.core.client import Target, connect_target, one_line
 from workbook.core.config import Environment, Workspace
 from workbook.core.history import ArchivedRun, archived_runs
@@ -34,6 +35,7 @@ from workbook.core.local_target import serving_local
 from workbook.core.runs import new_run_id
 from workbook.core.status import (
     StatusRow,
+    applied_versions,
     check_down,
     check_modified,
     check_up,
@@ -41,11 +43,10 @@ from workbook.core.status import (
     pending,
     status_rows,
 )
-from workbook.errors import CatalogError, WorkbookError
+from workbook.errors import WorkbookError
 from workbook.secrets import is_secret_name
 
 RESERVED = {"environment", "direction", "dry_run", "run_id"}
-TEMPLATE = Path(__file__).parents[1] / "templates" / "migration_template.ipynb"
 
 
 @dataclass
@@ -355,6 +356,7 @@ def restore(
     *,
     mode: str = "merge",
     into_database: str | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> list[restores.TableRestore]:
     """Undo what happened to backed-up tables since the backup (see ``restore_table``).
 
@@ -379,7 +381,9 @@ def restore(
             if into_database is not None:
                 restores.ensure_database(o.target, into_database)
             return [
-                restores.restore_table(o.target, t, database=into_database, mode=mode)
+                restores.restore_table(
+                    o.target, t, database=into_database, mode=mode, on_progress=on_progress
+                )
                 for t in backup.tables
             ]
         finally:
@@ -392,6 +396,14 @@ def stamp(workspace: Workspace, env: str | None, version: str) -> list[Migration
     catalog = load_catalog(workspace.migrations)
     last = find(catalog, version)
     with opened(workspace, env, catalog, adopted=False) as o:
+        latest = max(applied_versions(o.states), default=0)
+        if last.number < latest:  # stamping never moves an environment backwards
+            raise WorkbookError(
+                f"migration {last.version} is below {latest:03d}, the latest applied on "
+                f"'{o.environment.name}'; stamp only records versions as applied",
+                f"stamp {latest:03d} or a later version; to undo migrations, "
+                f"`workbook down --to {last.version}`",
+            )
         todo = [m for m in pending(o.catalog, o.states) if m.number <= last.number]
         running = [
             v.version
@@ -441,51 +453,3 @@ def history(
         else:
             on_warning(problem)
     return runs
-
-
-def create(
-    workspace: Workspace,
-    name: str,
-    description: str | None = None,
-    *,
-    cells: dict[str, str] | None = None,
-) -> Path:
-    """A new migration notebook from the template, numbered after the last one; ``cells``
-    (tag → source) replaces the template's first ``up``/``down`` cell (generated migrations)."""
-    slug = name.strip().lower().replace("-", "_").replace(" ", "_")
-    if not re.match(r"^[a-z][a-z0-9_]{0,60}$", slug):
-        raise WorkbookError(
-            f"--name {name!r} cannot be a migration name",
-            "use letters, digits and underscores, e.g. add_new_field",
-        )
-    workspace.migrations.mkdir(parents=True, exist_ok=True)
-    catalog = load_catalog(workspace.migrations)
-    if any(m.slug == slug for m in catalog):
-        raise CatalogError(f"a migration named {slug} exists already", "choose another --name")
-    # plain JSON, as nbformat writes it: importing nbformat costs seconds (its jsonschema
-    # builds a URI grammar at import), and `create` starts in well under one without it
-    import json
-
-    version = next_version(catalog)
-    title = description or slug.replace("_", " ").capitalize()
-    template = workspace.root / "notebooks" / "migration_template.ipynb"
-    nb = json.loads((template if template.is_file() else TEMPLATE).read_text(encoding="utf-8"))
-    replace = dict(cells or {})
-    for cell in nb["cells"]:
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        source = source.replace("{{VERSION}}", version).replace("{{TITLE}}", title)
-        tag = next((t for t in cell.get("metadata", {}).get("tags", []) if t in replace), None)
-        if tag:
-            source = replace.pop(tag)
-        cell["source"] = source.splitlines(keepends=True)
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    path = workspace.migrations / f"{version}_{slug}.ipynb"
-    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
-    read_migration(path)  # the template must produce a valid migration
-    from workbook.core.integrity import write_sum
-
-    write_sum(workspace.migrations)  # two branches that each add one conflict in git
-    return path

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -303,6 +304,7 @@ def restore_table(
     *,
     database: str | None = None,
     mode: str = "merge",
+    on_progress: Callable[[str, int], None] | None = None,
 ) -> TableRestore:
     """Undo what happened to one table since the backup, exactly.
 
@@ -313,6 +315,7 @@ def restore_table(
     bulk with their ids, timestamps and permissions (upsert); ``replace`` also deletes the
     rows the backup does not have. Finally the table is read back and compared with the
     backup (count, and a sha256 over the backed-up fields of every backed-up row).
+    ``on_progress(table, rows written so far)`` follows the rows, as a backup's does.
     """
     if mode not in MODES:
         raise WorkbookError(f"--mode {mode!r} is not one of {', '.join(MODES)}", "merge or replace")
@@ -327,7 +330,9 @@ def restore_table(
     else:
         kept = _restore_columns(target, database, table, live, ids, done)
         _restore_indexes(target, database, table, done)
-    done.upserted = _upsert_rows(target, database, table, fresh=live is None)
+    done.upserted = _upsert_rows(
+        target, database, table, fresh=live is None, on_progress=on_progress
+    )
     for key, values in kept.items():
         _put_converted(target, database, table.id, key, values)
     if mode == "replace":
@@ -354,7 +359,14 @@ def _iter_backup_rows(table: BackupTable) -> Any:
             yield {k: v for k, v in row.items() if k not in _DROP}
 
 
-def _upsert_rows(target: Target, database: str, table: BackupTable, *, fresh: bool = False) -> int:
+def _upsert_rows(
+    target: Target,
+    database: str,
+    table: BackupTable,
+    *,
+    fresh: bool = False,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> int:
     """The backed-up rows back, a page per request (ids, timestamps, permissions kept);
     into a table just recreated (``fresh``) they are created, which skips the lookups."""
     write = target.tables.create_rows if fresh else target.tables.upsert_rows
@@ -365,9 +377,13 @@ def _upsert_rows(target: Target, database: str, table: BackupTable, *, fresh: bo
         if len(batch) == PAGE:
             write(database, table.id, batch)
             total, batch = total + len(batch), []
+            if on_progress is not None:
+                on_progress(table.id, total)
     if batch:
         write(database, table.id, batch)
         total += len(batch)
+    if on_progress is not None:
+        on_progress(table.id, total)
     return total
 
 

@@ -47,8 +47,10 @@ from workbook.core.backup import (
 from workbook.core.client import Target
 from workbook.core.cloud_archive import take_archive
 from workbook.core.config import Workspace
+from workbook.core.progress import summed
 from workbook.errors import WorkbookError
 from workbook.runtime.intercept import SEND, InterceptedClient
+from workbook.runtime.progress import Progress
 from workbook.settings import RUN_LOCK
 
 DESTRUCTIVE = frozenset(
@@ -160,14 +162,16 @@ class TableBackups:
 
     def _export(self, only: list[str] | None, reason: str) -> None:
         folder = self.folder
-        counts = export_tables(
-            self.target,
-            folder,
-            only,
-            incremental=True,
-            run=self.lock_id,
-            before=self.version,
-        )
+        with Progress(f"backup before {reason}", "rows") as shown:  # a bar, or plain lines
+            counts = export_tables(
+                self.target,
+                folder,
+                only,
+                incremental=True,
+                on_progress=summed(shown.set),
+                run=self.lock_id,
+                before=self.version,
+            )
         self._done.update(counts)
         rel = archive.relative(self.workspace, folder)
         for table_id, rows in counts.items():

@@ -8,6 +8,7 @@ behave identically, and a rollback cell never runs by accident during an upgrade
 from __future__ import annotations
 
 import ast
+import sys
 from typing import Any
 
 SKIP_MESSAGE = "skipped: {step} step (this run's direction is '{direction}')"
@@ -63,6 +64,8 @@ def _record_failure(result: Any) -> None:
     wb = session._current
     if wb is None or wb.finished:
         return
+    if getattr(error, "keeps_run_open", False):
+        return  # a checklist gate: the run waits for ticks (runtime/checklist.py)
     if isinstance(error, KeyboardInterrupt):
         if wb.under_runner:
             return  # the runner interrupted it (a cell timeout, Ctrl-C) and says why
@@ -85,10 +88,12 @@ def register(shell: Any) -> None:
 
 
 def register_if_ipython() -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
+    # A kernel has imported IPython before any user code runs; a process that has not
+    # (the `workbook` CLI) has no shell to register with and should not pay IPython's import.
+    if sys.modules.get("IPython") is None:
         return
+    from IPython import get_ipython
+
     shell = get_ipython()
     if shell is not None:
         register(shell)

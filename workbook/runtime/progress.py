@@ -1,22 +1,26 @@
-"""Progress of long steps (backfills, row copies, waits): a bar in the notebook, plain
-periodic lines when the kernel runs unattended.
+"""Progress of long steps in the kernel (backfills, row copies, backups, waits for columns
+and indexes): a bar in the notebook, plain periodic lines when the kernel runs unattended.
 
 Under ``workbook up`` (``WORKBOOK_BATCH=1``) the kernel's own output goes into the archived
 notebook, not the operator's terminal; the kernel process's stderr is the runner's, so the
 lines go there (``sys.__stderr__``): ``backfill blog_posts: 5000 rows · 4100 rows/s``, at
-most one every few seconds, the same in CI logs as in a terminal. In a notebook a tqdm
-widget bar counts and gives the rate.
+most one every few seconds, the same in CI logs as in a terminal (the format is
+``workbook.core.progress``'s, shared with the CLI process). In a notebook a tqdm widget
+bar counts and gives the rate.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from typing import Any, TextIO
 
+from workbook.core import progress as plain
 from workbook.settings import BATCH
 
-INTERVAL = 2.0  # seconds between two plain lines
+INTERVAL = plain.INTERVAL  # seconds between two plain lines
+WAIT_BAR_AFTER = 1.0  # a wait shorter than this draws nothing in a notebook
 
 
 def _batch() -> bool:
@@ -36,17 +40,22 @@ class Progress:
         interval: float | None = None,
         bar: bool | None = None,
     ) -> None:
-        self.label, self.unit, self.total = label, unit, total
-        self.done = 0
-        self.interval = INTERVAL if interval is None else interval
-        self._printed = False
-        self.started = self._last = time.monotonic()
-        self._stream = stream
         self._bar: Any = None
         if bar if bar is not None else not _batch() and stream is None:
             self._bar = _notebook_bar(label, unit, total)
-        if self._bar is None and self._stream is None:
-            self._stream = sys.__stderr__
+        if self._bar is None and stream is None:
+            stream = sys.__stderr__
+        self._lines = plain.PlainLines(
+            label,
+            unit,
+            total,
+            stream=None if self._bar is not None else stream,
+            interval=INTERVAL if interval is None else interval,
+        )
+
+    @property
+    def done(self) -> int:
+        return self._lines.done
 
     def __enter__(self) -> Progress:
         return self
@@ -55,38 +64,65 @@ class Progress:
         self.close()
 
     def update(self, n: int = 1) -> None:
-        self.done += n
+        self._lines.update(n)
         if self._bar is not None:
             self._bar.update(n)
-            return
-        now = time.monotonic()
-        if now - self._last >= self.interval:
-            self._last = now
-            self._line()
+
+    def set(self, done: int) -> None:
+        """The count so far, for callbacks that report totals (``on_progress(table, n)``)."""
+        self.update(done - self.done)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             return
-        if self._printed or time.monotonic() - self.started >= self.interval:
-            self._line(final=True)  # a step too short for a line stays quiet
+        self._lines.close()
 
     def text(self, final: bool = False) -> str:
-        seconds = max(time.monotonic() - self.started, 1e-9)
-        count = f"{self.done}" + (f"/{self.total}" if self.total else "")
-        share = f" ({100 * self.done // self.total}%)" if self.total else ""
-        rate = f"{self.done / seconds:.0f} {self.unit}/s"
-        tail = f" in {seconds:.1f}s" if final else ""
-        return f"{self.label}: {count} {self.unit}{share} · {rate}{tail}"
+        return self._lines.text(final)
 
-    def _line(self, final: bool = False) -> None:
-        if self._stream is None:
-            return
-        try:
-            print(("done: " if final else "") + self.text(final), file=self._stream, flush=True)
-            self._printed = True
-        except (OSError, ValueError):  # a closed stream never fails the step
-            self._stream = None
+
+class Waiting:
+    """A bounded wait (a column or index being built, a table being deleted): seconds
+    waited out of the limit and what Appwrite says meanwhile. Quiet when it is short."""
+
+    def __init__(self, what: str, limit: float, *, stream: TextIO | None = None) -> None:
+        self.what, self.limit = what, limit
+        self.started = self._last = time.monotonic()
+        self._stream = stream
+        self._bar: Any = None
+        self._shown = 0
+
+    def tick(self, status: str | None = None) -> None:
+        """Called at each poll; draws or prints once the wait is long enough to notice."""
+        now = time.monotonic()
+        waited = now - self.started
+        if not _batch() and self._stream is None:
+            if self._bar is None and waited >= WAIT_BAR_AFTER:
+                self._bar = _notebook_bar(f"waiting for {self.what}", "s", int(self.limit))
+                if self._bar is None:
+                    self._stream = sys.__stderr__
+            if self._bar is not None:
+                self._bar.set_postfix_str(status or "", refresh=False)
+                self._bar.update(int(waited) - self._shown)
+                self._shown = int(waited)
+                return
+        if now - self._last >= INTERVAL:
+            self._last = now
+            self._line(waited, status)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        elif time.monotonic() - self.started >= INTERVAL:
+            self._line(time.monotonic() - self.started, "available", done=True)
+
+    def _line(self, waited: float, status: str | None, done: bool = False) -> None:
+        stream = self._stream or sys.__stderr__
+        text = plain.waited(self.what, status, waited, self.limit)
+        # a closed stream never fails the step
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(("done: " if done else "") + text, file=stream, flush=True)
 
 
 def _notebook_bar(label: str, unit: str, total: int | None) -> Any:
