@@ -123,3 +123,50 @@ def test_resolve_appends_rows_and_refuses_what_it_cannot_repair(
     assert_refused(both, "exactly one of")
     assert_refused(ws.run("resolve", "099", "--applied", "--env", "test"), "no migration 099")
     assert_refused(ws.run("schema", "pull", "--env", "nope"), "unknown environment 'nope'")
+
+
+def test_stamp_below_the_latest_applied_is_refused(
+    tmp_path: Path,
+    local_server,  # noqa: ANN001
+    database_id: str,
+) -> None:
+    ws = new_workspace(tmp_path)
+    add_environment(ws, local_server, database=database_id)
+    assert ws.run("stamp", "002", "--env", "test").code == 0
+    before = snapshot(ws.root)
+    refused = ws.run("stamp", "001", "--env", "test")
+    assert_refused(refused, "001 is below 002, the latest applied", "down --to 001")
+    assert snapshot(ws.root) == before
+    assert_refused(ws.run("stamp", "042", "--env", "test"), "no migration '042'")
+
+
+def test_diff_against_an_unknown_or_unreachable_environment(
+    tmp_path: Path,
+    local_server,  # noqa: ANN001
+    database_id: str,
+) -> None:
+    import socket
+
+    ws = new_workspace(tmp_path, folders=("migrations",))
+    add_environment(ws, local_server, database=database_id)
+    unknown = ws.run("diff", "--env", "test", "--against", "nope")
+    assert_refused(unknown, "unknown environment 'nope'")
+    silent = socket.socket()  # accepts connections, never answers: only a timeout ends it
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        port = silent.getsockname()[1]
+        with (ws.root / "workbook.toml").open("a", encoding="utf-8") as f:
+            for name, endpoint_port in (("gone", 9), ("mute", port)):
+                f.write(
+                    f'\n[environments.{name}]\nendpoint = "http://127.0.0.1:{endpoint_port}/v1"\n'
+                    f'project = "p"\nkey_env = "GONE_KEY"\nhttp_timeout = 1\n'
+                )
+        ws.env["GONE_KEY"] = "x" * 20
+        gone = ws.run("diff", "--env", "test", "--against", "gone")
+        assert_refused(gone, "cannot reach http://127.0.0.1:9/v1")
+        mute = ws.run("diff", "--env", "test", "--against", "mute", "--json")
+        assert_refused(mute, f"127.0.0.1:{port}/v1 (environment 'mute') did not answer within 1 s")
+        assert mute.stdout == ""
+    finally:
+        silent.close()
