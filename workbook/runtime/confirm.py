@@ -34,7 +34,9 @@ def require_confirmation(environment_name: str, key: str, what: str = "") -> Non
         return
     message = f"environment '{environment_name}' needs confirmation before it is changed"
     if not started_by_jupyter_server():  # plain papermill, a script: nobody can click
-        raise WorkbookError(message, f"run it with `workbook up --env {environment_name} --yes`")
+        verb = "down" if key.endswith(":down") else "up"  # the CLI command of this run
+        hint = f"run it with `workbook {verb} --env {environment_name} --yes`"
+        raise WorkbookError(message, hint)
     _show(ConfirmationBox(environment_name, key, what))
     raise WorkbookError(
         message, "type its name in the box above and press Confirm, then run this cell again"

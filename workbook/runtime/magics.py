@@ -54,6 +54,60 @@ def _direction_magic(step: str):  # noqa: ANN202 - IPython's magic signature
     return magic
 
 
+# ``%workbook down``: the direction the next run of this kernel takes, whatever the
+# parameters cell says; used up once a run has opened (a refused connect keeps it).
+_next_direction: str | None = None
+WORKBOOK_USAGE = "usage: %workbook down | %workbook up | %workbook (show the next direction)"
+
+
+def workbook_magic(line: str) -> None:
+    """``%workbook down``: the next Run All of this notebook rolls it back, without editing
+    the parameters cell; ``%workbook up`` goes back to the parameters cell's direction.
+
+    ``workbook.connect`` takes the direction, shows the DOWN banner, and asks for the
+    environment's name on ``confirm = true`` environments exactly as for an ``up`` run (the
+    CLI's ``workbook down`` asks the same). A run that opened uses the choice up.
+    """
+    global _next_direction
+    from workbook.core.catalog import DIRECTIONS
+
+    word = line.strip().lower()
+    if word and word not in DIRECTIONS:
+        print(WORKBOOK_USAGE)
+        return
+    if word == "down":
+        _next_direction = "down"
+        print(
+            "the next run of this notebook rolls it back (direction 'down'): Run All Cells; "
+            "the parameters cell stays as it is. `%workbook up` cancels."
+        )
+    elif word == "up":
+        _next_direction = None
+        print("the next run follows the parameters cell's direction")
+    else:
+        shown = _next_direction or "the parameters cell's"
+        print(f"next run's direction: {shown}. {WORKBOOK_USAGE}")
+
+
+def next_direction(given: str) -> str:
+    """The direction ``workbook.connect`` uses: ``%workbook down`` wins over the parameters
+    cell, whose ``direction`` variable is then set to match (cells that read it agree)."""
+    if _next_direction is None:
+        return given
+    from IPython import get_ipython
+
+    shell = get_ipython() if sys.modules.get("IPython") else None
+    if shell is not None and "direction" in shell.user_ns:
+        shell.user_ns["direction"] = _next_direction
+    return _next_direction
+
+
+def direction_used() -> None:
+    """A run opened with the chosen direction: the next Run All follows the parameters."""
+    global _next_direction
+    _next_direction = None
+
+
 def _record_failure(result: Any) -> None:
     """A cell raised: the run is failed, in the ledger, whoever started the kernel."""
     error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
@@ -80,6 +134,7 @@ def register(shell: Any) -> None:
         return
     shell.register_magic_function(_direction_magic("up"), "cell", "up")
     shell.register_magic_function(_direction_magic("down"), "cell", "down")
+    shell.register_magic_function(workbook_magic, "line", "workbook")
     shell.events.register("post_run_cell", _record_failure)
     from workbook.runtime import tracebacks
 

@@ -29,7 +29,7 @@ from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
 from workbook.errors import WorkbookError
-from workbook.runtime import banner, frontend, papermill_output
+from workbook.runtime import banner, frontend, magics, papermill_output
 from workbook.runtime.backups import BackupGuard, TableBackups
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
@@ -86,6 +86,8 @@ class Workbook(Ops):
         self.lock_id: str | None = None  # the lock this kernel holds itself, if any
         self._keep_alive: KeepAlive | None = None
         self._schema_before: Any = None
+        # why a checklist gate stopped this run, while it stays stopped (runtime/checklist)
+        self.awaiting: str | None = None
 
     @property
     def ledger(self) -> Ledger:
@@ -197,17 +199,26 @@ class Workbook(Ops):
             state.write_text(json.dumps({**self.dry_run_state(), "plan": plan}), encoding="utf-8")
         return None if shown else self.summary()
 
-    def fail(self, error: str, *, save: bool = True) -> None:
-        """Record the run as failed; called by the kernel hook when a cell raises.
-        ``save=False`` when the kernel is stopping: no frontend will answer then."""
+    def fail(self, error: str, *, save: bool = True, state: RunState = RunState.FAILED) -> None:
+        """Record the run as failed (or ``awaiting``, stopped at a checklist gate); called by
+        the kernel hook when a cell raises. ``save=False`` when the kernel is stopping: no
+        frontend will answer then."""
         if self.finished or self.migration is None or self.dry_run:
             return
         self.finished = True
         try:
-            self.record = self.journal.finish(self.run_id, RunState.FAILED, error=error)
+            self.record = self.journal.finish(self.run_id, state, error=error)
             self._close(save=save)
         finally:
             self._release()
+
+    def stop(self, why: str, *, save: bool = True) -> None:
+        """The run ends unfinished (kernel stopping, connect cell re-run): failed, or
+        ``awaiting`` when it stands at a checklist gate, so its ticks carry to the next run."""
+        if self.awaiting:
+            self.fail(self.awaiting, save=save, state=RunState.AWAITING)
+        else:
+            self.fail(why, save=save)
 
     def _close(self, *, save: bool = True) -> None:
         """What a kernel running alone does at the end that the runner does otherwise:
@@ -371,6 +382,7 @@ def connect(
 ) -> Workbook:
     """Connect a migration notebook to an environment and open its run in the ledger."""
     global _current
+    direction = magics.next_direction(direction)  # `%workbook down` wins over the parameters
     if direction not in DIRECTIONS:
         raise WorkbookError(
             f"direction must be 'up' or 'down', not {direction!r}",
@@ -391,7 +403,7 @@ def connect(
             f"run_id {run_id!r} is not a valid id", "let Workbook choose it (leave run_id empty)"
         )
     if _current is not None and not _current.finished:
-        _current.fail("superseded: the connect cell ran again before done()")
+        _current.stop("superseded: the connect cell ran again before done()")
     target = connect_target(workspace, env)
     wb = Workbook(
         target,
@@ -403,6 +415,7 @@ def connect(
         plan=Plan(),
     )
     wb._begin(catalog)
+    magics.direction_used()
     _current = wb
     atexit.unregister(_close_on_exit)
     atexit.register(_close_on_exit)
@@ -427,7 +440,7 @@ def _close_on_exit() -> None:
     # at exit the target may be gone already; then the lease expires and a later run settles
     with contextlib.suppress(Exception):
         if not wb.finished:
-            wb.fail("the kernel stopped before wb.done()", save=False)
+            wb.stop("the kernel stopped before wb.done()", save=False)
         elif not wb.dry_run and papermill_output.output_path() is not None:
             wb.archive()
 
