@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# `workbook up`/`down` exit with this when a run stopped at a checklist gate (ledger state
+# `awaiting`): not a failure, a person must confirm a step (README, "Exit codes").
+AWAITING_EXIT_CODE = 3
+
 
 class WorkbookError(Exception):
     """A problem the user can fix: printed without a traceback, exit code 2."""

@@ -202,7 +202,7 @@ def up(
     to: ToOption = None,
     steps: StepsOption = None,
     fleet: Annotated[
-        str | None, typer.Option("--fleet", help="Every environment of [fleets.NAME], on Dask.")
+        str | None, typer.Option("--fleet", help="Every environment of fleet NAME, on Dask.")
     ] = None,
     parallel: Annotated[
         int, typer.Option("--parallel", "-j", min=1, help="With --fleet: local workers.")

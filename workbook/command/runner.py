@@ -50,7 +50,7 @@ class RunResult:
     direction: str
     dry_run: bool
     run_id: str
-    status: str  # applied | failed | dry-run | unsettled
+    status: str  # applied | failed | awaiting | dry-run | unsettled
     archive: Path
     seconds: float
     error: str | None = None
@@ -254,8 +254,8 @@ def _settle(run: _Run, error: str | None) -> RunResult:
         run.journal.annotate(record, run.extra)
     except OSError as exc:
         warnings = (f"the archive could not be annotated: {exc}",)
-    failed = record.state.value == "failed"
-    return run.result(record.state.value, record.error if failed else None, warnings)
+    stopped = record.state.value in ("failed", "awaiting")  # awaiting: what it waits for
+    return run.result(record.state.value, record.error if stopped else None, warnings)
 
 
 def _kernel_variables(

@@ -18,6 +18,7 @@ agree within the lease (NTP), as lease-based lock clients do.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import threading
@@ -262,8 +263,8 @@ class Journal:
         )
 
     def finish(self, run_id: str, state: RunState, *, error: str | None = None) -> RunRecord:
-        """``running`` → applied/failed. The first word wins: a run settled as failed by
-        someone else is not revived by a late ``done()``, and the record says so."""
+        """``running`` → applied/failed/awaiting. The first word wins: a run settled as
+        failed by someone else is not revived by a late ``done()``, and the record says so."""
         record = self.ledger.get(run_id)
         if record is None:
             raise WorkbookError(
@@ -329,6 +330,32 @@ class Journal:
         }
         run_id = f"{lock_id[:15]}-{lock_id[-4:]}-{version}-resolved"  # ≤ 36: an Appwrite id
         return self.ledger.create_run(run_id, data)
+
+    # -- checklist confirmations ---------------------------------------------------------
+    def record_confirmations(self, run_id: str, confirmations: dict[str, dict[str, str]]) -> None:
+        """Keep on the run's row which checklist steps a person confirmed, how, by whom and
+        when (``{step id: {how, by, at}}``): the ledger is where a tick outlives its kernel."""
+        text = json.dumps(confirmations, sort_keys=True)
+        self.ledger.update_run(run_id, {"checklist": redact(text, self.secret_vars)})
+
+    def remembered_confirmations(
+        self, run_id: str, version: str, direction: str
+    ) -> dict[str, dict[str, str]]:
+        """Steps confirmed on this run's row, and on the runs of the same migration and
+        direction that stopped ``awaiting`` just before it: a step confirmed once need not
+        be confirmed again to resume. Any other outcome in between (applied, failed, rolled
+        back) ends the chain — a confirmation is for one attempt, not for ever."""
+        runs = [r for r in self.ledger.runs() if int(r.version) == int(version)]
+        chain: list[RunRecord] = []
+        for record in reversed(runs):
+            awaited = record.state is RunState.AWAITING and record.direction == direction
+            if record.run_id != run_id and not awaited:
+                break
+            chain.append(record)
+        remembered: dict[str, dict[str, str]] = {}
+        for record in reversed(chain):  # oldest first: a later word on a step wins
+            remembered.update(confirmations_of(record))
+        return remembered
 
     def schema_marker(self) -> str | None:
         """The live schema's fingerprint (Workbook's own tables left out): drift is then one
@@ -426,6 +453,17 @@ class KeepAlive:
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+
+
+def confirmations_of(record: RunRecord) -> dict[str, dict[str, str]]:
+    """The checklist steps a run's row says were confirmed (nothing if unreadable)."""
+    try:
+        found = json.loads(record.checklist or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): v for k, v in found.items() if isinstance(v, dict)}
 
 
 def _alive(pid: int) -> bool:

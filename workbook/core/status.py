@@ -13,7 +13,7 @@ from workbook.errors import WorkbookError
 class StatusRow:
     version: str
     description: str
-    state: str  # applied | stamped | pending | failed | modified | running | missing
+    state: str  # applied | stamped | pending | failed | modified | running | awaiting | missing
     applied_at: str | None
     applied_by: str | None
     archive: str | None
@@ -43,12 +43,14 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
             (shown.finished_at or shown.started_at) if shown and not rolled_back else None,
             shown.applied_by if shown else None,
             last.archive if last else None,
-            last.error if last and state == "failed" else None,
+            # a failed run's error; an awaiting one's step and the command that confirms it
+            last.error if last and state in ("failed", "awaiting") else None,
             (rolled_back.finished_at or rolled_back.started_at) if rolled_back else None,
             last.run_id if last else None,
         )
     for key, vs in states.items():
-        if int(key) not in rows and vs.state in ("applied", "failed", "running") and vs.last:
+        known = vs.state in ("applied", "failed", "running", "awaiting")
+        if int(key) not in rows and known and vs.last:
             rows[int(key)] = StatusRow(
                 vs.version,
                 vs.last.description,
@@ -61,7 +63,12 @@ def status_rows(catalog: list[Migration], states: dict[str, VersionState]) -> li
 
 
 def applied_versions(states: dict[str, VersionState]) -> set[int]:
-    return {int(k) for k, v in states.items() if v.state == "applied"}
+    """Applied, or awaiting a confirmation to roll back (its rollback has not happened)."""
+    return {
+        int(k)
+        for k, v in states.items()
+        if v.state == "applied" or (v.state == "awaiting" and v.applied is not None)
+    }
 
 
 def pending(catalog: list[Migration], states: dict[str, VersionState]) -> list[Migration]:
@@ -101,8 +108,9 @@ def check_down(
     catalog: list[Migration], states: dict[str, VersionState], target: Migration, env: str
 ) -> None:
     current = states.get(str(target.number))
-    # a failed run may have half-applied its changes: rolling it back is allowed
-    if current is None or current.state not in ("applied", "failed"):
+    # a failed run may have half-applied its changes, an awaiting one done the cells before
+    # its gate: rolling either back is allowed
+    if current is None or current.state not in ("applied", "failed", "awaiting"):
         raise WorkbookError(
             f"migration {target.version} is not applied on '{env}'", "see `workbook status`"
         )

@@ -1,12 +1,30 @@
-"""Manual steps a migration cannot automate, made explicit and recorded.
+"""Manual steps a migration cannot automate, made explicit, recorded, and gating the risk.
 
 "Rotate the mobile app's key in the store console" cannot be done by code, but the run
-must not go on until it is done. In JupyterLab a checklist is a set of checkboxes, ticked
-automatically where a check can prove the step; a kernel cell cannot block waiting for
-clicks, so `.require()` raises until every box is ticked, and the operator re-runs it.
-In batch (`WORKBOOK_BATCH=1`) the checks run and manual steps must be confirmed up front
-with `workbook up -p confirmed=step1,step2`. Either way the notebook output keeps a text
-record of which step was done, and how.
+must not go on until it is done. A checklist's ``.require()`` is a gate: put it in the
+cell *before* the first destructive one, and nothing after it runs until every step is
+done — ticked automatically where a check can prove it, confirmed by a person otherwise.
+
+Every confirmation is written on the run's ledger row (``checklist``: step, how, by whom,
+when), so it outlives the kernel:
+
+- In JupyterLab the checkboxes are drawn even while steps are pending; ``.require()``
+  then stops Run All (it raises) but keeps the run open and the lock held. A tick is
+  recorded at once, so re-running the cell reads it back, passes the gate, and the run
+  continues from there (Run → Run Selected Cell and All Below).
+- In batch (``WORKBOOK_BATCH=1``: ``workbook up``, papermill) a pending step ends the run
+  in the ledger state ``awaiting`` — not ``failed`` — before the cells after the gate run;
+  the lock is released, the terminal names the step and the exact command that confirms
+  it, and ``workbook up`` exits with ``AWAITING_EXIT_CODE``. The next run with
+  ``-p confirmed=step`` resumes: steps confirmed by the runs that stopped ``awaiting``
+  just before it are remembered from the ledger and need not be confirmed again.
+
+Resuming re-runs the notebook from its first cell: a new kernel cannot pick up the
+variables of one that ended, so the cells before a gate run again. That is why a gate
+belongs before anything that is not safe to repeat — the connect cell and reads, or
+steps that find their work already done (``wb`` operations report "already done") — and
+why the gate, not the destructive cell, comes first. A dry run shows the gate in its plan
+and never stops.
 """
 
 from __future__ import annotations
@@ -15,10 +33,13 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workbook.errors import WorkbookError
+from workbook.errors import AWAITING_EXIT_CODE, WorkbookError
 from workbook.settings import BATCH
+
+if TYPE_CHECKING:
+    from workbook.runtime.session import Workbook
 
 _STEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -33,6 +54,8 @@ class Step:
     done: bool = field(default=False, compare=False)
     how: str = field(default="", compare=False)
     check_result: str = field(default="", compare=False)
+    # a person's confirmation as the ledger keeps it: {how, by, at, run}
+    confirmation: dict[str, str] | None = field(default=None, compare=False)
 
     def run_check(self) -> bool:
         """Run the automatic check; an exception counts as "not done" and is shown."""
@@ -54,6 +77,24 @@ def parse_confirmed(confirmed: str | Iterable[str] | None) -> list[str]:
         return []
     items = confirmed.split(",") if isinstance(confirmed, str) else list(confirmed)
     return [item.strip() for item in items if item and item.strip()]
+
+
+class ChecklistPending(WorkbookError):
+    """A checklist gate with steps not done: nothing after it runs. The run is not failed:
+    it is ``awaiting`` (batch) or stays open for ticks (JupyterLab)."""
+
+    exit_code = AWAITING_EXIT_CODE
+    keeps_run_open = True  # the kernel's failure hook leaves the run alone (runtime/magics)
+
+
+def _connected_run() -> Workbook | None:
+    """The connected migration's open run, whose ledger row keeps the confirmations."""
+    from workbook.runtime import session
+
+    wb = session._current
+    if wb is None or wb.dry_run or wb.migration is None or wb.record is None or wb.finished:
+        return None
+    return wb
 
 
 def _default_mode() -> str:
@@ -114,11 +155,16 @@ class Checklist:
         self._boxes: dict[str, Any] = {}
         self._status: Any = None
         self._displays: list[Any] = []
+        self._shown_in: int | None = None  # the cell (execution count) require() drew it in
         known = {s.id for s in self.steps}
         self.unknown_confirmations = [c for c in self.confirmed if c not in known]
+        self._run = None if self.dry_run else _connected_run()
+        self._stopped = False  # require() stopped here; a re-run of the cell goes on
+        self._remember()
         for step in self.steps:
-            if step.id in self.confirmed:
-                step.done, step.how = True, "confirmed by parameter"
+            if step.id in self.confirmed and step.confirmation is None:
+                self._mark(step, "confirmed by parameter")
+        self._save()
         self.verify()
 
     def _validate(self) -> None:
@@ -156,15 +202,54 @@ class Checklist:
         return [step for step in self.steps if not step.done]
 
     def confirm(self, step_id: str, how: str = "ticked by hand") -> None:
-        """Mark a step done by a person (what ticking its box does)."""
-        step = self._step(step_id)
-        step.done, step.how = True, how
+        """Mark a step done by a person (what ticking its box does), in the ledger too."""
+        self._mark(self._step(step_id), how)
+        self._save()
         self._refresh()
 
     def unconfirm(self, step_id: str) -> None:
         step = self._step(step_id)
-        step.done, step.how = False, ""
+        step.done, step.how, step.confirmation = False, "", None
+        self._save()
         self._refresh()
+
+    def _mark(self, step: Step, how: str) -> None:
+        run_id = self._run.run_id if self._run is not None else ""
+        step.confirmation = {"how": how, "by": _who(), "at": _now(), "run": run_id}
+        step.done, step.how = True, _how_confirmed(step.confirmation, run_id)
+
+    # ---------------------------------------------------------------- the ledger
+
+    def _remember(self) -> None:
+        """Confirmations this run (a tick, then the cell re-run) or the runs that stopped
+        ``awaiting`` before it recorded (runtime docstring above)."""
+        if self._run is None:
+            return
+        wb = self._run
+        assert wb.migration is not None
+        known = {s.id: s for s in self.steps}
+        found = wb.journal.remembered_confirmations(wb.run_id, wb.migration.version, wb.direction)
+        for step_id, confirmation in found.items():
+            step = known.get(step_id)
+            if step is not None:
+                step.confirmation = {k: str(v) for k, v in confirmation.items()}
+                step.done, step.how = True, _how_confirmed(step.confirmation, wb.run_id)
+
+    def _save(self) -> None:
+        """Write this checklist's confirmations on the run's row, beside other checklists'."""
+        if self._run is None:
+            return
+        from workbook.core.journal import confirmations_of
+
+        wb = self._run
+        record = wb.journal.ledger.get(wb.run_id)
+        kept = confirmations_of(record) if record is not None else {}
+        mine = {s.id for s in self.steps}
+        kept = {k: v for k, v in kept.items() if k not in mine}
+        kept.update({s.id: s.confirmation for s in self.steps if s.done and s.confirmation})
+        if record is not None and kept == confirmations_of(record):
+            return
+        wb.journal.record_confirmations(wb.run_id, kept)
 
     def _step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -173,46 +258,110 @@ class Checklist:
         raise WorkbookError(f"checklist '{self.title}' has no step {step_id!r}")
 
     def confirmation_parameter(self) -> str:
-        """The `-p confirmed=…` that would confirm every step no check has proven."""
-        needed = [s.id for s in self.steps if not (s.done and s.how.startswith("check "))]
+        """The `-p confirmed=…` the next run needs: the pending steps when the ledger
+        remembers the others, else every step no check has proven."""
+        if self._run is not None:
+            needed = [s.id for s in self.pending]
+        else:
+            needed = [s.id for s in self.steps if not (s.done and s.how.startswith("check "))]
         return "confirmed=" + ",".join(needed)
 
-    def require(self) -> Checklist:
-        """Stop the run unless every step is done; a dry run only shows the list."""
-        self._show_record()
-        if self.dry_run or self.complete:
+    def confirm_command(self) -> str:
+        """The exact command that confirms the pending steps and resumes the run."""
+        wb = self._run
+        parameter = f"-p {self.confirmation_parameter()}"
+        if wb is None:
+            return f"workbook up {parameter}"
+        env = wb.environment.name
+        if wb.direction == "down":
+            assert wb.migration is not None
+            return f"workbook down --env {env} --migration {wb.migration.version} {parameter}"
+        return f"workbook up --env {env} {parameter}"
+
+    def require(self, *, enforce: bool = True) -> Checklist:
+        """The gate: stop here unless every step is done. ``enforce=False`` shows the list
+        without stopping (e.g. on an environment with nothing to wait for); a dry run shows
+        the gate in its plan and never stops."""
+        self._show()
+        if self.dry_run:
+            if enforce:
+                self._plan_gate()
             return self
-        missing = ", ".join(s.id for s in self.pending)
+        if self.complete or not enforce:
+            if self._run is not None:
+                self._run.awaiting = None
+            return self
+        waits = "; ".join(f"{s.id} ({s.text})" for s in self.pending)
         extra = (
             f" (unknown ids confirmed: {', '.join(self.unknown_confirmations)})"
             if self.unknown_confirmations
             else ""
         )
+        message = f"checklist '{self.title}' awaits: {waits}{extra}"
+        self._stopped = True
+        self._refresh()
         if self.mode == "batch":
-            hint = f"do them, then pass -p {self.confirmation_parameter()}"
-        else:
-            hint = "do them, tick their boxes (or press Verify), then run this cell again"
-        raise WorkbookError(f"checklist '{self.title}': not done: {missing}{extra}", hint)
+            command = self.confirm_command()
+            reason = f"{message}; confirm with `{command}`"
+            if self._run is not None:  # `awaiting`, before the risky cells; lock released
+                self._run.fail(reason, state=_awaiting_state())
+            raise ChecklistPending(
+                f"checklist '{self.title}': not done: {', '.join(s.id for s in self.pending)}"
+                f"{extra}",
+                f"do them, then run `{command}`",
+            )
+        if self._run is not None:  # the run stays open; if the kernel stops, it is awaiting
+            command = self.confirm_command()
+            self._run.awaiting = f"{message}; tick them in JupyterLab, or `{command}`"
+        raise ChecklistPending(
+            f"checklist '{self.title}': not done: {', '.join(s.id for s in self.pending)}{extra}",
+            "do them and tick their boxes above (each tick is kept in the ledger), then run "
+            "this cell again and those below it",
+        )
 
-    def _show_record(self) -> None:
-        """Put the text record in the cell output, so the archive shows what was done."""
+    def _plan_gate(self) -> None:
+        """A dry run's plan shows where the real run would wait, and for what."""
+        from workbook.runtime import session
+
+        wb = session._current
+        if wb is None or not wb.dry_run:
+            return
+        pending = [s.id for s in self.pending]
+        wb.plan.add(
+            "checklist gate",
+            self.title,
+            {
+                "waits_for": ", ".join(pending) or "nothing",
+                "confirm": f"-p {self.confirmation_parameter()}" if pending else "",
+            },
+            effect="gate",
+        )
+
+    def _show(self) -> None:
+        """Draw the checklist in the cell output — the checkboxes in JupyterLab even while
+        steps are pending, the text record in batch — so the archive shows what was done."""
         try:
             from IPython import get_ipython
             from IPython.display import display
         except ImportError:  # pragma: no cover
             print(self.as_text())
             return
-        if get_ipython() is not None:
-            display({"text/plain": self.as_text(), "text/html": self.as_html()}, raw=True)
-        else:
+        if get_ipython() is None:
             print(self.as_text())
+            return
+        if self.mode == "interactive":
+            self._shown_in = None
+            self._ipython_display_()  # the widget, and the text the saved notebook keeps
+        else:
+            display({"text/plain": self.as_text(), "text/html": self.as_html()}, raw=True)
+        self._shown_in = _execution_count()
 
     # ---------------------------------------------------------------- rendering
 
     def status_line(self) -> str:
         done = sum(step.done for step in self.steps)
         if self.complete:
-            state = "all steps done"
+            state = "all steps done" + (" · run this cell again to go on" if self._stopped else "")
         else:
             state = "waiting for: " + ", ".join(s.id for s in self.pending)
         prefix = "DRY RUN (not enforced) · " if self.dry_run else ""
@@ -260,6 +409,8 @@ class Checklist:
         """Display with an id, so every tick also updates the text kept in the notebook."""
         from IPython.display import display
 
+        if self._shown_in is not None and self._shown_in == _execution_count():
+            return  # require() drew it in this cell: the value it returns is not drawn twice
         handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
         if handle is not None:
             self._displays.append(handle)
@@ -300,7 +451,7 @@ class Checklist:
         def on_change(change: dict[str, Any]) -> None:
             step = self._step(step_id)
             if change["new"] and not step.done:
-                self.confirm(step_id, f"ticked by {_who()}")
+                self.confirm(step_id, "ticked")
             elif not change["new"] and step.done:
                 self.unconfirm(step_id)
 
@@ -329,7 +480,44 @@ def _how(step: Step) -> str:
     return "; ".join(parts)
 
 
+def _how_confirmed(confirmation: dict[str, str], run_id: str) -> str:
+    """``ticked by ana at 2026-12-02 05:40:12 UTC`` (``, in run …`` when remembered)."""
+    how = confirmation.get("how") or "confirmed"
+    by, at = confirmation.get("by") or "", (confirmation.get("at") or "").replace("T", " ")[:19]
+    when = f" at {at} UTC" if at else ""
+    if how == "ticked":
+        text = f"ticked by {by or '?'}{when}"
+    else:
+        text = how + (f" ({by}{when})" if by or when else "")
+    run = confirmation.get("run")
+    return text + (f", in run {run}" if run and run != run_id else "")
+
+
 def _who() -> str:
+    from workbook.runtime import session
+
+    wb = session._current
+    if wb is not None:
+        return wb.operator
     from workbook.core.ledger import operator
 
     return operator()
+
+
+def _execution_count() -> int | None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None
+
+
+def _now() -> str:
+    from workbook.core.ledger import now
+
+    return now()
+
+
+def _awaiting_state() -> Any:
+    from workbook.core.ledger import RunState
+
+    return RunState.AWAITING
