@@ -197,15 +197,25 @@ def test_missing_folder_and_a_file_instead_of_a_folder(ws: CliWorkspace, backup:
 
 
 def test_an_export_cut_short_leaves_no_manifest_and_is_refused(
-    ws: CliWorkspace, target: Target, local_server: LocalServer, tmp_path: Path
+    ws: CliWorkspace,
+    target: Target,
+    local_server: LocalServer,
+    tables: TablesDB,
+    database: str,
+    tmp_path: Path,
 ) -> None:
+    tables.create_table(database, "notes", "Notes")  # exported after posts
     folder = tmp_path / "cut"
-    local_server.inject_fault(kind="server_error", method="GET", path=r"/rows$", times=1)
+
+    def fail_next_page(table: str, rows: int) -> None:  # posts is written: cut the rest
+        local_server.inject_fault(kind="server_error", method="GET", path=r"/rows$", times=1)
+
     try:
         with pytest.raises(AppwriteException):
-            export_database(target, folder)
+            export_database(target, folder, on_progress=fail_next_page)
     finally:
         local_server.clear_faults()
+    assert (folder / "posts.jsonl").is_file()
     assert not (folder / "schema.json").exists()
     local_server.clear_request_log()
     assert_refused(ws.run("restore", str(folder), "--env", "test"), "an export that did not finish")

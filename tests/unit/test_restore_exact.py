@@ -153,7 +153,12 @@ def test_a_deleted_column_is_undone_exactly(
 
 
 def test_a_column_recreated_with_another_type_is_converted_back(
-    ws: CliWorkspace, backup: Path, client: Client, tables: TablesDB, database: str
+    ws: CliWorkspace,
+    backup: Path,
+    client: Client,
+    tables: TablesDB,
+    database: str,
+    local_server: LocalServer,
 ) -> None:
     before = rows_of(client, database)
     delete_views(tables, database)  # views: integer → varchar, indexed again
@@ -163,9 +168,13 @@ def test_a_column_recreated_with_another_type_is_converted_back(
     tables.update_rows(database, "posts", {"views": "many"})
     tables.create_row(database, "posts", "later", {"title": "later", "views": "7"})
     tables.create_row(database, "posts", "later2", {"title": "later2", "views": "n/a"})
+    since = rows_of(client, database)["later"]
 
+    local_server.clear_request_log()
     result = ws.run("restore", str(backup), "--env", "test")
     assert result.code == 0, result.output
+    writes = [(r["method"], r["path"]) for r in local_server.request_log()]
+    assert not [w for w in writes if w[0] == "PATCH" and "/rows/" in w[1]]  # in bulk only
     assert (
         "  converted column views back from varchar to integer "
         "(1 value(s) of rows created since did not convert: null)"
@@ -174,6 +183,8 @@ def test_a_column_recreated_with_another_type_is_converted_back(
     assert tables.get_column(database, "posts", "views").type == "integer"
     assert {k: after[k] for k in before} == before
     assert after["later"]["views"] == 7 and after["later2"]["views"] is None
+    kept = ("$createdAt", "$updatedAt", "$permissions", "title")
+    assert {k: after["later"][k] for k in kept} == {k: since[k] for k in kept}
 
 
 def test_replace_removes_rows_created_after_the_backup(

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
+from workbook.command.backup_ids import BackedUpIds, pages
 from workbook.core.backup import FORMAT, MANIFEST, MANIFEST_KEYS, table_file
 from workbook.core.client import Target
 from workbook.core.columns import STRING_FORMATS, ColumnSpec, column_kind
@@ -321,23 +322,23 @@ def restore_table(
         raise WorkbookError(f"--mode {mode!r} is not one of {', '.join(MODES)}", "merge or replace")
     database = database or target.environment.database
     done = TableRestore(table.id, [])
-    ids = _backup_ids(table)
-    live = _get(target, f"/tablesdb/{database}/tables/{table.id}")
-    if live is None:
-        _create_table(target, database, table.definition)
-        done.actions.append("recreated the table, its columns and indexes")
-        kept: dict[str, list[tuple[str, Any]]] = {}
-    else:
-        kept = _restore_columns(target, database, table, live, ids, done)
-        _restore_indexes(target, database, table, done)
-    done.upserted = _upsert_rows(
-        target, database, table, fresh=live is None, on_progress=on_progress
-    )
-    for key, values in kept.items():
-        _put_converted(target, database, table.id, key, values)
-    if mode == "replace":
-        done.deleted = _delete_others(target, database, table.id, ids)
-    done.checked = check_rows(target, database, table, ids, exact=mode == "replace")
+    with BackedUpIds(table.path) as ids:  # on disk: memory stays flat whatever the size
+        live = _get(target, f"/tablesdb/{database}/tables/{table.id}")
+        if live is None:
+            _create_table(target, database, table.definition)
+            done.actions.append("recreated the table, its columns and indexes")
+            retyped: dict[str, dict[str, Any]] = {}
+        else:
+            retyped = _restore_columns(target, database, table, live, ids, done)
+            _restore_indexes(target, database, table, done)
+        done.upserted = _upsert_rows(
+            target, database, table, fresh=live is None, on_progress=on_progress
+        )
+        if retyped and mode == "merge":
+            _put_converted(target, database, table.id, ids, retyped)
+        if mode == "replace":
+            done.deleted = _delete_others(target, database, table.id, ids)
+        done.checked = check_rows(target, database, table, ids, exact=mode == "replace")
     done.actions.append(f"checked: {done.checked} row(s) match the backup (count and sha256)")
     return done
 
@@ -345,11 +346,6 @@ def restore_table(
 def restore_rows(target: Target, table: BackupTable) -> int:
     """Upsert a table's exported rows back (kept for callers that want the rows only)."""
     return _upsert_rows(target, target.environment.database, table)
-
-
-def _backup_ids(table: BackupTable) -> set[str]:
-    with table.path.open(encoding="utf-8") as rows:
-        return {json.loads(line)["$id"] for line in rows}
 
 
 def _iter_backup_rows(table: BackupTable) -> Any:
@@ -413,31 +409,34 @@ def _restore_columns(
     database: str,
     table: BackupTable,
     live: dict[str, Any],
-    ids: set[str],
+    ids: BackedUpIds,
     done: TableRestore,
-) -> dict[str, list[tuple[str, Any]]]:
-    """Recreate lost columns and put retyped ones back; returns, per retyped column, the
-    values of rows the backup does not have, converted to the backed-up type."""
+) -> dict[str, dict[str, Any]]:
+    """Recreate lost columns and put retyped ones back; returns the retyped columns (key →
+    backed-up definition). Before the first retyped column is dropped, the rows the backup
+    does not have are set aside whole in ``ids`` (on disk), so their values can come back
+    converted (:func:`_put_converted`)."""
     have = {c["key"]: c for c in live.get("columns", [])}
-    kept: dict[str, list[tuple[str, Any]]] = {}
+    retyped: dict[str, dict[str, Any]] = {}
     for column in table.definition.get("columns", []):
         key = column["key"]
         now = have.get(key)
         if now is not None and _same_shape(now, column):
             continue
         if now is not None:
+            if not retyped:
+                ids.keep(_rows_outside(target, database, table.id, ids))
+            retyped[key] = column
             kind = column_kind(column)
-            values = _values_outside(target, database, table.id, key, ids)
-            kept[key] = [(rid, _convert(kind, v, column)) for rid, v in values]
+            lost = sum(
+                1
+                for row in ids.kept()
+                if row.get(key) is not None and _convert(kind, row.get(key), column) is None
+            )
             for index in live.get("indexes", []):
                 if key in (index.get("columns") or index.get("attributes") or []):
                     _delete_index(target, database, table.id, index["key"])
             _delete_column(target, database, table.id, key)
-            lost = sum(
-                1
-                for (_, old), (_, new) in zip(values, kept[key], strict=True)
-                if old is not None and new is None
-            )
             note = f"converted column {key} back from {column_kind(now)} to {kind}"
             if lost:
                 note += f" ({lost} value(s) of rows created since did not convert: null)"
@@ -445,7 +444,7 @@ def _restore_columns(
         else:
             done.actions.append(f"recreated column {key} ({column_kind(column)})")
         _create_column(target, database, table.id, column)
-    return kept
+    return retyped
 
 
 def _same_shape(live: dict[str, Any], backed_up: dict[str, Any]) -> bool:
@@ -454,16 +453,14 @@ def _same_shape(live: dict[str, Any], backed_up: dict[str, Any]) -> bool:
     )
 
 
-def _values_outside(
-    target: Target, database: str, table_id: str, key: str, ids: set[str]
-) -> list[tuple[str, Any]]:
-    """(id, value) of a column for the rows the backup does not have (created since)."""
+def _rows_outside(
+    target: Target, database: str, table_id: str, ids: BackedUpIds
+) -> Iterator[dict[str, Any]]:
+    """The rows the backup does not have (created since), whole, a page of lookups at a time."""
     path = f"/tablesdb/{database}/tables/{table_id}/rows"
-    return [
-        (row["$id"], row.get(key))
-        for row in iter_items(target.client, path, "rows", [Query.select(["$id", key])])
-        if row["$id"] not in ids
-    ]
+    for page in pages(iter_items(target.client, path, "rows", page=CHECK_PAGE), CHECK_PAGE):
+        outside = set(ids.missing([row["$id"] for row in page]))
+        yield from (row for row in page if row["$id"] in outside)
 
 
 def _convert(kind: str, value: Any, column: dict[str, Any]) -> Any:
@@ -493,11 +490,23 @@ def _convert(kind: str, value: Any, column: dict[str, Any]) -> Any:
 
 
 def _put_converted(
-    target: Target, database: str, table_id: str, key: str, values: list[tuple[str, Any]]
+    target: Target,
+    database: str,
+    table_id: str,
+    ids: BackedUpIds,
+    retyped: dict[str, dict[str, Any]],
 ) -> None:
-    for rid, value in values:
-        if value is not None:
-            target.tables.update_row(database, table_id, rid, {key: value})
+    """The rows created since the backup, back whole with each retyped column's value
+    converted (None where it does not convert), in bulk upserts of a page each; their ids,
+    timestamps and permissions are those they had."""
+    for batch in pages(ids.kept(), PAGE):
+        rows = []
+        for row in batch:
+            put = {k: v for k, v in row.items() if k not in _DROP}
+            for key, column in retyped.items():
+                put[key] = _convert(column_kind(column), row.get(key), column)
+            rows.append(put)
+        target.tables.upsert_rows(database, table_id, rows)
 
 
 def _create_column(target: Target, database: str, table_id: str, column: dict[str, Any]) -> None:
@@ -570,13 +579,15 @@ def _wait(target: Target, path: str, *, gone: bool) -> None:
     )
 
 
-def _delete_others(target: Target, database: str, table_id: str, ids: set[str]) -> int:
-    """``--mode replace``: the rows the backup does not have go, a page per request."""
+def _delete_others(target: Target, database: str, table_id: str, ids: BackedUpIds) -> int:
+    """``--mode replace``: the rows the backup does not have go, a page per request (their
+    ids are collected first: deleting under a cursor would pull the cursor's row away)."""
     path = f"/tablesdb/{database}/tables/{table_id}/rows"
+    selected = iter_items(target.client, path, "rows", [Query.select(["$id"])], page=CHECK_PAGE)
     extra = [
-        row["$id"]
-        for row in iter_items(target.client, path, "rows", [Query.select(["$id"])])
-        if row["$id"] not in ids
+        row_id
+        for page in pages((row["$id"] for row in selected), CHECK_PAGE)
+        for row_id in ids.missing(page)
     ]
     for start in range(0, len(extra), PAGE):
         chunk = extra[start : start + PAGE]
@@ -591,7 +602,7 @@ def row_digest(row: dict[str, Any], keys: list[str]) -> int:
 
 
 def check_rows(
-    target: Target, database: str, table: BackupTable, ids: set[str], *, exact: bool
+    target: Target, database: str, table: BackupTable, ids: BackedUpIds, *, exact: bool
 ) -> int:
     """Read the table back: every backed-up row is there with the backed-up values (a sum
     of per-row sha256, so order does not matter), and with ``exact`` no other row is."""
@@ -604,12 +615,13 @@ def check_rows(
     found = 0
     others = 0
     total = 0
-    for row in iter_items(target.client, path, "rows", page=CHECK_PAGE):
-        if row["$id"] not in ids:
-            others += 1
-            continue
-        total += 1
-        found = (found + row_digest(row, keys or [])) % (1 << 256)
+    for page in pages(iter_items(target.client, path, "rows", page=CHECK_PAGE), CHECK_PAGE):
+        outside = set(ids.missing([row["$id"] for row in page]))
+        others += len(outside)
+        for row in page:
+            if row["$id"] not in outside:
+                total += 1
+                found = (found + row_digest(row, keys or [])) % (1 << 256)
     if total != len(ids) or (exact and others):
         raise WorkbookError(
             f"after the restore {table.id} holds {total} of the backup's {len(ids)} row(s)"
