@@ -171,6 +171,20 @@ def execute(
     return result
 
 
+_cell_hooks: list[Any] = []
+
+
+@contextlib.contextmanager
+def on_cell_executed(hook: Any) -> Any:
+    """Call ``hook(cell=, cell_index=, execute_reply=)`` in this process after each cell the
+    runs inside the block execute (nbclient's hook): how a replay sees each cell's effect."""
+    _cell_hooks.append(hook)
+    try:
+        yield
+    finally:
+        _cell_hooks.remove(hook)
+
+
 def _papermill(
     migration: Migration,
     path: Path,
@@ -197,6 +211,7 @@ def _papermill(
             extra_arguments=KERNEL_ARGUMENTS,
             execution_timeout=timeout,
             **kernels.engine_for(km),
+            **({"on_cell_executed": _cell_hooks[-1]} if _cell_hooks else {}),
         )
     except PapermillExecutionError as exc:
         if exc.ename == "KeyboardInterrupt":  # nbclient interrupts a cell past its timeout
