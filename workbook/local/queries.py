@@ -121,9 +121,40 @@ class ListSQL:
 
 
 @dataclass(frozen=True)
+class RelationSpec:
+    """A relationship column as filters see it: its junction table (quoted), which end of each
+    link is this table's (`mine`) and which the related row's (`other`), and the related table.
+
+    `virtual` sides hold many related rows (utopia keeps no value for them in the row), so
+    utopia refuses filters on them: "Cannot query on virtual relationship attribute".
+    """
+
+    key: str
+    junction: str
+    mine: str
+    other: str
+    virtual: bool
+    related: str
+
+
+@dataclass(frozen=True)
+class TableScope:
+    """What filters need of a related table, for `author.name` queries."""
+
+    sql: str
+    columns: Mapping[str, ColumnSpec]
+    relations: Mapping[str, RelationSpec]
+    fulltext: Collection[str]
+
+
+Resolver = Callable[[str], TableScope]  # related table id -> its scope
+
+
+@dataclass(frozen=True)
 class _Column:
     sql: str
     spec: ColumnSpec
+    expr: str | None = None  # an SQL expression in place of the column (relationships)
 
 
 SYSTEM_COLUMNS: dict[str, _Column] = {
@@ -212,8 +243,10 @@ def _coerce(column: _Column, value: object) -> object:
     """Check one filter value against the column type; return it in stored form."""
     kind = column.spec.type
     bound: object | None = None
-    if kind in STRING_TYPES or kind == "relationship":
+    if kind in STRING_TYPES:
         bound = value if isinstance(value, str) else None
+    elif kind == "relationship":  # utopia: Text(255), "the query is always on uid"
+        bound = value if isinstance(value, str) and len(value) <= 255 else None
     elif kind in ("integer", "bigint"):
         if isinstance(value, int) and not isinstance(value, bool) and MIN_INT <= value <= MAX_INT:
             bound = value
@@ -258,33 +291,79 @@ class _Compiler:
         columns: Mapping[str, ColumnSpec],
         table_sql: str | None,
         fulltext: Collection[str],
+        relations: Mapping[str, RelationSpec] | None = None,
+        resolve: Resolver | None = None,
     ) -> None:
         self.columns = columns
         self.table_sql = table_sql
         self.fulltext = frozenset(fulltext)
+        self.relations = relations or {}
+        self.resolve = resolve
         self.searched: list[str] = []
         self.depth = 0
 
     def column(self, attribute: str) -> _Column:
         if attribute in SYSTEM_COLUMNS:
             return SYSTEM_COLUMNS[attribute]
+        relation = self.relations.get(attribute)
+        if relation is not None:
+            # The related id a one-valued side holds (utopia stores it in the row).
+            expr = (
+                f"(SELECT wb_j.{relation.other} FROM {relation.junction} AS wb_j "
+                f"WHERE wb_j.{relation.mine} = {self._uid()} LIMIT 1)"
+            )
+            return _Column(attribute, ColumnSpec(attribute, "relationship"), expr)
         spec = self.columns.get(attribute)
         if spec is None:
             raise query_invalid(f"Invalid query: Attribute not found in schema: {attribute}")
         return _Column(attribute, spec)
 
+    def _uid(self) -> str:
+        return f"{self.table_sql}._uid" if self.table_sql else "_uid"
+
     def ref(self, column: _Column) -> str:
+        if column.expr is not None:
+            return column.expr
         name = quote_ident(column.sql)
         return f"{self.table_sql}.{name}" if self.table_sql else name
 
+    def _nested_head(self, query: Query) -> str | None:
+        """The relationship a dotted filter (`author.name`) goes through, if any."""
+        head = query.attribute.split(".", 1)[0]
+        if (
+            "." in query.attribute
+            and head in self.relations
+            and query.method
+            not in (
+                "and",
+                "or",
+            )
+        ):
+            return head
+        return None
+
     def compile(self, queries: Sequence[Query]) -> tuple[list[str], list[object], _Paging]:
-        """Validate every query in order; return filter conditions, their params, paging."""
+        """Validate every query in order; return filter conditions, their params, paging.
+
+        Dotted filters through one relationship are grouped, as utopia's
+        convertRelationshipQueries does: one related row must match all of them."""
         conditions: list[str] = []
         params: list[object] = []
         paging = _Paging()
+        grouped: dict[str, list[Query]] = {}
         for query in queries:
+            head = self._nested_head(query) if query.method not in PAGING_METHODS else None
+            if head is not None:
+                grouped.setdefault(head, []).append(query)
+        done: set[str] = set()
+        for query in queries:
+            head = self._nested_head(query) if query.method not in PAGING_METHODS else None
             if query.method in PAGING_METHODS:
                 self.paging(query, paging)
+            elif head is not None:
+                if head not in done:
+                    done.add(head)
+                    conditions.append(self.related(head, grouped[head], params))
             else:
                 conditions.append(self.filter(query, params))
         for attribute in self.searched:
@@ -294,10 +373,28 @@ class _Compiler:
                 )
         return conditions, params, paging
 
+    def related(self, head: str, queries: Sequence[Query], params: list[object]) -> str:
+        """Rows whose related rows through `head` match every one of `queries` (dotted)."""
+        relation = self.relations[head]
+        if self.resolve is None:
+            raise query_invalid(f"Invalid query: Attribute not found in schema: {head}")
+        scope = self.resolve(relation.related)
+        nested = _Compiler(scope.columns, scope.sql, scope.fulltext, scope.relations, self.resolve)
+        inner = [Query(q.method, q.attribute.split(".", 1)[1], q.values) for q in queries]
+        conditions, inner_params, _ = nested.compile(inner)
+        params.extend(inner_params)
+        return (
+            f"{self._uid()} IN (SELECT wb_j.{relation.mine} FROM {relation.junction} AS wb_j "
+            f"WHERE wb_j.{relation.other} IN (SELECT {scope.sql}._uid FROM {scope.sql} "
+            f"WHERE {' AND '.join(conditions) or '1'}))"
+        )
+
     def filter(self, query: Query, params: list[object]) -> str:
         method = query.method
         if method in ("and", "or"):
             return self.logical(query, params)
+        if self._nested_head(query) is not None:
+            return self.related(query.attribute.split(".", 1)[0], [query], params)
         if method in UNSUPPORTED_METHODS:
             raise query_invalid(
                 f"Invalid query: Query method {method} is not supported by the local server"
@@ -323,6 +420,9 @@ class _Compiler:
                 f"{MAX_VALUES} values: {query.attribute}"
             )
         bound = [_coerce(column, value) for value in values]
+        relation = self.relations.get(query.attribute)
+        if relation is not None and relation.virtual:
+            raise query_invalid("Invalid query: Cannot query on virtual relationship attribute")
         _check_shape(method, column.spec)
         if method in ("search", "notSearch"):
             self.searched.append(query.attribute)
@@ -625,6 +725,8 @@ def build_where(
     *,
     table_sql: str | None = None,
     fulltext: Collection[str] = (),
+    relations: Mapping[str, RelationSpec] | None = None,
+    resolve: Resolver | None = None,
 ) -> tuple[str, list[object]]:
     """The WHERE condition of the filter queries alone ("1" when there are none).
 
@@ -633,7 +735,7 @@ def build_where(
     whatever its key (`value`, `key`, `json`… otherwise clash), and `fulltext`
     (keys with a single-column fulltext index) to allow `search`.
     """
-    compiler = _Compiler(columns, table_sql, fulltext)
+    compiler = _Compiler(columns, table_sql, fulltext, relations, resolve)
     conditions, params, _ = compiler.compile(queries)
     return (" AND ".join(conditions) if conditions else "1"), params
 
@@ -646,6 +748,8 @@ def build_list_sql(
     load_cursor_row: Callable[[str], Mapping[str, object] | None],
     fulltext: Collection[str] = (),
     default_limit: int | None = DEFAULT_LIMIT,
+    relations: Mapping[str, RelationSpec] | None = None,
+    resolve: Resolver | None = None,
 ) -> ListSQL:
     """One page of rows and its capped total, as Appwrite's list rows computes them.
 
@@ -663,7 +767,7 @@ def build_list_sql(
                 "general_cursor_not_found", f"Row '{cursor_id}' for the 'cursor' value not found."
             )
 
-    compiler = _Compiler(columns, table_sql, fulltext)
+    compiler = _Compiler(columns, table_sql, fulltext, relations, resolve)
     filters, filter_params, paging = compiler.compile(queries)
     orders = _full_order(paging.orders)
     before = cursor_query is not None and cursor_query.method == "cursorBefore"

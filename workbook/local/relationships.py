@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, conflict
 from workbook.local.meta import TableRef, load_columns, table_ref
-from workbook.local.params import bool_param, is_key, key_param, now_iso, text_param
+from workbook.local.params import bool_param, is_key, key_param, new_uid, now_iso, text_param
+from workbook.local.queries import RelationSpec
 from workbook.local.store import quote
 
+MAX_DEPTH = 3  # utopia's RELATION_MAX_DEPTH: levels of rows a read or a nested write reaches
 TYPES = ("oneToOne", "oneToMany", "manyToOne", "manyToMany")
 ON_DELETE = ("cascade", "restrict", "setNull")
 Column = dict[str, Any]
@@ -195,26 +197,63 @@ def _invalid(message: str) -> AppwriteError:
     return bad_request("relationship_value_invalid", message)
 
 
-def link_ids(column: Mapping[str, Any], value: Any) -> list[str] | None:
-    """The related ids a row write gives (by id or as nested rows with `$id`)."""
+CUSTOM_ID = (
+    "Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, "
+    "and underscore. Can't start with a special char"
+)
+NestedWriter = Callable[[Mapping[str, Any], dict[str, Any]], str]
+
+
+def _nested_id(item: dict[str, Any]) -> dict[str, Any]:
+    """A nested row as Appwrite's Create action prepares it: `$id` given (or `unique()`, a new
+    id) and a valid custom id (Documents/Action::validateRelationship)."""
+    row_id = item.get("$id")
+    if row_id is None or row_id == "unique()":
+        return {**item, "$id": new_uid()}
+    if not isinstance(row_id, str):
+        raise _invalid("Relationship $id must be a string")
+    if not is_key(row_id):
+        raise _invalid(CUSTOM_ID)
+    return item
+
+
+def link_ids(column: Mapping[str, Any], value: Any, nested: NestedWriter) -> list[str]:
+    """The related ids a row write gives: ids as they are, nested rows (objects) created or
+    updated in the related table by `nested`, as utopia's relateDocuments does."""
     if value is None:
         return []
-    items = value if isinstance(value, list) else [value]
-    if many(column) and not isinstance(value, list):
-        raise _invalid("Invalid relationship value. Must be an array of documents or document IDs.")
-    if not many(column) and isinstance(value, list):
+    if isinstance(value, list):
+        if not many(column):
+            raise _invalid(
+                "Invalid relationship value. Must be either a document ID or a document, "
+                "array given."
+            )
+        items = value
+    elif many(column):
+        given = "document ID" if isinstance(value, str) else "document"
         raise _invalid(
-            "Invalid relationship value. Must be either a document, document ID or NULL."
+            "Invalid relationship value. Must be either an array of documents or document IDs, "
+            f"{given} given."
         )
+    else:
+        items = [value]
     ids: list[str] = []
     for item in items:
         if isinstance(item, dict):
-            item = item.get("$id")
-        if not is_key(item):
+            ids.append(nested(column, _nested_id(item)))
+            continue
+        if isinstance(item, list):
             raise _invalid(
-                "Invalid relationship value. Must be either a document, document ID or NULL."
+                "Relationship value must be an object, document ID string, or associative array"
             )
-        ids.append(str(item))
+        if not isinstance(item, str):
+            raise _invalid(
+                "Invalid relationship value. Must be either a document, document ID, or an "
+                "array of documents or document IDs."
+            )
+        if not is_key(item):
+            raise _invalid(CUSTOM_ID)
+        ids.append(item)
     return list(dict.fromkeys(ids))
 
 
@@ -240,16 +279,6 @@ def link_statements(
 # --- rows: reading links ----------------------------------------------------------------------
 
 
-def selected(raw: Sequence[str], relations: Mapping[str, Any]) -> set[str]:
-    """Relationship keys a list of select values asks to load (`key.*`, `key.field`)."""
-    keys: set[str] = set()
-    for value in raw:
-        head = str(value).split(".", 1)[0]
-        if head in relations and "." in str(value):
-            keys.add(head)
-    return keys
-
-
 def related_ids(
     conn: sqlite3.Connection, column: Mapping[str, Any], row_ids: Sequence[str]
 ) -> dict[str, list[str]]:
@@ -265,6 +294,17 @@ def related_ids(
     ):
         found[me].append(them)
     return found
+
+
+def query_specs(relations: Mapping[str, Column]) -> dict[str, RelationSpec]:
+    """The table's relationships as query filters see them (a "many" side is virtual)."""
+    specs: dict[str, RelationSpec] = {}
+    for key, column in relations.items():
+        mine, other = _mine_other(column)
+        specs[key] = RelationSpec(
+            key, _junction_sql(column), mine, other, many(column), column["relatedTable"]
+        )
+    return specs
 
 
 # --- rows: onDelete ---------------------------------------------------------------------------

@@ -18,10 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbook.local import operators, relationships
-from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
+from workbook.local.errors import (
+    AppwriteError,
+    appwrite_error,
+    bad_request,
+    invalid_argument,
+    query_invalid,
+)
 from workbook.local.meta import TableRef
 from workbook.local.params import REQUEST_TIME, is_key, new_uid, now_iso, parse_datetime
-from workbook.local.queries import Query, build_list_sql, build_where, parse_queries
+from workbook.local.queries import (
+    Query,
+    Resolver,
+    TableScope,
+    build_list_sql,
+    build_where,
+    parse_queries,
+)
 from workbook.local.row_codec import RowCodec, structure_error
 from workbook.local.state import ServerState
 from workbook.local.store import quote
@@ -122,6 +135,21 @@ def _row_id(value: object) -> str:
 # --- reading stored rows ----------------------------------------------------------------------
 
 
+def _resolver(conn: sqlite3.Connection, state: ServerState, database_id: str) -> Resolver:
+    """How filters reach a related table (`author.name`), within this database."""
+
+    def resolve(table_id: str) -> TableScope:
+        related = state.tables.get(conn, database_id, table_id)
+        return TableScope(
+            related.ref.sql,
+            related.specs,
+            relationships.query_specs(related.relations),
+            related.fulltext,
+        )
+
+    return resolve
+
+
 def _select(schema: TableSchema) -> str:
     names = ", ".join(quote(name) for name in schema.codec.row_names)
     return f"SELECT {names} FROM {schema.ref.sql}"
@@ -170,8 +198,20 @@ class _Write:
 class _Plan:
     """The writes of one request, in order, and the row states they leave."""
 
-    def __init__(self, schema: TableSchema) -> None:
+    def __init__(
+        self,
+        schema: TableSchema,
+        conn: sqlite3.Connection | None = None,
+        state: ServerState | None = None,
+        *,
+        depth: int = 0,
+        came_from: str | None = None,
+    ) -> None:
         self.schema = schema
+        self.conn = conn
+        self.state = state
+        self.depth = depth  # 0 for the request's own rows, 1 for nested rows, and so on
+        self.came_from = came_from  # the table whose nested row this plan writes
         self.codec: RowCodec = schema.codec
         self.now = REQUEST_TIME.get() or now_iso()
         self.writes: list[_Write] = []
@@ -185,17 +225,51 @@ class _Plan:
             f"VALUES ({', '.join('?' for _ in names)})"
         )
 
-    def take_links(self, user: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """User values without relationship keys, and the related ids those keys give."""
+    def take_links(
+        self, user: dict[str, Any], permissions: list[str]
+    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """User values without relationship keys, and the related ids those keys give (nested
+        rows written first). Like utopia's relationshipWriteStack, a nested row two levels
+        down keeps only its relationships back to the table it was written from."""
         relations = self.relations
         if not relations or relations.keys().isdisjoint(user):
             return user, {}
+
+        def nested(column: Mapping[str, Any], item: dict[str, Any]) -> str:
+            return self.nested_row(column, item, permissions)
+
         links = {
-            key: relationships.link_ids(relations[key], value)
+            key: relationships.link_ids(relations[key], value, nested)
             for key, value in user.items()
             if key in relations
+            and (
+                self.depth < relationships.MAX_DEPTH - 1
+                or relations[key]["relatedTable"] == self.came_from
+            )
         }
         return {k: v for k, v in user.items() if k not in relations}, links
+
+    def nested_row(
+        self, column: Mapping[str, Any], item: dict[str, Any], permissions: list[str]
+    ) -> str:
+        """Create (with the parent's permissions unless it has its own) or update the related
+        row a nested object describes; its link to the parent is written by the parent."""
+        assert self.conn is not None and self.state is not None
+        conn, state = self.conn, self.state
+        related = state.tables.get(conn, self.schema.ref.db_id, column["relatedTable"])
+        data = dict(item)
+        if column["twoWay"]:
+            data.pop(column["twoWayKey"], None)
+        row_id = str(data.pop("$id"))
+        plan = _Plan(related, conn, state, depth=self.depth + 1, came_from=self.schema.ref.id)
+        existing = plan.current.get(row_id) or _load(conn, related, row_id)
+        if existing is None:
+            data.setdefault("$permissions", permissions)
+            done = plan.insert(row_id, data, None)
+        else:
+            done = plan.update(existing, data, None)
+        plan.execute(conn, [done])
+        return row_id
 
     def write_links(self, row_id: str, links: Mapping[str, list[str]]) -> None:
         for key, ids in links.items():
@@ -204,10 +278,10 @@ class _Plan:
 
     def insert(self, row_id: str, data: Mapping[str, Any], permissions: list[str] | None) -> State:
         user, system = _split_system(data)
-        user, links = self.take_links(user)
         row_id = _row_id(system.get("$id", row_id))
         if permissions is None:
             permissions = check_permissions(system.get("$permissions", []), "$permissions")
+        user, links = self.take_links(user, permissions)
         values = self.codec.full(user)
         dates = _dates(system)
         state: State = [
@@ -236,10 +310,11 @@ class _Plan:
         """Write `data` over `existing`. `whole_row` validates the merged row as utopia's
         updateDocument does; bulk updates (`updateDocuments`) check only the given values."""
         user, system = _split_system(data)
-        user, links = self.take_links(user)
-        user = self.resolve(user, existing)
         if permissions is None and "$permissions" in system:
             permissions = check_permissions(system["$permissions"], "$permissions")
+        current = permissions if permissions is not None else json.loads(existing[4] or "[]")
+        user, links = self.take_links(user, current)
+        user = self.resolve(user, existing)
         if partial:
             values = self.codec.partial(user)
         else:
@@ -353,39 +428,55 @@ def _execute_run(conn: sqlite3.Connection, sql: str, run: list[_Write]) -> None:
 # --- routes' operations -----------------------------------------------------------------------
 
 
-def _select_keys(raw_queries: Sequence[str]) -> list[str] | None:
+def _select_values(queries: Sequence[Query]) -> list[str] | None:
     selected: list[str] | None = None
-    for query in parse_queries(raw_queries):
+    for query in queries:
         if query.method == "select":
             selected = (selected or []) + [str(v) for v in query.values]
     return selected
 
 
-def _project(body: dict[str, Any], selected: list[str] | None) -> dict[str, Any]:
+def _project(body: dict[str, Any], selected: Sequence[str] | None) -> dict[str, Any]:
     if selected is None or "*" in selected:
         return body
     keep = set(selected)
     return {k: v for k, v in body.items() if k.startswith("$") or k in keep}
 
 
-def _split_relation_selects(
-    queries: list[Query], relations: Mapping[str, Any]
-) -> tuple[list[Query], set[str]]:
-    """Queries without the `select` values that name relationships, and those relationships."""
-    if not relations:
-        return queries, set()
-    wanted: set[str] = set()
-    kept: list[Query] = []
-    for query in queries:
-        if query.method != "select":
-            kept.append(query)
+@dataclass
+class _RelationSelect:
+    """A select list split as utopia's processRelationshipQueries splits it: the table's own
+    values, and per relationship the select values its related rows are read with."""
+
+    own: list[str]
+    nested: dict[str, list[str]]
+
+
+def _split_select(values: Sequence[str], relations: Mapping[str, Any]) -> _RelationSelect:
+    """`author.*` loads `author` with `*`; `author.company.*` loads it with `company.*`.
+
+    A dotted value through a one-valued side keeps that side's key in the own select (only
+    it, not the other fields); through a "many" side it is dropped, and a select left empty
+    reads every field (`*`). A bare relationship key is refused by utopia's
+    validateSelections ("Cannot select attributes")."""
+    own: list[str] = []
+    nested: dict[str, list[str]] = {}
+    dotted = False
+    for value in values:
+        head, dot, rest = value.partition(".")
+        if head not in relations:
+            own.append(value)
             continue
-        names = [str(v) for v in query.values]
-        loads = relationships.selected(names, relations)
-        wanted |= loads
-        rest = [n for n in names if n.split(".", 1)[0] not in relations]
-        kept.append(Query("select", query.attribute, tuple(rest or ["$id"])))
-    return kept, wanted
+        if not dot:
+            raise query_invalid(f"Cannot select attributes: {head}")
+        dotted = True
+        nested.setdefault(head, []).append(rest or "*")
+        if not relationships.many(relations[head]):
+            own.append(head)
+    plain = [v for v in own if v not in relations]
+    if dotted and not plain and all(relationships.many(relations[k]) for k in nested):
+        plain = ["*"]
+    return _RelationSelect(plain or ([] if dotted else ["*"]), nested)
 
 
 def _attach(
@@ -393,20 +484,52 @@ def _attach(
     state: ServerState,
     schema: TableSchema,
     bodies: list[dict[str, Any]],
-    keys: set[str],
+    nested: Mapping[str, list[str]],
+    depth: int = 0,
+    skip: str | None = None,
 ) -> None:
-    """Put each selected relationship's related rows (one level deep) into the bodies."""
+    """Put each selected relationship's related rows into the bodies, breadth first, as far
+    as utopia's RELATION_MAX_DEPTH: rows of the third level keep no relationships, and the
+    way back of a two-way relationship is never loaded again."""
     ids = [body["$id"] for body in bodies]
-    for key in sorted(keys):
+    for key, values in nested.items():
+        if key == skip:
+            continue
+        if depth + 1 >= relationships.MAX_DEPTH:
+            for body in bodies:
+                body.pop(key, None)
+            continue
         column = schema.relations[key]
         related = state.tables.get(conn, schema.ref.db_id, column["relatedTable"])
         links = relationships.related_ids(conn, column, ids)
-        wanted = [i for found in links.values() for i in found]
-        loaded = _load_many(conn, related, wanted)
+        loaded = _load_many(conn, related, [i for found in links.values() for i in found])
+        split = _split_select(values, related.relations)
+        for value in split.own:
+            if value != "*" and value[:1] != "$" and value not in related.codec.by_key:
+                raise query_invalid(f"Invalid query: Attribute not found in schema: {value}")
         build = related.codec.builder(related.codec.row_names)
+        shown = split.own if split.own else []
+        made = {i: _project(build(row), shown) for i, row in loaded.items()}
+        back = column["twoWayKey"] if column["twoWay"] else None
+        deeper = {k: v for k, v in split.nested.items() if k != back}
+        if deeper and made:
+            _attach(conn, state, related, list(made.values()), deeper, depth + 1, back)
         for body in bodies:
-            rows = [build(loaded[i]) for i in links[body["$id"]] if i in loaded]
+            rows = [made[i] for i in links[body["$id"]] if i in made]
             body[key] = rows if relationships.many(column) else (rows[0] if rows else None)
+
+
+def _load_request(
+    queries: list[Query], relations: Mapping[str, Any]
+) -> tuple[list[Query], dict[str, list[str]]]:
+    """Queries with select values as the table's own columns see them, and the relationships
+    to load (with their select values)."""
+    values = _select_values(queries)
+    if values is None or not relations:
+        return queries, {}
+    split = _split_select(values, relations)
+    kept = [q for q in queries if q.method != "select"]
+    return [*kept, Query("select", "", tuple(split.own or ["$id"]))], split.nested
 
 
 def list_rows(
@@ -419,7 +542,7 @@ def list_rows(
     queries = parse_queries(raw_queries)
     with state.store.read() as conn:
         schema = state.tables.get(conn, database_id, table_id)
-        queries, wanted = _split_relation_selects(queries, schema.relations)
+        queries, wanted = _load_request(queries, schema.relations)
 
         def load_cursor_row(row_id: str) -> Mapping[str, object] | None:
             row = _load(conn, schema, row_id)
@@ -431,6 +554,8 @@ def list_rows(
             queries,
             load_cursor_row=load_cursor_row,
             fulltext=schema.fulltext,
+            relations=relationships.query_specs(schema.relations),
+            resolve=_resolver(conn, state, database_id),
         )
         rows = _tuples(conn, plan.sql, plan.params)
         if plan.reverse:
@@ -446,16 +571,14 @@ def list_rows(
 def get_row(
     state: ServerState, database_id: str, table_id: str, row_id: str, raw_queries: Sequence[str]
 ) -> dict[str, Any]:
-    selected = _select_keys(raw_queries)
+    queries = parse_queries(raw_queries)
     with state.store.read() as conn:
         schema = state.tables.get(conn, database_id, table_id)
+        queries, wanted = _load_request(queries, schema.relations)
         row = _load(conn, schema, row_id)
         if row is None:
             raise row_not_found(row_id)
-        wanted = relationships.selected(selected or [], schema.relations)
-        if wanted:
-            selected = [s for s in selected or [] if s.split(".", 1)[0] not in wanted] or ["$id"]
-        body = _project(_bodies(schema, [row])[0], selected)
+        body = _project(_bodies(schema, [row])[0], _select_values(queries))
         if wanted:
             _attach(conn, state, schema, [body], wanted)
     return body
@@ -494,7 +617,7 @@ def _write(
     """One write request: plan its rows, run the plan, commit; then answer how many rows it
     wrote and (the first `answer` of) those rows."""
     with state.store.write() as conn:
-        plan = _Plan(state.tables.get(conn, database_id, table_id))
+        plan = _Plan(state.tables.get(conn, database_id, table_id), conn, state)
         done = planner(conn, plan)
         plan.execute(conn, done)
     return len(done), _bodies(plan.schema, done[:answer])

@@ -1,0 +1,124 @@
+"""Relationships beyond one level, through the official SDK: nested rows created or updated
+with their parent (utopia's relateDocuments, permissions inherited, writes two levels deep at
+most), related rows read to utopia's RELATION_MAX_DEPTH (3 levels of rows) when a select asks,
+and filters on relationship columns as utopia 7.2.6 allows them (stored side by id, dotted
+paths on any side, "virtual" many sides refused)."""
+
+from __future__ import annotations
+
+import pytest
+from appwrite.client import Client
+from appwrite.enums.relationship_type import RelationshipType
+from appwrite.query import Query
+from appwrite.services.tables_db import TablesDB
+from local_support import error_of, wait_status
+
+NAME = [{"key": "name", "type": "varchar", "size": 40, "required": False}]
+
+
+@pytest.fixture
+def chain(tables: TablesDB, client: Client, database_id: str) -> str:
+    """books → author (manyToOne, back `books`) → company (manyToOne, back `staff`) →
+    country (manyToOne, one-way)."""
+    for table in ("countries", "companies", "authors", "books"):
+        tables.create_table(database_id, table, table, columns=NAME)
+    for table, related, key, back in (
+        ("books", "authors", "author", "books"),
+        ("authors", "companies", "company", "staff"),
+        ("companies", "countries", "country", None),
+    ):
+        tables.create_relationship_column(
+            database_id, table, related, RelationshipType.MANYTOONE, two_way=back is not None,
+            key=key, two_way_key=back,
+        )  # fmt: skip
+        assert wait_status(client, database_id, table, key)["status"] == "available"
+    return database_id
+
+
+def test_nested_rows_are_created_then_updated_with_their_parent(
+    tables: TablesDB, chain: str
+) -> None:
+    tables.create_row(chain, "countries", "fr", {"name": "France"})
+    book = {
+        "name": "Dune",
+        "author": {
+            "$id": "ann",
+            "name": "Ann",
+            "company": {"$id": "acme", "name": "Acme", "country": "fr"},
+        },
+    }
+    tables.create_row(chain, "books", "b1", book, permissions=['read("any")'])
+    ann = tables.get_row(chain, "authors", "ann", [Query.select(["*", "company.*"])])
+    assert ann.data["name"] == "Ann" and ann.data["company"]["name"] == "Acme"
+    assert ann.permissions == ['read("any")']  # inherited from the parent row
+    acme = tables.get_row(chain, "companies", "acme", [Query.select(["*", "country.*"])])
+    assert acme.data["country"] is None  # third level: its own relationships are not written
+
+    tables.update_row(chain, "books", "b1", {"author": {"$id": "ann", "name": "Ann B"}})
+    assert tables.get_row(chain, "authors", "ann").data["name"] == "Ann B"
+    tables.create_row(chain, "books", "b2", {"name": "Emma", "author": {"name": "New"}})
+    made = tables.get_row(chain, "books", "b2", [Query.select(["author.*"])]).data["author"]
+    assert made["name"] == "New" and len(made["$id"]) == 20  # a new unique id
+    staff = tables.get_row(chain, "companies", "acme", [Query.select(["staff.*"])]).data
+    assert [s["$id"] for s in staff["staff"]] == ["ann"]
+
+    error = error_of(tables.create_row, chain, "books", "b3", {"author": {"$id": "-bad"}})
+    assert (error.code, error.type) == (400, "relationship_value_invalid")
+    error = error_of(tables.create_row, chain, "books", "b3", {"author": ["ann"]})
+    assert (error.code, error.type) == (400, "relationship_value_invalid")
+    assert "array given" in error.message
+    assert error_of(tables.get_row, chain, "books", "b3").type == "row_not_found"
+
+
+def test_related_rows_are_read_three_levels_deep_and_no_further(
+    tables: TablesDB, chain: str
+) -> None:
+    tables.create_row(chain, "countries", "fr", {"name": "France"})
+    tables.create_row(chain, "companies", "acme", {"name": "Acme", "country": "fr"})
+    tables.create_row(chain, "authors", "ann", {"name": "Ann", "company": "acme"})
+    tables.create_row(chain, "books", "b1", {"name": "Dune", "author": "ann"})
+    deep = Query.select(["*", "author.*", "author.company.*", "author.company.country.*"])
+    book = tables.get_row(chain, "books", "b1", [deep]).data
+    company = book["author"]["company"]
+    assert (book["name"], book["author"]["name"], company["name"]) == ("Dune", "Ann", "Acme")
+    assert "country" not in company  # RELATION_MAX_DEPTH = 3 levels of rows
+    assert "books" not in book["author"]  # the way back is never loaded
+    listed = tables.list_rows(chain, "books", [deep]).rows[0].data
+    assert listed["author"]["company"]["$id"] == "acme"
+    only = tables.get_row(chain, "books", "b1", [Query.select(["author.company.name"])]).data
+    assert set(only["author"]) == {k for k in only["author"] if k[:1] == "$"} | {"company"}
+    assert only["author"]["company"]["name"] == "Acme" and "name" not in only
+    error = error_of(tables.get_row, chain, "books", "b1", [Query.select(["author"])])
+    assert (error.code, error.type) == (400, "general_query_invalid")
+    assert error.message == "Cannot select attributes: author"
+
+
+def test_filters_on_relationship_columns(tables: TablesDB, chain: str) -> None:
+    tables.create_row(chain, "companies", "acme", {"name": "Acme"})
+    tables.create_row(chain, "authors", "ann", {"name": "Ann", "company": "acme"})
+    tables.create_row(chain, "authors", "bob", {"name": "Bob"})
+    tables.create_row(chain, "books", "b1", {"name": "Dune", "author": "ann"})
+    tables.create_row(chain, "books", "b2", {"name": "Emma", "author": "bob"})
+    tables.create_row(chain, "books", "b3", {"name": "Orphan"})
+
+    def ids(table: str, *queries: str) -> list[str]:
+        return [r.id for r in tables.list_rows(chain, table, list(queries)).rows]
+
+    assert ids("books", Query.equal("author", ["ann"])) == ["b1"]  # the stored side, by id
+    assert ids("books", Query.not_equal("author", "ann")) == ["b2"]
+    assert ids("books", Query.is_null("author")) == ["b3"]
+    assert ids("books", Query.equal("author.name", ["Bob"])) == ["b2"]
+    assert ids("books", Query.equal("author.company.name", ["Acme"])) == ["b1"]
+    assert ids("authors", Query.equal("books.name", ["Emma"])) == ["bob"]  # dotted: any side
+    assert ids("books", Query.equal("author.name", ["Ann"]), Query.equal("name", ["x"])) == []
+    assert tables.list_rows(chain, "books", [Query.equal("author.name", ["Ann"])]).total == 1
+    for table, query, message in (
+        ("authors", Query.equal("books", ["b1"]),
+         "Invalid query: Cannot query on virtual relationship attribute"),
+        ("books", Query.equal("author", [5]),
+         'Invalid query: Query value is invalid for attribute "author"'),
+        ("books", Query.equal("author.ghost", ["x"]),
+         "Invalid query: Attribute not found in schema: ghost"),
+    ):  # fmt: skip
+        error = error_of(tables.list_rows, chain, table, [query])
+        assert (error.code, error.type, error.message) == (400, "general_query_invalid", message)
