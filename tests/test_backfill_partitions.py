@@ -4,12 +4,14 @@ chunks committed whole in transactions, chunks on a real Dask LocalCluster, dry 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
+from cli_inproc import add_environment, new_workspace
 from ops_fixtures import *  # noqa: F403 - the module's fixtures
 from ops_fixtures import writes_to
 
@@ -181,14 +183,17 @@ def test_chunks_on_a_dask_local_cluster(
 
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        with pytest.raises(OperationFailed, match="chunk 1 failed on the cluster: ValueError"):
-            ops.backfill("people", failing, partitions=4, cluster=client, name="d")
-        assert _chunk_records(tables, database_id) == [1, 2, 3]  # the others finished
-        assert ops.backfill("people", _label, partitions=4, cluster=client, name="d") > 0
+        with distributed.get_task_stream(client) as stream:
+            with pytest.raises(OperationFailed, match="chunk 1 failed on the cluster: ValueE"):
+                ops.backfill("people", failing, partitions=4, cluster=client, name="d")
+            assert _chunk_records(tables, database_id) == [1, 2, 3]  # the others finished
+            assert ops.backfill("people", _label, partitions=4, cluster=client, name="d") > 0
+        ran = [t["key"] for t in stream.data if "workbook-backfill" in str(t["key"])]
+        assert len(ran) == 5  # four chunks, then the failed one again: all on the workers
     ops.backfill("people_copy", _label)
     assert _labels(ops, "people") == _labels(ops, "people_copy")
     assert _records(tables, database_id) == []
@@ -207,3 +212,66 @@ def test_dry_run_plans_chunks_and_writes_nothing(
     assert step["detail"]["chunks"] == 5 and step["detail"]["rows"] == ROWS
     assert _records(tables, database_id) == []
     assert all(label is None for label in _labels(live).values())
+
+
+def test_a_migration_rerun_resumes_and_a_rolled_back_one_starts_afresh(
+    ops_server: Any,
+    tables: TablesDB,
+    database_id: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Through ``workbook.connect`` (a kernel running alone): finished chunks are skipped
+    only by a re-run after a failed run of the same migration, as the ledger tells."""
+    from workbook.runtime import session
+
+    ws = new_workspace(tmp_path, folders=("migrations",))
+    add_environment(ws, ops_server, database=database_id)
+    for name, value in ws.environ().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(ws.root)
+    calls: list[int] = []
+
+    def failing(row: dict[str, Any]) -> dict[str, Any] | None:
+        calls.append(row["n"])
+        if row["n"] == 130:  # chunk 3 of 5
+            raise Boom("row 130")
+        return _label(row)
+
+    first = session.connect("test", "001")
+    _seed(first, tables, database_id)
+    with pytest.raises(Boom):
+        first.backfill("people", failing, partitions=5, name="labels")
+    first.fail("Boom: row 130")
+    assert _chunk_records(tables, database_id) == [0, 1]
+
+    calls.clear()
+    capsys.readouterr()
+    second = session.connect("test", "001")  # the re-run of the failed migration
+    with pytest.raises(Boom):
+        second.backfill("people", failing, partitions=5, name="labels")
+    second.fail("Boom: row 130 again")
+    assert calls == list(range(100, 131))  # chunks 1-2 skipped, not read again
+    assert "skipped 2 of 5 chunks" in capsys.readouterr().out
+
+    resolved = ws.run("resolve", "001", "--rolled-back", "--env", "test")
+    assert resolved.code == 0, resolved.output
+    calls.clear()
+    third = session.connect("test", "001")  # after a roll-back: the records are not trusted
+    assert third.backfill("people", _label_counting(calls), partitions=5, name="labels") > 0
+    assert sorted(calls) == list(range(ROWS))
+    assert "skipped" not in capsys.readouterr().out
+    third.done()
+    assert _records(tables, database_id) == []
+
+
+def _label_counting(calls: list[int]) -> Any:
+    def counting(row: dict[str, Any]) -> dict[str, Any] | None:
+        calls.append(row["n"])
+        return _label(row)
+
+    return counting

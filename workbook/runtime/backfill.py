@@ -325,10 +325,10 @@ def _resumable_runs(ops: Any) -> set[str] | None:
         if run.run_id == own:
             continue
         if run.direction != getattr(ops, "direction", "up"):
-            break
-        if run.state not in (RunState.FAILED, RunState.RUNNING):
-            break
-        honoured.add(run.run_id)
+            break  # rolled back (or forward) since: its data may be gone
+        if run.state in (RunState.APPLIED, RunState.STAMPED):
+            break  # finished since: a new run starts afresh
+        honoured.add(run.run_id)  # failed, settled, or stopped at a gate
     return honoured
 
 
