@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from appwrite.client import Client
+from appwrite.enums.relation_mutate import RelationMutate
 from appwrite.enums.relationship_type import RelationshipType
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
@@ -122,3 +123,55 @@ def test_filters_on_relationship_columns(tables: TablesDB, chain: str) -> None:
     ):  # fmt: skip
         error = error_of(tables.list_rows, chain, table, [query])
         assert (error.code, error.type, error.message) == (400, "general_query_invalid", message)
+
+
+def test_a_cycle_of_cascades_is_created_and_a_delete_through_it_ends(
+    tables: TablesDB, client: Client, database_id: str
+) -> None:
+    """utopia refuses no cascade cycle; a delete follows the cascades once around and stops."""
+    db = database_id
+    for table in ("a", "b", "c"):
+        tables.create_table(db, table, table, columns=NAME)
+    for table, related in (("a", "b"), ("b", "c"), ("c", "a")):
+        column = tables.create_relationship_column(
+            db, table, related, RelationshipType.ONETOMANY, key="next",
+            two_way=True, two_way_key="prev", on_delete=RelationMutate.CASCADE,
+        )  # fmt: skip
+        assert column.status.value == "processing"
+        assert wait_status(client, db, table, "next")["status"] == "available"
+    tables.create_row(db, "a", "a1", {"name": "x"})
+    tables.create_row(db, "b", "b1", {"prev": "a1"})
+    tables.create_row(db, "c", "c1", {"prev": "b1", "next": ["a1"]})
+    tables.create_row(db, "a", "a2", {"name": "untouched"})
+    tables.delete_row(db, "a", "a1")
+    assert [tables.list_rows(db, t).total for t in ("a", "b", "c")] == [1, 0, 0]
+    assert tables.get_row(db, "a", "a2").data["name"] == "untouched"
+
+
+@pytest.mark.parametrize(
+    ("kind", "refused_from"),
+    [
+        (RelationshipType.ONETOONE, "parent"),
+        (RelationshipType.ONETOMANY, "parent"),
+        (RelationshipType.MANYTOONE, "child"),
+        (RelationshipType.MANYTOMANY, "parent"),
+    ],
+)
+def test_restrict_refuses_from_the_side_utopia_refuses(
+    tables: TablesDB, client: Client, database_id: str, kind: RelationshipType, refused_from: str
+) -> None:
+    db = database_id
+    for table in ("p", "q"):
+        tables.create_table(db, table, table, columns=NAME)
+    tables.create_relationship_column(db, "p", "q", kind, key="q", two_way=True, two_way_key="p")
+    assert wait_status(client, db, "p", "q")["status"] == "available"
+    many = kind in (RelationshipType.ONETOMANY, RelationshipType.MANYTOMANY)
+    tables.create_row(db, "q", "q1", {"name": "q"})
+    tables.create_row(db, "p", "p1", {"q": ["q1"] if many else "q1"})
+    refused, allowed = (("p", "p1"), ("q", "q1"))
+    if refused_from == "child":
+        refused, allowed = allowed, refused
+    error = error_of(tables.delete_row, db, *refused)
+    assert (error.code, error.type) == (403, "row_delete_restricted")
+    tables.delete_row(db, *allowed)
+    tables.delete_row(db, *refused)  # nothing links it any more

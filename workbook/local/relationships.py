@@ -50,14 +50,20 @@ def many(column: Mapping[str, Any]) -> bool:
     )
 
 
-def _owns(column: Mapping[str, Any]) -> bool:
-    """Whether deleting a row on this side cascades to (or is restricted by) its related rows."""
+def _restricts(column: Mapping[str, Any]) -> bool:
+    """Whether `restrict` refuses deleting a linked row on this side (utopia's deleteRestrict:
+    the parent side of oneToOne, oneToMany and manyToMany, the child side of manyToOne)."""
+    parent = column["side"] == "parent"
+    return not parent if column["relationType"] == "manyToOne" else parent
+
+
+def _cascades(column: Mapping[str, Any]) -> bool:
+    """Whether `cascade` deletes the linked rows (utopia's deleteCascade: both sides of
+    oneToOne, the parent side of oneToMany and manyToMany, the child side of manyToOne)."""
     kind, parent = column["relationType"], column["side"] == "parent"
-    if kind == "oneToMany":
-        return parent
-    if kind == "manyToOne":
-        return not parent
-    return True
+    if kind == "oneToOne":
+        return True
+    return not parent if kind == "manyToOne" else parent
 
 
 def _junction_sql(column: Mapping[str, Any]) -> str:
@@ -355,14 +361,18 @@ def on_delete(
     delete_related: Any,
     visited: set[tuple[int, str]],
 ) -> None:
-    """Apply each relationship's onDelete for rows about to be deleted from `ref`'s table."""
+    """Apply each relationship's onDelete for rows about to be deleted from `ref`'s table.
+
+    Appwrite does not refuse a cycle of cascades (utopia's createRelationship has no such
+    check): on delete, utopia follows cascades until a relationship already on its delete
+    stack comes back (the same one, or its other side), so every row the cascades reach is
+    deleted once and the delete ends. `visited` (rows already being deleted) does the same."""
     if not row_ids:
         return
     for column in touching(conn, ref):
         links = related_ids(conn, column, row_ids)
         linked = sorted({i for ids in links.values() for i in ids})
-        owns = _owns(column)
-        if column["onDelete"] == "restrict" and owns and linked:
+        if column["onDelete"] == "restrict" and _restricts(column) and linked:
             raise AppwriteError(
                 403,
                 "row_delete_restricted",
@@ -373,7 +383,7 @@ def on_delete(
         conn.execute(
             f"DELETE FROM {_junction_sql(column)} WHERE {mine} IN ({marks})", list(row_ids)
         )
-        if column["onDelete"] == "cascade" and owns and column["relationType"] != "manyToMany":
+        if column["onDelete"] == "cascade" and _cascades(column):
             related = table_ref(conn, ref.db_id, column["relatedTable"])
             todo = [i for i in linked if (related.seq, i) not in visited]
             visited.update((related.seq, i) for i in todo)
