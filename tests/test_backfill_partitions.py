@@ -138,6 +138,19 @@ def test_transaction_chunk_commits_whole_or_not_at_all(
     assert all(label == f"#{int(k[1:])}" for k, label in _labels(ops).items())
 
 
+def test_transaction_on_a_relationship_table_cuts_chunks_to_fit(
+    ops: Ops, tables: TablesDB, database_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Appwrite refuses bulk writes on tables with relationships: one operation per row,
+    so 250 rows need three transactions of at most 99 rows and their record."""
+    _seed(ops, tables, database_id)
+    ops.create_table("teams", columns=[{"key": "name", "type": "varchar", "size": 20}])
+    ops.add_relationship("people", "teams", "manyToOne", key="team")
+    assert ops.backfill("people", _label, transaction=True) == ROWS
+    assert "3 chunks instead of 1, so each fits one transaction" in capsys.readouterr().out
+    assert all(label == f"#{int(k[1:])}" for k, label in _labels(ops).items())
+
+
 def test_transaction_refuses_a_chunk_beyond_the_operation_limit(
     ops: Ops, tables: TablesDB, database_id: str
 ) -> None:
@@ -191,7 +204,8 @@ def test_chunks_on_a_dask_local_cluster(
             with pytest.raises(OperationFailed, match="chunk 1 failed on the cluster: ValueE"):
                 ops.backfill("people", failing, partitions=4, cluster=client, name="d")
             assert _chunk_records(tables, database_id) == [1, 2, 3]  # the others finished
-            assert ops.backfill("people", _label, partitions=4, cluster=client, name="d") > 0
+            address = cluster.scheduler_address  # a scheduler address works as well
+            assert ops.backfill("people", _label, partitions=4, cluster=address, name="d") > 0
         ran = [t["key"] for t in stream.data if "workbook-backfill" in str(t["key"])]
         assert len(ran) == 5  # four chunks, then the failed one again: all on the workers
     ops.backfill("people_copy", _label)

@@ -290,7 +290,7 @@ def partitioned_backfill(
         _write_plan(ops, key, run_id, chunks)
     progress = Progress(f"backfill {table_id}", "chunks", total=len(chunks))
     progress.update(len(finished))
-    client = find_cluster(cluster)
+    client, ours = find_cluster(cluster)
     try:
         if client is None:
             results = [_progressing(progress, run_chunk(ops, job, fn)) for job in jobs]
@@ -298,6 +298,8 @@ def partitioned_backfill(
             results = _on_cluster(ops, client, jobs, fn, progress)
     finally:
         progress.close()
+        if ours:  # a client made here for an address: not left connected
+            client.close()
     _forget(ops, key)
     return sum(r.changed for r in results)
 
@@ -448,31 +450,32 @@ def _plan(
 # -- on a Dask cluster ----------------------------------------------------------------------
 
 
-def find_cluster(cluster: Any) -> Any:
-    """The Dask client to run chunks on, or None to run them here."""
+def find_cluster(cluster: Any) -> tuple[Any, bool]:
+    """The Dask client to run chunks on (None: run them here), and whether it was made
+    here (then the caller closes it)."""
     if cluster is False:
-        return None
+        return None, False
     if cluster is not None and not isinstance(cluster, str):
-        return cluster  # a distributed.Client
+        return cluster, False  # a distributed.Client
     try:
         import dask
         from distributed import Client, default_client
     except ImportError as exc:
         if cluster is None:
-            return None
+            return None, False
         raise OperationFailed(
             "backfill chunks run on Dask, which is not installed",
             hint='pip install "appwrite-workbook[fleet]", or leave cluster= out',
         ) from exc
     if cluster is None:
         try:
-            return default_client()
+            return default_client(), False
         except ValueError:
-            cluster = dask.config.get("scheduler-address", None)
+            cluster = dask.config.get("scheduler-address", None)  # DASK_SCHEDULER_ADDRESS
             if not cluster:
-                return None
+                return None, False
     try:
-        return Client(cluster, timeout=CONNECT_TIMEOUT)
+        return Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False), True
     except (OSError, TimeoutError) as exc:
         raise OperationFailed(
             f"the Dask scheduler at {cluster} did not answer within {CONNECT_TIMEOUT:g}s",
