@@ -85,6 +85,10 @@ BACKUP_RESERVE = Variable(
     "WORKBOOK_BACKUP_RESERVE",
     "MiB of disk a backup must leave free, or the run stops before it starts (default 100)",
 )
+PROGRESS_INTERVAL = Variable(
+    "WORKBOOK_PROGRESS_INTERVAL",
+    "seconds between two plain progress lines where no bar is drawn (default 2)",
+)
 BATCH = Variable("WORKBOOK_BATCH", "set by the runner: the kernel runs unattended", internal=True)
 RUN_LOCK = Variable(
     "WORKBOOK_RUN_LOCK", "set by the runner: the lock its sequence holds", internal=True
@@ -110,6 +114,7 @@ VARIABLES: tuple[Variable, ...] = (
     PREWARM,
     BACKUP_KEEP,
     BACKUP_RESERVE,
+    PROGRESS_INTERVAL,
     BATCH,
     RUN_LOCK,
     DRY_RUN_STATE,

@@ -50,7 +50,7 @@ class RowsView:
             unit,
             total,
             stream=None if self._bars else console.file,
-            interval=plain.INTERVAL if interval is None else interval,
+            interval=plain.interval() if interval is None else interval,
         )
         self._progress: Progress | None = None
         self._task: TaskID | None = None

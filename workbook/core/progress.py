@@ -13,7 +13,14 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-INTERVAL = 2.0  # seconds between two plain lines
+from workbook.settings import PROGRESS_INTERVAL
+
+INTERVAL = 2.0  # seconds between two plain lines, unless $WORKBOOK_PROGRESS_INTERVAL says
+
+
+def interval() -> float:
+    """Seconds between two plain lines (read when a step starts; kernels inherit it)."""
+    return PROGRESS_INTERVAL.seconds() or INTERVAL
 
 
 def describe(label: str, done: int, total: int | None, unit: str, seconds: float) -> str:

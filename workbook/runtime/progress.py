@@ -19,8 +19,12 @@ from typing import Any, TextIO
 from workbook.core import progress as plain
 from workbook.settings import BATCH
 
-INTERVAL = plain.INTERVAL  # seconds between two plain lines
+INTERVAL: float | None = None  # seconds between two plain lines (None: plain.interval())
 WAIT_BAR_AFTER = 1.0  # a wait shorter than this draws nothing in a notebook
+
+
+def _interval() -> float:
+    return INTERVAL if INTERVAL is not None else plain.interval()
 
 
 def _batch() -> bool:
@@ -50,7 +54,7 @@ class Progress:
             unit,
             total,
             stream=None if self._bar is not None else stream,
-            interval=INTERVAL if interval is None else interval,
+            interval=_interval() if interval is None else interval,
         )
 
     @property
@@ -107,14 +111,14 @@ class Waiting:
                 self._bar.update(int(waited) - self._shown)
                 self._shown = int(waited)
                 return
-        if now - self._last >= INTERVAL:
+        if now - self._last >= _interval():
             self._last = now
             self._line(waited, status)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-        elif time.monotonic() - self.started >= INTERVAL:
+        elif time.monotonic() - self.started >= _interval():
             self._line(time.monotonic() - self.started, "available", done=True)
 
     def _line(self, waited: float, status: str | None, done: bool = False) -> None:
