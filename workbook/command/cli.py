@@ -93,12 +93,14 @@ def _workspace(path: Path | None) -> Workspace:
 
 
 def _announce(
-    dry_run: bool, direction: str, yes: bool
+    dry_run: bool, direction: str, yes: bool, ws: Workspace | None = None
 ) -> tuple[Callable[[Environment, list[Migration]], None], Callable[[RunResult], None]]:
-    """What a sequence says: the plan (confirmed), ``[n/N]`` as each run starts, each result."""
+    """What a sequence says: the plan (confirmed), ``[n/N]`` as each run starts, each result;
+    a dry run also shows each migration's lint findings (``workbook lint``) under its plan."""
     from workbook.command.progress_view import SequenceView
 
     sequence = SequenceView(out, direction)
+    findings: dict[str, object] = {}
 
     def show(env: Environment, todo: list[Migration]) -> None:
         mode = " (dry run)" if dry_run else ""
@@ -109,10 +111,18 @@ def _announce(
             out.print(f"  [dim]→ {direction} {m.version} {escape(m.description)}[/]")
         if todo and not dry_run:
             _confirm(env, yes)
+        if todo and dry_run and ws is not None:  # replayed on a scratch server, cached
+            from workbook.command import lint
+
+            findings.update(lint.for_dry_run(ws, env.name, todo, direction))
         sequence.start(env, todo)
 
     def result(run: RunResult) -> None:
         _show_result(run)
+        if run.dry_run and run.migration.version in findings:
+            from workbook.command.plan_view import show_lint
+
+            show_lint(out, findings[run.migration.version])
         sequence.finished(run)
 
     return show, result
@@ -244,7 +254,7 @@ def up(
         params = commands.parse_parameters(parameter or [])
         targets.check_target(migration, to, steps)
         envs: list[str | None] = list(env) if env else [None]
-        on_start, on_result = _announce(dry_run, "up", yes)
+        on_start, on_result = _announce(dry_run, "up", yes, ws)
         return commands.up(
             ws,
             envs,
@@ -282,7 +292,7 @@ def down(
         ws = _workspace(workspace)
         params = commands.parse_parameters(parameter or [])
         targets.check_target(migration, to, steps)
-        on_start, on_result = _announce(dry_run, "down", yes)
+        on_start, on_result = _announce(dry_run, "down", yes, ws)
         if to is not None or steps is not None:
             return targets.down(
                 ws,

@@ -223,28 +223,25 @@ def lint(
     migration: Annotated[
         str | None, typer.Option("--migration", "-m", help="Only this one (default: all).")
     ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", "-e", help="Check may-fail changes against this environment's rows."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Replay each migration after its predecessors and report what its schema change risks,
-    with stable codes (DS destructive, MF may fail on data, BC backward-incompatible, LM
-    limits); exit 1 on a destructive finding no `allow:<code>` cell tag acknowledges."""
-    import dataclasses
-
+    """Replay each migration after its predecessors and report what each cell's schema change
+    risks, with stable codes (DS destructive, MF may fail on data, BC backward-incompatible,
+    LM limits); exit 1 on a destructive finding no `allow:<code>` cell tag acknowledges, or
+    (with --env) on rows of that environment a change would fail on."""
     from workbook.command import lint as linting
+    from workbook.command.plan_view import show_lint
 
-    found = _guard(lambda: linting.lint(_workspace(workspace), migration))
+    found = _guard(lambda: linting.lint(_workspace(workspace), migration, env))
     if as_json:
-        print(json.dumps([dataclasses.asdict(f) for f in found], indent=2))
+        print(json.dumps([f.as_dict() for f in found], indent=2, default=str))
     else:
-        for f in found:
-            mark = "[dim](allowed)[/] " if f.acknowledged else ""
-            colour = "red" if f.fails else "yellow"
-            out.print(
-                f"[{colour}]{f.code}[/] {mark}{escape(f.migration)} {escape(f.target)}: "
-                f"{escape(f.message)}",
-                soft_wrap=True,
-            )
+        show_lint(out, found, indent="")
         if not found:
             out.print("[green]✓[/] no findings")
     if any(f.fails for f in found):

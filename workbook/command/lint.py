@@ -1,21 +1,28 @@
 """``workbook lint``: each migration replayed after its predecessors (cached), the schema
-change it makes classified, and findings reported with stable codes (as Atlas's analyzers):
+change each of its cells makes classified, and findings reported with stable codes (as
+Atlas's analyzers):
 
 - ``DS101`` deletes a table, ``DS102`` deletes a column, ``DS103`` recreates a column
   (type, array, encrypt or format change): destructive — fail unless acknowledged;
 - ``MF101`` adds a unique index to an existing table (duplicates fail it), ``MF102`` makes
   an existing column required (nulls fail it), ``MF103`` shrinks a size, ``MF104`` removes
-  enum elements: may fail on existing data;
+  enum elements: may fail on existing data. With an environment (``--env``) each is checked
+  with real queries against its rows; rows that would fail it fail the lint too;
 - ``BC101`` renames a column (a dropped and an added column with the same definition):
   backward-incompatible for deployed clients;
 - ``LM101`` / ``LM102`` comes within 10% of Appwrite's column (1010) or index (58) limit.
 
-A finding is acknowledged by a cell tag ``allow:<code>`` in the migration.
+Each finding names the cell that made the change (the replay records the schema after every
+up cell). A finding is acknowledged by a cell tag ``allow:<code>`` in the migration.
+``up``/``down --dry-run`` show the findings of the migrations they would run (``for_plan``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from workbook.command import replay
 from workbook.core.catalog import Migration, find, load_catalog, read_notebook
@@ -26,6 +33,16 @@ from workbook.core.schema_diff import Change, plan
 MAX_COLUMNS = 1010
 MAX_INDEXES = 58
 DESTRUCTIVE = ("DS101", "DS102", "DS103")
+MAY_FAIL = ("MF101", "MF102", "MF103", "MF104")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a data check needs: the table, the column(s) and the values at stake."""
+
+    table: str
+    columns: tuple[str, ...]
+    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -35,31 +52,88 @@ class LintFinding:
     target: str
     message: str
     acknowledged: bool = False
+    cell: str = ""  # e.g. `cells[4] wb.delete_column("posts", "legacy")`
+    live: str = ""  # what the environment's rows say, when one was given
+    blocking: bool = False  # the environment holds rows this change fails on
+    subject: Subject | None = field(default=None, repr=False, compare=False)
 
     @property
     def fails(self) -> bool:
-        return self.code in DESTRUCTIVE and not self.acknowledged
+        return (self.code in DESTRUCTIVE or self.blocking) and not self.acknowledged
+
+    def line(self) -> str:
+        """The finding as one line of text."""
+        where = f" ({self.cell})" if self.cell else ""
+        live = f" — {self.live}" if self.live else ""
+        allowed = " (allowed)" if self.acknowledged else ""
+        return f"{self.code}{allowed} {self.migration} {self.target}{where}: {self.message}{live}"
+
+    def as_dict(self) -> dict[str, Any]:
+        shown = asdict(self)
+        shown.pop("subject")
+        return {**shown, "fails": self.fails}
 
 
-def lint(workspace: Workspace, migration: str | None = None) -> list[LintFinding]:
+def lint(
+    workspace: Workspace, migration: str | None = None, env: str | None = None
+) -> list[LintFinding]:
+    """Every migration's findings (or one's); with ``env``, data checks against it."""
     catalog = load_catalog(workspace.migrations)
     chosen = [find(catalog, migration)] if migration else catalog
-    findings: list[LintFinding] = []
-    for m in chosen:
-        before = _schema_before(workspace, catalog, m)
-        after = replay.expected(workspace, m.version)
-        allowed = _allowed(m)
-        for finding in classify(m.name, before, after):
-            findings.append(
-                LintFinding(
-                    finding.code,
-                    finding.migration,
-                    finding.target,
-                    finding.message,
-                    finding.code in allowed,
-                )
-            )
-    return findings
+    with _live(workspace, env) as live:
+        return [f for m in chosen for f in lint_migration(workspace, catalog, m, live)]
+
+
+def lint_migration(
+    workspace: Workspace, catalog: list[Migration], m: Migration, live: LiveData | None = None
+) -> list[LintFinding]:
+    """``m`` replayed after its predecessors, its changes classified cell by cell."""
+    before = _schema_before(workspace, catalog, m)
+    after = replay.expected(workspace, m.version, traced=True)
+    cells = replay.load_cells(replay.cells_file(workspace, catalog, m))
+    existing = {str(t.get("$id")) for t in before.tables}
+    found: list[LintFinding] = []
+    previous, cell = before, ""
+    for record in cells:
+        current = Schema(after.database_id, record["tables"])
+        cell = _cell_label(record)
+        for change in plan(previous, current):
+            found.extend(_findings(m.name, change, existing, cell))
+        previous = current
+    found.extend(replace(f, cell=cell) for f in limits(m.name, after))
+    return _settle(m, found, live)
+
+
+def for_plan(
+    workspace: Workspace, env: str | None, todo: list[Migration], direction: str
+) -> dict[str, list[LintFinding]]:
+    """The findings of the migrations a dry run would run, with data checks against the
+    environment; ``down`` classifies the change back (what the down cells undo)."""
+    catalog = load_catalog(workspace.migrations)
+    out: dict[str, list[LintFinding]] = {}
+    with _live(workspace, env) as live:
+        for m in todo:
+            if direction == "up":
+                out[m.version] = lint_migration(workspace, catalog, m, live)
+                continue
+            undone = replay.expected(workspace, m.version)
+            back = _schema_before(workspace, catalog, m)
+            found = classify(m.name, undone, back)
+            out[m.version] = _settle(m, [replace(f, cell="down cells") for f in found], live)
+    return out
+
+
+def _settle(m: Migration, found: list[LintFinding], live: LiveData | None) -> list[LintFinding]:
+    allowed = _allowed(m)
+    settled = [replace(f, acknowledged=f.code in allowed) for f in found]
+    return [live.check(f) if live else f for f in settled]
+
+
+def _cell_label(record: dict[str, Any]) -> str:
+    if record.get("cell") is None:
+        return str(record.get("line") or "")
+    line = f" {record['line']}" if record.get("line") else ""
+    return f"cells[{record['cell']}]{line}"
 
 
 def _schema_before(workspace: Workspace, catalog: list[Migration], m: Migration) -> Schema:
@@ -77,11 +151,14 @@ def _allowed(m: Migration) -> set[str]:
 
 
 def classify(name: str, before: Schema, after: Schema) -> list[LintFinding]:
-    out: list[LintFinding] = []
-    changes = plan(before, after)
+    """The findings of a change from ``before`` to ``after`` (not attributed to cells)."""
     existing = {str(t.get("$id")) for t in before.tables}
-    for c in changes:
-        out.extend(_codes(name, c, existing))
+    out = [f for c in plan(before, after) for f in _findings(name, c, existing, "")]
+    return out + limits(name, after)
+
+
+def limits(name: str, after: Schema) -> list[LintFinding]:
+    out: list[LintFinding] = []
     for t in after.tables:
         table = str(t.get("$id"))
         columns, indexes = len(t.get("columns") or []), len(t.get("indexes") or [])
@@ -96,12 +173,12 @@ def classify(name: str, before: Schema, after: Schema) -> list[LintFinding]:
     return out
 
 
-def _codes(name: str, c: Change, existing: set[str]) -> list[LintFinding]:
+def _findings(name: str, c: Change, existing: set[str], cell: str) -> list[LintFinding]:
     where = f"{c.table}.{c.key}" if c.key else c.table
-    found = []
+    found: list[LintFinding] = []
 
-    def add(code: str, message: str) -> None:
-        found.append(LintFinding(code, name, where, message))
+    def add(code: str, message: str, subject: Subject | None = None) -> None:
+        found.append(LintFinding(code, name, where, message, cell=cell, subject=subject))
 
     if c.kind == "table" and c.action == "delete":
         add("DS101", f"deletes table {c.table} and its rows")
@@ -110,17 +187,136 @@ def _codes(name: str, c: Change, existing: set[str]) -> list[LintFinding]:
             add("BC101", f"renames {where} to {c.rename_candidate}: deployed clients break")
         else:
             add("DS102", f"deletes column {where} and its values")
+    elif c.kind == "column" and c.action == "rename":
+        add("BC101", f"renames {where} to {c.new_key}: deployed clients break")
     elif c.kind == "column" and c.action == "recreate":
         add("DS103", f"recreates column {where} ({c.detail}): its values are rewritten")
     elif c.kind == "index" and c.action == "add" and c.table in existing:
         if (c.after or {}).get("type") == "unique":
-            add("MF101", f"unique index {where} fails on existing duplicates")
+            columns = tuple(str(x) for x in (c.after or {}).get("columns") or [])
+            add(
+                "MF101",
+                f"unique index {where} fails on existing duplicates",
+                Subject(c.table, columns),
+            )
     elif c.kind == "column" and c.action == "update" and c.before and c.after:
+        subject = Subject(c.table, (c.key,))
         if c.after.get("required") and not c.before.get("required"):
-            add("MF102", f"makes {where} required: existing nulls fail it")
+            add("MF102", f"makes {where} required: existing nulls fail it", subject)
         if (c.after.get("size") or 0) < (c.before.get("size") or 0):
-            add("MF103", f"shrinks {where} from {c.before['size']} to {c.after['size']}")
+            add(
+                "MF103",
+                f"shrinks {where} from {c.before['size']} to {c.after['size']}",
+                replace(subject, value=c.after["size"]),
+            )
         removed = set(c.before.get("elements") or []) - set(c.after.get("elements") or [])
         if removed:
-            add("MF104", f"removes enum elements {', '.join(sorted(removed))} of {where}")
+            add(
+                "MF104",
+                f"removes enum elements {', '.join(sorted(removed))} of {where}",
+                replace(subject, value=sorted(removed)),
+            )
     return found
+
+
+# --------------------------------------------------------------------------- data checks
+
+
+class LiveData:
+    """Real queries against an environment's rows: does a may-fail change fail there?"""
+
+    def __init__(self, client: Any, database: str, env: str) -> None:
+        self.client = client
+        self.database = database
+        self.env = env
+
+    def check(self, finding: LintFinding) -> LintFinding:
+        subject = finding.subject
+        if finding.code not in MAY_FAIL or subject is None:
+            return finding
+        from appwrite.exception import AppwriteException
+
+        try:
+            bad = self._offending(finding.code, subject)
+        except AppwriteException as exc:
+            if exc.code in (400, 404):  # not there yet: an earlier pending migration adds it
+                return replace(
+                    finding, live=f"not checked: {subject.table} differs in '{self.env}'"
+                )
+            raise
+        if not bad:
+            return replace(finding, live=f"no row of '{self.env}' fails it")
+        return replace(finding, live=f"{bad} row(s) of '{self.env}' fail it", blocking=True)
+
+    def _offending(self, code: str, s: Subject) -> int:
+        from appwrite.query import Query
+
+        column = s.columns[0]
+        if code == "MF102":
+            return self._count(s.table, [Query.is_null(column)])
+        if code == "MF104":
+            return self._count(s.table, [Query.equal(column, list(s.value))])
+        if code == "MF103":
+            values = self._values(s.table, [column], [Query.is_not_null(column)])
+            return sum(1 for (v,) in values if len(str(v)) > int(s.value))
+        seen: set[tuple[Any, ...]] = set()
+        duplicates = 0
+        for values in self._values(s.table, list(s.columns), []):
+            if any(v is None for v in values):
+                continue  # a unique index lets nulls repeat
+            key = tuple(repr(v) for v in values)
+            duplicates += key in seen
+            seen.add(key)
+        return duplicates
+
+    def _rows_path(self, table: str) -> str:
+        return f"/tablesdb/{self.database}/tables/{table}/rows"
+
+    def _count(self, table: str, queries: list[str]) -> int:
+        from appwrite.query import Query
+
+        from workbook.core.paging import raw_get
+
+        answer = raw_get(
+            self.client, self._rows_path(table), {"queries": [*queries, Query.limit(1)]}
+        )
+        return int(answer.get("total") or 0)
+
+    def _values(
+        self, table: str, columns: list[str], queries: list[str]
+    ) -> Iterator[tuple[Any, ...]]:
+        from appwrite.query import Query
+
+        from workbook.core.paging import iter_items
+
+        selected = [*queries, Query.select(["$id", *columns])]
+        for row in iter_items(self.client, self._rows_path(table), "rows", selected):
+            yield tuple(row.get(c) for c in columns)
+
+
+@contextlib.contextmanager
+def _live(workspace: Workspace, env: str | None) -> Iterator[LiveData | None]:
+    """The environment's rows, for the data checks (nothing when no environment is given)."""
+    if env is None:
+        yield None
+        return
+    from workbook.command.commands import opened
+
+    with opened(workspace, env, catalog=[], adopted=False) as o:
+        yield LiveData(o.target.client, o.environment.database, o.environment.name)
+
+
+def for_dry_run(
+    workspace: Workspace, env: str | None, todo: list[Migration], direction: str
+) -> dict[str, list[LintFinding] | str]:
+    """``for_plan`` for a dry run, which a lint that cannot run (a replay that fails, an
+    environment that does not answer) must not stop: the reason is shown in its place."""
+    from appwrite.exception import AppwriteException
+
+    from workbook.errors import WorkbookError
+
+    try:
+        return dict(for_plan(workspace, env, todo, direction))
+    except (WorkbookError, AppwriteException, OSError) as exc:
+        reason = f"not run: {str(getattr(exc, 'message', exc)).splitlines()[0]}"
+        return {m.version: reason for m in todo}

@@ -95,3 +95,16 @@ def show(console: Any, archive_path: Path) -> None:
     else:
         console.print(f"  plan: {summary(steps)}")
         console.print(plan_table(steps))
+
+
+def show_lint(console: Any, findings: Any, indent: str = "  ") -> None:
+    """Lint findings (``workbook.command.lint``), one line each: red when they fail the
+    lint, yellow when they only warn, dim when a cell tag allows them."""
+    from rich.markup import escape
+
+    if isinstance(findings, str):  # why there are none (the replay could not run)
+        console.print(f"{indent}[yellow]lint: {escape(findings)}[/]", soft_wrap=True)
+        return
+    for f in findings or []:
+        colour = "dim" if f.acknowledged else "red" if f.fails else "yellow"
+        console.print(f"{indent}[{colour}]{escape(f.line())}[/]", soft_wrap=True)

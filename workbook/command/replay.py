@@ -6,6 +6,9 @@ Replays are cached under ``.workbook/replay/``: after each migration the scratch
 and its schema are saved, keyed by the cumulative hash of the migrations up to it (as in
 ``workbook.sum``), so a replay only runs the notebooks that are new or changed since.
 Cells tagged ``data`` (row work that needs real data) are left out of a replay.
+
+Each replayed migration also leaves ``<key>.cells.json``: the schema after every up cell that
+changed it (cell index, first line, tags), so ``lint`` can say which cell made a change.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import json
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from workbook.command import commands
+from workbook.command import commands, runner
 from workbook.command.runner import RunResult
 from workbook.core.catalog import Migration, find, load_catalog
 from workbook.core.config import DEFAULT_DATABASE, LOCAL_PROJECT, Workspace
@@ -26,6 +31,8 @@ from workbook.core.ledger import WORKBOOK_TABLES
 from workbook.core.schema import Schema
 from workbook.errors import WorkbookError
 from workbook.settings import LOCAL_ENDPOINT, LOCAL_KEY, scoped_environ
+
+CELL_KEY = "workbook_cell"  # a kept cell's index in the migration as written
 
 
 def cache_dir(workspace: Workspace) -> Path:
@@ -41,8 +48,15 @@ def cumulative_keys(catalog: list[Migration]) -> list[str]:
     return keys
 
 
-def expected(workspace: Workspace, to: str | None = None) -> Schema:
-    """The schema the migrations (up to ``to``) produce from nothing."""
+def cells_file(workspace: Workspace, catalog: list[Migration], migration: Migration) -> Path:
+    """Where the replay of ``migration`` left the schema after each of its up cells."""
+    keys = cumulative_keys([m for m in catalog if m.number <= migration.number])
+    return cache_dir(workspace) / f"{keys[-1]}.cells.json"
+
+
+def expected(workspace: Workspace, to: str | None = None, *, traced: bool = False) -> Schema:
+    """The schema the migrations (up to ``to``) produce from nothing; ``traced``: with the
+    last one's per-cell record (``cells_file``), replaying it again if an older cache lacks it."""
     catalog = load_catalog(workspace.migrations)
     if to is not None:
         last = find(catalog, to)
@@ -52,9 +66,12 @@ def expected(workspace: Workspace, to: str | None = None) -> Schema:
     keys = cumulative_keys(catalog)
     cache = cache_dir(workspace)
     final = cache / f"{keys[-1]}.json"
-    if final.is_file():
+    have_cells = not traced or (cache / f"{keys[-1]}.cells.json").is_file()
+    if final.is_file() and have_cells:
         return _load_schema(final)
     done = max((i + 1 for i, k in enumerate(keys) if (cache / f"{k}.db").is_file()), default=0)
+    if not have_cells:
+        done = min(done, len(keys) - 1)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="workbook-replay-", dir=workspace.state) as scratch:
         root = Path(scratch)
@@ -93,15 +110,23 @@ def _run(
 
         Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
 
-    def save_at(i: int) -> None:
+    def user_schema() -> Schema:
         schema = snapshot(client, DEFAULT_DATABASE)
         schema.tables = [t for t in schema.tables if t.get("$id") not in WORKBOOK_TABLES]
+        return schema
+
+    def save_at(i: int) -> Schema:
+        schema = user_schema()
         _copy_db(db, cache / f"{keys[i]}.db")
         _save_schema(schema, cache / f"{keys[i]}.json")
+        return schema
+
+    trace = CellTrace(user_schema)
 
     def save(result: RunResult) -> None:
         if result.ok:
-            save_at(index[result.migration.version])
+            i = index[result.migration.version]
+            trace.finish(cache / f"{keys[i]}.cells.json", save_at(i))
 
     try:
         variables = {LOCAL_ENDPOINT.name: server.endpoint, LOCAL_KEY.name: server.api_key}
@@ -109,7 +134,9 @@ def _run(
             if done == len(catalog):  # the database is cached, its schema file is not
                 save_at(len(catalog) - 1)
                 return
-            results = commands.up(scratch, ["local"], backup=False, on_result=save)
+            trace.last = user_schema() if done else Schema(DEFAULT_DATABASE, [])
+            with runner.on_cell_executed(trace.after_cell):
+                results = commands.up(scratch, ["local"], backup=False, on_result=save)
     finally:
         server.stop()
     failed = next((r for r in results if not r.ok), None)
@@ -125,12 +152,69 @@ def _run(
         )
 
 
+class CellTrace:
+    """The schema after each up cell that changed it, per replayed migration: nbclient calls
+    ``after_cell`` in this process, where the scratch server answers."""
+
+    def __init__(self, read: Callable[[], Schema]) -> None:
+        self.read = read
+        self.last: Schema | None = None
+        self.cells: list[dict[str, Any]] = []
+
+    def after_cell(self, cell: Any, cell_index: int, **_: Any) -> None:
+        if cell.get("cell_type") != "code":
+            return
+        source = _text(cell.get("source", ""))
+        tags = list((cell.get("metadata") or {}).get("tags", []))
+        if "up" not in tags and not source.lstrip().startswith("%%up"):
+            return
+        schema = self.read()
+        if self.last is not None and schema.fingerprint() == self.last.fingerprint():
+            return
+        original = (cell.get("metadata") or {}).get(CELL_KEY, cell_index)
+        self.cells.append(
+            {"cell": original, "line": first_line(source), "tags": tags, "tables": schema.tables}
+        )
+        self.last = schema
+
+    def finish(self, path: Path, schema: Schema) -> None:
+        """Write the migration's record; a change made outside its up cells is kept too."""
+        if self.last is None or schema.fingerprint() != self.last.fingerprint():
+            self.cells.append(
+                {"cell": None, "line": "outside the up cells", "tags": [], "tables": schema.tables}
+            )
+        path.write_text(json.dumps(self.cells), encoding="utf-8")
+        self.cells, self.last = [], schema
+
+
+def load_cells(path: Path) -> list[dict[str, Any]]:
+    return list(json.loads(path.read_text(encoding="utf-8")))
+
+
+def first_line(source: str) -> str:
+    """The line of a cell that says what it does (not its ``%%up`` marker or a comment)."""
+    for line in source.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("%%", "#")):
+            return line[:80]
+    return ""
+
+
+def _text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def _copy_without_data_cells(source: Path, target: Path) -> None:
-    """Cells tagged ``data`` do row work that needs real data: a replay leaves them out."""
+    """Cells tagged ``data`` do row work that needs real data: a replay leaves them out.
+    Each kept cell remembers its index in the original, for the per-cell record."""
     nb = json.loads(source.read_text(encoding="utf-8"))
-    nb["cells"] = [
-        c for c in nb.get("cells", []) if "data" not in (c.get("metadata") or {}).get("tags", [])
-    ]
+    kept = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        metadata = cell.setdefault("metadata", {})
+        if "data" not in metadata.get("tags", []):
+            metadata[CELL_KEY] = i
+            kept.append(cell)
+    nb["cells"] = kept
     target.write_text(json.dumps(nb), encoding="utf-8")
 
 
