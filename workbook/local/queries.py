@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from workbook.local import geometry
 from workbook.local.errors import bad_request, invalid_argument, query_invalid
 from workbook.local.params import parse_datetime
 
@@ -43,10 +44,14 @@ FILTER_METHODS = _names(
 )
 # Methods utopia-php/database 7.2.6 parses but this server does not evaluate:
 # they fail with a clear 400 rather than a wrong answer.
-UNSUPPORTED_METHODS = _names(
-    "exists notExists elemMatch crosses notCrosses intersects notIntersects overlaps notOverlaps "
-    "touches notTouches vectorDot vectorCosine vectorEuclidean"
+UNSUPPORTED_METHODS = _names("exists notExists elemMatch vectorDot vectorCosine vectorEuclidean")
+# Spatial-only methods (utopia's Query::isSpatialQuery); with equal/notEqual/contains/
+# notContains on a spatial column they are the MariaDB adapter's ST_* predicates, evaluated by
+# `wb_spatial` (geometry.spatial_test) registered on the store's connection.
+SPATIAL_METHODS = _names(
+    "crosses notCrosses intersects notIntersects overlaps notOverlaps touches notTouches"
 )
+SPATIAL_COLUMN_METHODS = SPATIAL_METHODS | {"equal", "notEqual", "contains", "notContains"}
 # Distance queries on spatial columns: `wb_distance` is registered on the store's connection.
 DISTANCE_METHODS = {
     "distanceEqual": "=",
@@ -58,7 +63,9 @@ SPATIAL_KINDS = ("point", "linestring", "polygon")
 PAGING_METHODS = _names(
     "select orderAsc orderDesc orderRandom limit offset cursorAfter cursorBefore"
 )
-KNOWN_METHODS = FILTER_METHODS | UNSUPPORTED_METHODS | PAGING_METHODS | set(DISTANCE_METHODS)
+KNOWN_METHODS = (
+    FILTER_METHODS | UNSUPPORTED_METHODS | SPATIAL_METHODS | PAGING_METHODS | set(DISTANCE_METHODS)
+)
 LOGICAL_METHODS = _names("and or elemMatch")
 ONE_VALUE_METHODS = _names(
     "notEqual lessThan lessThanEqual greaterThan greaterThanEqual search notSearch "
@@ -401,6 +408,12 @@ class _Compiler:
             )
         if method in DISTANCE_METHODS:
             return self.distance(query, params)
+        if method in SPATIAL_METHODS or (
+            method in SPATIAL_COLUMN_METHODS
+            and query.attribute in self.columns
+            and self.columns[query.attribute].type in SPATIAL_KINDS
+        ):
+            return self.spatial(query, params)
         values = list(query.values)
         name = _ucfirst(method)
         if method in SOME_VALUES_METHODS and not values:
@@ -428,6 +441,28 @@ class _Compiler:
             self.searched.append(query.attribute)
         return self.condition(method, column, bound, params)
 
+    def spatial(self, query: Query, params: list[object]) -> str:
+        """A geometry predicate (intersects, crosses, overlaps, touches, equal, contains and
+        their negations) between a spatial column and one geometry value."""
+        column = self.column(query.attribute)
+        if column.spec.type not in SPATIAL_KINDS:
+            raise query_invalid(
+                f'Invalid query: Spatial query "{query.method}" cannot be applied on '
+                f"non-spatial attribute: {query.attribute}"
+            )
+        if not query.values:
+            raise query_invalid(
+                f"Invalid query: {_ucfirst(query.method)} queries require at least one value."
+            )
+        if not all(isinstance(value, list) for value in query.values):
+            raise query_invalid("Invalid query: Spatial data must be an array")
+        if geometry.parse(query.values[0]) is None:
+            raise query_invalid(
+                f'Invalid query: Query value is invalid for attribute "{query.attribute}"'
+            )
+        params.extend([query.method, json.dumps(query.values[0])])
+        return f"wb_spatial(?, {self.ref(column)}, ?)"
+
     def distance(self, query: Query, params: list[object]) -> str:
         """`distance…(attr, [lon, lat], distance, meters)` on a spatial column."""
         column = self.column(query.attribute)
@@ -444,6 +479,12 @@ class _Compiler:
         numbers = numbers and all(isinstance(v, int | float) for v in [*point, distance])
         if not numbers:
             raise query_invalid("Invalid query: Distance query requires [[lon, lat], distance]")
+        shape = geometry.parse(point)
+        if meters and (column.spec.type != "point" or shape is None or shape.dim != 0):
+            raise query_invalid(
+                f"Distance in meters is not supported between {column.spec.type} and "
+                f"{shape.kind if shape else 'point'}"
+            )
         params.extend([json.dumps(point), int(meters), distance])
         return f"wb_distance({self.ref(column)}, ?, ?) {DISTANCE_METHODS[query.method]} ?"
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from workbook.local.geometry import spatial_test
 from workbook.local.queries import spatial_distance
 
 BUSY_TIMEOUT_MS = 30_000
@@ -146,6 +147,7 @@ class Store:
         )
         self._conn.row_factory = sqlite3.Row
         self._conn.create_function("wb_distance", 3, spatial_distance, deterministic=True)
+        self._conn.create_function("wb_spatial", 3, spatial_test, deterministic=True)
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
