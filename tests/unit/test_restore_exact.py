@@ -8,7 +8,6 @@ no kernel is paid for); the restore is the real CLI, in-process, against the loc
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from cli_inproc import CliWorkspace, add_environment, assert_refused, new_workspace
+from cli_inproc import CliWorkspace, add_environment, new_workspace
 
 from workbook.core.backup import export_database
 from workbook.core.client import Target
@@ -235,19 +234,3 @@ def test_bad_mode_and_database_are_refused(ws: CliWorkspace, backup: Path) -> No
     assert bad.code == 2 and "--mode 'wipe' is not one of merge, replace" in bad.stderr
     bad = ws.run("restore", str(backup), "--env", "test", "--into-database", "../x")
     assert bad.code == 2 and "is not an Appwrite id" in bad.stderr
-
-
-def test_a_table_with_relationship_columns_is_refused_before_any_request(
-    ws: CliWorkspace, backup: Path, local_server: LocalServer
-) -> None:
-    manifest = json.loads((backup / "schema.json").read_text())
-    manifest["tables"][0]["columns"].append(
-        {"key": "author", "type": "relationship", "relatedTable": "authors"}
-    )
-    (backup / "schema.json").write_text(json.dumps(manifest))
-    local_server.clear_request_log()
-    assert_refused(
-        ws.run("restore", str(backup), "--env", "test"),
-        "table posts has relationship column(s) author, which restore cannot recreate",
-    )
-    assert local_server.request_log() == []

@@ -19,7 +19,7 @@ from typing import Any
 from appwrite.exception import AppwriteException
 
 from workbook.command import restore as restores
-from workbook.command import targets
+from workbook.command import restore_links, targets
 from workbook.command.runner import RunResult, execute, kernel_pool
 from workbook.command.scaffold import create  # noqa: F401 - re-exported: commands.create
 from workbook.core import backup as backups
@@ -378,14 +378,20 @@ def restore(
         lock_id = new_run_id("restore", "up")
         o.journal.acquire(lock_id)
         try:
+            restore_links.check_links(o.target, backup, into_database)  # before any write
             if into_database is not None:
                 restores.ensure_database(o.target, into_database)
-            return [
+            done = [
                 restores.restore_table(
                     o.target, t, database=into_database, mode=mode, on_progress=on_progress
                 )
                 for t in backup.tables
             ]
+            restored = {t.id for t in backup.tables}
+            for table, result in zip(backup.tables, done, strict=True):  # relationships last
+                links = restore_links.restore_links(o.target, table, restored, into_database)
+                result.actions[-1:-1] = links
+            return done
         finally:
             o.journal.release(lock_id)
 

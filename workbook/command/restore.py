@@ -22,7 +22,7 @@ from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
 from workbook.command.backup_ids import BackedUpIds, pages
-from workbook.core.backup import FORMAT, MANIFEST, MANIFEST_KEYS, table_file
+from workbook.core.backup import FORMAT, MANIFEST, MANIFEST_KEYS, links_of, table_file
 from workbook.core.client import Target
 from workbook.core.columns import STRING_FORMATS, ColumnSpec, column_kind
 from workbook.core.ids import is_appwrite_id
@@ -64,22 +64,7 @@ def open_backup(folder: Path, only: list[str] | None = None) -> Backup:
     chosen = _select(tables, only)
     for table in chosen:
         verify(table)
-        check_restorable(table)
     return Backup(folder, manifest["database"], tuple(chosen))
-
-
-def check_restorable(table: BackupTable) -> None:
-    """Relationship columns cannot be recreated from a backup by Workbook (the related
-    table, its two-way key and the links' order matter), and Appwrite refuses bulk writes
-    on their tables: refused by name before anything is written."""
-    links = [c["key"] for c in table.definition.get("columns", []) if c["type"] == "relationship"]
-    if links:
-        raise WorkbookError(
-            f"table {table.id} has relationship column(s) {', '.join(links)}, which restore "
-            "cannot recreate or write in bulk",
-            f"restore the other tables (--table), and put {table.id} back by hand from "
-            f"{table.path.name}",
-        )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -293,6 +278,8 @@ class TableRestore:
 
 
 MODES = ("merge", "replace")
+LINK = "relationship"
+SPATIAL = ("point", "line", "polygon")
 _DROP = ("$sequence", "$tableId", "$databaseId")
 _GONE = ("table_not_found", "database_not_found", "column_not_found", "index_not_found")
 _WAIT_SECONDS = 120.0
@@ -331,11 +318,12 @@ def restore_table(
         else:
             retyped = _restore_columns(target, database, table, live, ids, done)
             _restore_indexes(target, database, table, done)
+        single = _has_links(live)
         done.upserted = _upsert_rows(
-            target, database, table, fresh=live is None, on_progress=on_progress
+            target, database, table, fresh=live is None, single=single, on_progress=on_progress
         )
         if retyped and mode == "merge":
-            _put_converted(target, database, table.id, ids, retyped)
+            _put_converted(target, database, table.id, ids, retyped, single=single)
         if mode == "replace":
             done.deleted = _delete_others(target, database, table.id, ids)
         done.checked = check_rows(target, database, table, ids, exact=mode == "replace")
@@ -349,10 +337,35 @@ def restore_rows(target: Target, table: BackupTable) -> int:
 
 
 def _iter_backup_rows(table: BackupTable) -> Any:
+    """The backed-up rows as they are written back: relationship values aside (they are
+    linked once every table of the restore is back: ``restore_links.py``)."""
+    drop = {*_DROP, *links_of(table.definition)}
     with table.path.open(encoding="utf-8") as rows:
         for line in rows:
             row = json.loads(line)
-            yield {k: v for k, v in row.items() if k not in _DROP}
+            yield {k: v for k, v in row.items() if k not in drop}
+
+
+def _has_links(live: dict[str, Any] | None) -> bool:
+    """Appwrite refuses bulk row writes on a table with relationship columns."""
+    return bool(live and links_of(live))
+
+
+def _write_rows(
+    target: Target, database: str, table_id: str, rows: list[dict[str, Any]], how: str
+) -> None:
+    """A page of rows: ``create`` or ``upsert`` in bulk, or ``single`` (one upsert each)
+    where Appwrite refuses bulk writes (a table with relationship columns)."""
+    if how == "create":
+        target.tables.create_rows(database, table_id, rows)
+    elif how == "upsert":
+        target.tables.upsert_rows(database, table_id, rows)
+    else:
+        for row in rows:
+            data = {k: v for k, v in row.items() if k not in ("$id", "$permissions")}
+            target.tables.upsert_row(
+                database, table_id, row["$id"], data, permissions=row.get("$permissions")
+            )
 
 
 def _upsert_rows(
@@ -361,11 +374,17 @@ def _upsert_rows(
     table: BackupTable,
     *,
     fresh: bool = False,
+    single: bool = False,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> int:
     """The backed-up rows back, a page per request (ids, timestamps, permissions kept);
-    into a table just recreated (``fresh``) they are created, which skips the lookups."""
-    write = target.tables.create_rows if fresh else target.tables.upsert_rows
+    into a table just recreated (``fresh``) they are created, which skips the lookups;
+    ``single``: a row per request (Appwrite refuses bulk writes there)."""
+    how = "single" if single else "create" if fresh else "upsert"
+
+    def write(database: str, table_id: str, rows: list[dict[str, Any]]) -> None:
+        _write_rows(target, database, table_id, rows, how)
+
     batch: list[dict[str, Any]] = []
     total = 0
     for row in _iter_backup_rows(table):
@@ -399,7 +418,7 @@ def _create_table(target: Target, database: str, definition: dict[str, Any]) -> 
         definition["name"],
         permissions=definition.get("$permissions"),
         row_security=definition.get("rowSecurity", False),
-        columns=[inline_column(c) for c in definition.get("columns", [])],
+        columns=[inline_column(c) for c in definition.get("columns", []) if c["type"] != LINK],
         indexes=[inline_index(i) for i in definition.get("indexes", [])],
     )
 
@@ -421,8 +440,8 @@ def _restore_columns(
     for column in table.definition.get("columns", []):
         key = column["key"]
         now = have.get(key)
-        if now is not None and _same_shape(now, column):
-            continue
+        if column["type"] == LINK or (now is not None and _same_shape(now, column)):
+            continue  # relationships are linked last (restore_links.py)
         if now is not None:
             if not retyped:
                 ids.keep(_rows_outside(target, database, table.id, ids))
@@ -495,6 +514,8 @@ def _put_converted(
     table_id: str,
     ids: BackedUpIds,
     retyped: dict[str, dict[str, Any]],
+    *,
+    single: bool = False,
 ) -> None:
     """The rows created since the backup, back whole with each retyped column's value
     converted (None where it does not convert), in bulk upserts of a page each; their ids,
@@ -506,11 +527,17 @@ def _put_converted(
             for key, column in retyped.items():
                 put[key] = _convert(column_kind(column), row.get(key), column)
             rows.append(put)
-        target.tables.upsert_rows(database, table_id, rows)
+        _write_rows(target, database, table_id, rows, "single" if single else "upsert")
 
 
 def _create_column(target: Target, database: str, table_id: str, column: dict[str, Any]) -> None:
     item = inline_column(column)
+    path = f"/tablesdb/{database}/tables/{table_id}/columns/{item['key']}"
+    if item["type"] in SPATIAL:  # point, line, polygon: a value is coordinates, no options
+        create = getattr(target.tables, f"create_{item['type']}_column")
+        create(database, table_id, item["key"], bool(item.get("required")), item.get("default"))
+        _wait(target, path, gone=False)
+        return
     options = {
         k: item[k]
         for k in ("required", "default", "array", "size", "min", "max", "elements")

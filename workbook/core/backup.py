@@ -94,13 +94,30 @@ def iter_tables(client: Client, database_id: str) -> Iterator[dict[str, Any]]:
     return iter_items(client, f"/tablesdb/{database_id}/tables", "tables")
 
 
-def iter_rows(client: Client, database_id: str, table_id: str) -> Iterator[dict[str, Any]]:
-    return iter_items(
-        client,
-        f"/tablesdb/{database_id}/tables/{table_id}/rows",
-        "rows",
-        [Query.order_asc("$sequence")],
-    )
+def links_of(table: dict[str, Any]) -> list[str]:
+    """The keys of a table's relationship columns (either side)."""
+    return [c["key"] for c in table.get("columns", []) if c.get("type") == "relationship"]
+
+
+def iter_rows(
+    client: Client, database_id: str, table_id: str, links: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every row in insertion order. Appwrite answers relationship values only when a select
+    names them; ``links`` are selected as the related rows' ids and kept as ids (one, or a
+    list), which is all a restore needs to link the rows again."""
+    queries = [Query.order_asc("$sequence")]
+    if links:
+        queries.append(Query.select(["*", *(f"{key}.$id" for key in links)]))
+    rows = iter_items(client, f"/tablesdb/{database_id}/tables/{table_id}/rows", "rows", queries)
+    if not links:
+        return rows
+    return ({**row, **{k: _ids(row.get(k)) for k in links}} for row in rows)
+
+
+def _ids(value: Any) -> Any:
+    if isinstance(value, list):
+        return [item["$id"] if isinstance(item, dict) else item for item in value]
+    return value["$id"] if isinstance(value, dict) else value
 
 
 def export_database(target: Target, dest: Path, **facts: Any) -> dict[str, int]:
@@ -150,7 +167,9 @@ def export_tables(
     for table in tables:
         table_id = table["$id"]
         try:
-            entry = _export_rows(target.client, database, table_id, dest, on_progress)
+            entry = _export_rows(
+                target.client, database, table_id, dest, on_progress, links_of(table)
+            )
         except OSError as exc:
             if exc.errno != errno.ENOSPC:
                 raise
@@ -251,13 +270,14 @@ def _export_rows(
     table_id: str,
     dest: Path,
     on_progress: Callable[[str, int], None] | None = None,
+    links: list[str] | None = None,
 ) -> dict[str, Any]:
     """One table's rows to its file, durably; returns the file's row count and sha256.
     A page at a time is in memory, however large the table."""
     digest = hashlib.sha256()
     count = 0
     with (dest / table_file(table_id)).open("wb") as out:
-        for row in iter_rows(client, database, table_id):
+        for row in iter_rows(client, database, table_id, links):
             line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
             out.write(line)
             digest.update(line)
