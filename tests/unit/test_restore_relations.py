@@ -179,3 +179,22 @@ def test_a_relationship_to_a_table_neither_there_nor_restored_is_refused_first(
     assert [p for p in writes if "copy2" in p or "/posts" in p or "/authors" in p] == []
     with pytest.raises(AppwriteException):
         tables.get("copy2")
+
+
+def test_rows_of_a_linked_table_come_back_a_row_per_request(
+    ws: CliWorkspace,
+    backup: Path,
+    client: Client,
+    tables: TablesDB,
+    database: str,
+    local_server: LocalServer,
+) -> None:
+    before = posts_of(client, database)
+    tables.update_row(database, "posts", "p1", {"title": "edited", "author": "a2"})
+    tables.delete_row(database, "posts", "p4")
+    local_server.clear_request_log()
+    result = ws.run("restore", str(backup), "--env", "test", "--table", "posts")
+    assert result.code == 0, result.output
+    assert posts_of(client, database) == before
+    puts = [r["path"] for r in local_server.request_log() if r["method"] == "PUT"]
+    assert sorted(p.rsplit("/", 1)[1] for p in puts) == ["p1", "p2", "p3", "p4"]  # no bulk
