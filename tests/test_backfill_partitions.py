@@ -75,6 +75,16 @@ def test_partitioned_gives_the_unpartitioned_result(
     assert ops.backfill("people", _label, partitions=7) == 0  # idempotent
 
 
+def test_bad_partitions_refused_before_anything_is_written(
+    ops: Ops, tables: TablesDB, database_id: str
+) -> None:
+    _seed(ops, tables, database_id)
+    with pytest.raises(OperationFailed, match="partitions=0 is not a number of chunks"):
+        ops.backfill("people", _label, partitions=0)
+    assert _records(tables, database_id) == []
+    assert all(label is None for label in _labels(ops).values())
+
+
 def test_plan_cuts_sequences_and_fits_transactions() -> None:
     chunks = plan_chunks((1, 250), 4, None)
     assert [(c.lo, c.hi) for c in chunks] == [(None, 64), (64, 127), (127, 190), (190, None)]
@@ -163,17 +173,19 @@ def test_transaction_refuses_a_chunk_beyond_the_operation_limit(
             raise Boom("stop")
         return _label(row)
 
-    with pytest.raises(Boom):  # plans 3 chunks of ≤ 99 rows (batch_size=1: a row each)
-        ops.backfill("people", stop_in_chunk_two, batch_size=1, transaction=True, name="t")
+    # batch_size=2: two rows a staged write, so ≤ 198 rows a chunk: 2 chunks of 125
+    with pytest.raises(Boom):
+        ops.backfill("people", stop_in_chunk_two, batch_size=2, transaction=True, name="t")
     more = [{"$id": f"q{i:04d}", "n": 1000 + i} for i in range(100)]
-    tables.create_rows(database_id, "people", more)  # the last chunk now has 152 rows
+    tables.create_rows(database_id, "people", more)  # the last chunk now has 225 rows
     with pytest.raises(OperationFailed, match="more than 100 operations") as refused:
-        ops.backfill("people", _label, batch_size=1, transaction=True, name="t")
+        ops.backfill("people", _label, batch_size=2, transaction=True, name="t")
     assert "partitions=" in (refused.value.hint or "")
     labels = _labels(ops)
-    assert all(labels[f"q{i:04d}"] is None for i in range(100))  # nothing of it written
-    assert all(labels[f"p{i:04d}"] is None for i in range(198, ROWS))
-    assert _chunk_records(tables, database_id) == [0, 1]
+    assert all(labels[f"p{i:04d}"] == f"#{i}" for i in range(125))  # chunk 1
+    assert all(labels[f"p{i:04d}"] is None for i in range(125, ROWS))  # chunk 2: nothing
+    assert all(labels[f"q{i:04d}"] is None for i in range(100))
+    assert _chunk_records(tables, database_id) == [0]
 
 
 def test_chunks_on_a_dask_local_cluster(

@@ -47,6 +47,9 @@ from workbook.runtime.progress import Progress
 from workbook.settings import CELL_TIMEOUT, LOCAL_KEY
 
 TRANSACTION_LIMIT = 100  # operations per transaction: Appwrite's databasesTransactionSize
+# A chunk's transaction lives as long as Appwrite allows (seconds): staging locks nothing
+# (conflicts are found at commit), and one left behind by a crash just expires.
+TRANSACTION_TTL = 3600
 CONNECT_TIMEOUT = 10.0  # seconds a scheduler address has to answer
 PLAN_CHUNK = -1  # the record holding the chunk bounds
 
@@ -164,7 +167,7 @@ def _run_in_transaction(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
     scanned = changed = 0
     write_size = 1 if job.per_row else max(1, min(job.batch_size, TRANSACTION_LIMIT))
     where = f"backfill {job.table_id} chunk {job.chunk.index + 1}"
-    with ops.transaction() as tx:
+    with ops.transaction(ttl=TRANSACTION_TTL) as tx:
         pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
         def stage() -> None:
@@ -227,7 +230,8 @@ def run_chunk_on_worker(connection: Connection, job: ChunkJob, fn: RowFn) -> Chu
         return run_chunk(connection.ops(), job, fn)
     except Exception as exc:
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        return ChunkResult(job.chunk.index, error=message)
+        hint = getattr(exc, "hint", None)
+        return ChunkResult(job.chunk.index, error=f"{message} ({hint})" if hint else message)
 
 
 # -- the whole backfill ---------------------------------------------------------------------

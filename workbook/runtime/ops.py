@@ -570,9 +570,9 @@ class Ops(RelationOps, Expectations):
             from workbook.runtime.backfill import partitioned_backfill
 
             return partitioned_backfill(
-                self, table_id, fn, partitions=partitions or 1, queries=queries,
-                batch_size=batch_size, per_row=per_row, transaction=transaction,
-                cluster=cluster, name=name,
+                self, table_id, fn, partitions=1 if partitions is None else partitions,
+                queries=queries, batch_size=batch_size, per_row=per_row,
+                transaction=transaction, cluster=cluster, name=name,
             )  # fmt: skip
         write_size = max(1, min(batch_size, BULK_LIMIT))
         changed = scanned = 0
