@@ -61,13 +61,14 @@ class Step:
         """Run the automatic check; an exception counts as "not done" and is shown."""
         if self.check is None:
             return False
-        name = getattr(self.check, "__name__", "check")
+        name = getattr(self.check, "__name__", "")
+        label = "check" if name in ("", "<lambda>") else f"check {name}"
         try:
             passed = bool(self.check())
         except Exception as exc:  # a check is user code: any failure means "not proven"
-            self.check_result = f"check {name} raised {type(exc).__name__}: {exc}"
+            self.check_result = f"{label} raised {type(exc).__name__}: {exc}"
             return False
-        self.check_result = f"check {name} {'passed' if passed else 'did not pass'}"
+        self.check_result = f"{label} {'passed' if passed else 'did not pass'}"
         return passed
 
 
@@ -431,7 +432,7 @@ class Checklist:
         for step in self.steps:
             box = widgets.Checkbox(
                 value=step.done,
-                description=f"{step.id}: {step.text}",
+                description=_label(step),
                 indent=False,
                 layout=widgets.Layout(width="auto"),
             )
@@ -468,6 +469,7 @@ class Checklist:
             if box.value != step.done:
                 box.value = step.done
             box.disabled = proven
+            box.description = _label(step)  # who ticked it and when, in sight
             box.tooltip = step.how or step.check_result or "not done yet"
         self._status.value = html.escape(self.status_line())
 
@@ -478,6 +480,11 @@ def _how(step: Step) -> str:
     if step.check_result and step.check_result != step.how:
         parts.append(step.check_result)
     return "; ".join(parts)
+
+
+def _label(step: Step) -> str:
+    """A checkbox's label: the step, and how it was done once it is."""
+    return f"{step.id}: {step.text}" + (f" — {step.how}" if step.done and step.how else "")
 
 
 def _how_confirmed(confirmation: dict[str, str], run_id: str) -> str:
