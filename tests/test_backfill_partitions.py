@@ -94,7 +94,11 @@ def test_plan_cuts_sequences_and_fits_transactions() -> None:
 
 
 def test_interrupted_backfill_resumes_from_last_finished_chunk(
-    ops: Ops, tables: TablesDB, database_id: str, capsys: pytest.CaptureFixture[str]
+    ops: Ops,
+    tables: TablesDB,
+    database_id: str,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _seed(ops, tables, database_id)
     calls: list[int] = []
@@ -113,14 +117,17 @@ def test_interrupted_backfill_resumes_from_last_finished_chunk(
     assert all(labels[f"p{i:04d}"] is None for i in range(150, ROWS))
 
     calls.clear()
-    capsys.readouterr()
+    capfd.readouterr()
+    monkeypatch.setenv("WORKBOOK_BATCH", "1")  # unattended: the operator's terminal too
 
     def counting(row: dict[str, Any]) -> dict[str, Any] | None:
         calls.append(row["n"])
         return _label(row)
 
     changed = ops.backfill("people", counting, partitions=5, batch_size=20, name="labels")
-    assert "skipped 2 of 5 chunks finished by an earlier run (chunks 1-2" in capsys.readouterr().out
+    said = capfd.readouterr()
+    line = "skipped 2 of 5 chunks finished by an earlier run (chunks 1-2"
+    assert line in said.out and line in said.err
     assert sorted(calls) == list(range(100, ROWS))  # finished chunks are not read again
     assert changed == ROWS - 120  # rows 100-119 were written before the failure
     assert all(label == f"#{int(k[1:])}" for k, label in _labels(ops).items())

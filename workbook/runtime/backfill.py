@@ -29,6 +29,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
 from workbook.runtime.dryrun import NO_OP
 from workbook.runtime.progress import Progress
-from workbook.settings import CELL_TIMEOUT, LOCAL_KEY
+from workbook.settings import BATCH, CELL_TIMEOUT, LOCAL_KEY
 
 TRANSACTION_LIMIT = 100  # operations per transaction: Appwrite's databasesTransactionSize
 # A chunk's transaction lives as long as Appwrite allows (seconds): staging locks nothing
@@ -269,7 +270,7 @@ def partitioned_backfill(
         limit = _rows_per_transaction(per_row, batch_size) if transaction else None
         chunks = plan_chunks(span, partitions, limit)
         if len(chunks) > partitions and not ops.dry_run:
-            print(
+            _say(
                 f"backfill {table_id}: {len(chunks)} chunks instead of {partitions}, so each "
                 f"fits one transaction ({TRANSACTION_LIMIT} operations at most)"
             )
@@ -278,7 +279,7 @@ def partitioned_backfill(
     if finished:
         done_rows = sum(int(records[c.index].get("changed") or 0) for c in finished)
         verb = "would skip" if ops.dry_run else "skipped"
-        print(
+        _say(
             f"backfill {table_id}: {verb} {len(finished)} of {len(chunks)} chunks finished by "
             f"an earlier run ({_ranges(finished)}; {done_rows} rows changed then)"
         )
@@ -417,6 +418,14 @@ def _forget(ops: Any, key: str) -> None:
         ops.tables.delete_rows(ops.database_id, BACKFILL_TABLE, [Query.equal("backfill", key)])
     except AppwriteException as exc:
         raise step_failed("clearing the finished backfill's records", exc) from exc
+
+
+def _say(text: str) -> None:
+    """A line for the notebook's output and, when the kernel runs unattended, for the
+    operator's terminal too (the runner's stderr, as progress lines)."""
+    print(text, flush=True)
+    if (BATCH.get() or "0") != "0" and sys.__stderr__ is not None:
+        print(text, file=sys.__stderr__, flush=True)
 
 
 def _progressing(progress: Progress, result: ChunkResult) -> ChunkResult:
