@@ -76,9 +76,12 @@ def timed_up(root: Path, prewarm: bool) -> float:
     if not prewarm:
         env["WORKBOOK_PREWARM"] = "0"
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "workbook", "up"], cwd=root, env=env, check=True, capture_output=True
+    done = subprocess.run(
+        [sys.executable, "-m", "workbook", "up"], cwd=root, env=env, capture_output=True, text=True
     )
+    if done.returncode != 0:  # say why, not just that it failed
+        tail = (done.stdout + done.stderr).strip().splitlines()[-8:]
+        raise SystemExit("workbook up failed:\n" + "\n".join(tail))
     return time.perf_counter() - start
 
 

@@ -17,9 +17,7 @@ fleet_app = typer.Typer(help="Aliases of `up --fleet` and `status --fleet`.")
 app.add_typer(fleet_app, name="fleet")
 
 INTERRUPTED_EXIT = 130
-FleetOption = Annotated[
-    str, typer.Option("--fleet", "-f", help="A [fleets.NAME] of workbook.toml.")
-]
+FleetOption = Annotated[str, typer.Option("--fleet", "-f", help="A fleet of workbook.toml.")]
 ParallelOption = Annotated[
     int, typer.Option("--parallel", "-j", min=1, help="With --fleet: local worker processes.")
 ]

@@ -86,7 +86,7 @@ def status(
         ),
     ] = False,
     fleet: Annotated[
-        str | None, typer.Option("--fleet", help="A tenants × migrations matrix of [fleets.NAME].")
+        str | None, typer.Option("--fleet", help="A tenants × migrations matrix of fleet NAME.")
     ] = None,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -471,15 +471,18 @@ class _Rollout:
 
 
 def _outcome(future: Any, environment: str) -> TenantRun:
+    from distributed import KilledWorker
+
     try:
         return future.result()
-    except Exception as exc:  # the worker died, or the task could not be run at all
+    except KilledWorker as exc:  # the worker process died while it ran this tenant
         return TenantRun(
             environment,
-            error=f"the worker running it was lost ({type(exc).__name__}: {exc}); "
-            "its run is settled as failed when its lease expires, `workbook up --fleet` "
-            "again resumes it",
+            error=f"the worker running it was lost ({exc}); its run is settled as failed "
+            "when its lease expires, and `workbook up --fleet` again resumes it",
         )
+    except Exception as exc:  # the task could not run at all (e.g. a worker's Workbook)
+        return TenantRun(environment, error=f"the task failed: {type(exc).__name__}: {exc}")
 
 
 def _write_back(workspace: Workspace, tenant: TenantRun) -> None:
