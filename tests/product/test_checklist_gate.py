@@ -64,7 +64,8 @@ def test_gate_stops_batch_as_awaiting_before_the_rename_then_resumes(
 
     status = workspace.run("status", "--env", "test", "--check")
     assert status.code == 1, status.output
-    assert "003 awaiting" in status.output and CONFIRM in status.output
+    assert "003 awaiting: checklist 'Before author is renamed to author_name'" in status.stdout
+    assert CONFIRM in status.stdout and "check failed: 003 awaiting" in status.stdout
 
     # a dry run shows the gate in its plan and never stops
     plan = workspace.run("up", "--env", "test", "--dry-run")

@@ -119,7 +119,9 @@ def status(
                 out.print(line, soft_wrap=True)
         for r in rows:
             if r.error:
-                out.print(f"[red]{r.version} failed:[/] {escape(r.error.splitlines()[0])}")
+                colour = COLOURS.get(r.state, "red")  # awaiting: its step and the command
+                line = escape(r.error.splitlines()[0])
+                out.print(f"[{colour}]{r.version} {r.state}:[/] {line}", soft_wrap=True)
     flagged = attention(rows)
     if check and flagged:
         if not as_json:

@@ -73,7 +73,9 @@ def _notes(detail: Any) -> str:
 def summary(steps: list[dict[str, Any]]) -> str:
     changes = [s for s in steps if s.get("effect") == "change"]
     lost = [s for s in changes if destructive(s)]
-    text = f"{len(changes)} change(s), {len(steps) - len(changes)} already done"
+    gates = [s for s in steps if s.get("effect") == "gate"]  # checklists a real run waits at
+    text = f"{len(changes)} change(s), {len(steps) - len(changes) - len(gates)} already done"
+    text += f", [yellow]{len(gates)} checklist gate(s)[/]" if gates else ""
     return text + (f", [bold red]{len(lost)} destructive[/]" if lost else "")
 
 
