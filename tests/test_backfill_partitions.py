@@ -202,10 +202,12 @@ def test_chunks_on_a_dask_local_cluster(
     ops_server: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    distributed = pytest.importorskip("distributed")  # the fleet extra; CI installs it
-    _seed(ops, tables, database_id, "people")
-    _seed(ops, tables, database_id, "people_copy")
-    monkeypatch.setenv("BACKFILL_TEST_KEY", ops_server.api_key)
+    """A worker process of its own: fn travels by cloudpickle, the key by its variable."""
+    import distributed  # the fleet extra: missing, the test fails (CI installs it)
+
+    for table in ("people", "people_by_address", "people_here"):
+        _seed(ops, tables, database_id, table)
+    monkeypatch.setenv("BACKFILL_TEST_KEY", ops_server.api_key)  # the worker inherits it
     ops.key_variable = "BACKFILL_TEST_KEY"  # type: ignore[attr-defined]
 
     def failing(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -218,17 +220,19 @@ def test_chunks_on_a_dask_local_cluster(
             n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
+        distributed.get_task_stream(client) as stream,
     ):
-        with distributed.get_task_stream(client) as stream:
-            with pytest.raises(OperationFailed, match="chunk 1 failed on the cluster: ValueE"):
-                ops.backfill("people", failing, partitions=4, cluster=client, name="d")
-            assert _chunk_records(tables, database_id) == [1, 2, 3]  # the others finished
-            address = cluster.scheduler_address  # a scheduler address works as well
-            assert ops.backfill("people", _label, partitions=4, cluster=address, name="d") > 0
-        ran = [t["key"] for t in stream.data if "workbook-backfill" in str(t["key"])]
-        assert len(ran) == 5  # four chunks, then the failed one again: all on the workers
-    ops.backfill("people_copy", _label)
-    assert _labels(ops, "people") == _labels(ops, "people_copy")
+        with pytest.raises(OperationFailed, match="chunk 1 failed on the cluster: ValueErr"):
+            ops.backfill("people", failing, partitions=4, cluster=client, name="d")
+        assert _chunk_records(tables, database_id) == [1, 2, 3]  # the others finished
+        assert ops.backfill("people", _label, partitions=4, name="d") == 63  # client found
+        address = cluster.scheduler_address  # or given by its scheduler's address
+        assert ops.backfill("people_by_address", _label, partitions=4, cluster=address) == ROWS
+    ran = [t["key"] for t in stream.data if "workbook-backfill" in str(t["key"])]
+    assert len(ran) == 4 + 1 + 4  # every chunk ran on the worker, none here
+    assert ops.backfill("people_here", _label, partitions=4, cluster=False) == ROWS
+    assert _labels(ops, "people") == _labels(ops, "people_here")
+    assert _labels(ops, "people_by_address") == _labels(ops, "people_here")
     assert _records(tables, database_id) == []
 
 

@@ -554,6 +554,9 @@ def _on_cluster(
                 result = ChunkResult(-1, error=f"a worker was lost ({type(exc).__name__})")
             (failed if result.error else results).append(result)
             progress.update()
+    except KeyboardInterrupt:
+        client.cancel(futures)  # chunks not started stay undone; running ones finish whole
+        raise
     except TimeoutError as exc:
         client.cancel(futures)
         raise OperationFailed(
