@@ -555,7 +555,7 @@ def _on_cluster(
             (failed if result.error else results).append(result)
             progress.update()
     except KeyboardInterrupt:
-        client.cancel(futures)  # chunks not started stay undone; running ones finish whole
+        client.cancel(futures)  # chunks not started stay undone; running ones are recorded
         raise
     except TimeoutError as exc:
         client.cancel(futures)
