@@ -84,12 +84,28 @@ def test_a_bad_tenants_file_is_refused_naming_the_line(
     ws: CliWorkspace, text: str, needles: tuple[str, ...]
 ) -> None:
     with_tenants(ws, "tenants.csv", text)
-    assert_refused(ws.run("fleet", "status", "--fleet", "saas"), *needles)
+    assert_refused(ws.run("status", "--fleet", "saas"), *needles)
 
 
 def test_an_unknown_fleet_is_refused(ws: CliWorkspace) -> None:
     with_tenants(ws, "tenants.csv", "tenant,project,database,key_env\nacme,p,d,K\n")
-    assert_refused(ws.run("fleet", "up", "--fleet", "nope"), "unknown fleet 'nope'", "regions")
+    assert_refused(ws.run("up", "--fleet", "nope"), "unknown fleet 'nope'", "regions")
+    assert_refused(ws.run("fleet", "up", "--fleet", "nope"), "unknown fleet 'nope'")  # alias
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (("up", "--fleet", "saas", "--env", "acme"), "--env"),
+        (("up", "--fleet", "saas", "--steps", "1"), "--steps"),
+        (("status", "--fleet", "saas", "--env", "acme"), "--env"),
+    ],
+)
+def test_fleet_with_an_option_that_picks_one_environment_is_refused(
+    ws: CliWorkspace, args: tuple[str, ...], flag: str
+) -> None:
+    with_tenants(ws, "tenants.csv", "tenant,project,database,key_env\nacme,p,d,K\n")
+    assert_refused(ws.run(*args), f"--fleet and {flag} cannot be used together", "drop")
 
 
 def test_a_scheduler_that_does_not_answer_is_one_line_within_a_bound(
