@@ -12,8 +12,8 @@ On one table of N rows (default 100,000) in the local server (its own process):
                  and checked: count and sha256).
 
 Peak memory is Python's (tracemalloc) in this process during each phase, plus the backup's
-peak at a tenth of the rows, so growth with table size shows. Aims (issue 11): backup ≥ 0.9×
-the SDK loop, memory flat; restore ≥ 0.5× the bulk-insert rate.
+and the restore's peak at a tenth of the rows, so growth with table size shows. Aims (issue
+11): backup ≥ 0.9× the SDK loop, memory flat; restore ≥ 0.5× the bulk-insert rate.
 
     .venv/bin/python benchmarks/backup.py              # 100,000 rows
     .venv/bin/python benchmarks/backup.py --rows 5000
@@ -132,6 +132,9 @@ def main() -> None:
             assert done.upserted == rows and done.checked == rows, done
             t_again, _ = timed(lambda: restore_table(target, table, database="copy"))
             m_restore = peak_mib(lambda: restore_table(target, table, database="copy2"))
+            [small_table] = open_backup(folder / "b3").tables
+            tables.create("copy3", "copy3")
+            m_restore_small = peak_mib(lambda: restore_table(target, small_table, database="copy3"))
         finally:
             server.stop()
 
@@ -155,6 +158,9 @@ def main() -> None:
     print(f"backup / SDK loop:   {t_sdk / t_backup:.2f}x  (aim >= 0.9)")
     print(f"restore / insert:    {t_insert / t_restore:.2f}x  (aim >= 0.5)")
     print(f"backup memory, {rows:,} vs {small:,} rows: {m_backup:.1f} vs {m_backup_small:.1f} MiB")
+    print(
+        f"restore memory, {rows:,} vs {small:,} rows: {m_restore:.1f} vs {m_restore_small:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":
