@@ -122,3 +122,16 @@ def test_a_scheduler_that_does_not_answer_is_one_line_within_a_bound(
     ):
         pass
     assert time.monotonic() - clock < 15
+
+
+def test_a_fleet_of_environments_marked_confirm_needs_yes(ws: CliWorkspace) -> None:
+    with_tenants(ws, "tenants.csv", "tenant,project,database,key_env\nacme,p,d,K\n")
+    toml = ws.root / "workbook.toml"
+    toml.write_text(
+        toml.read_text().replace('key_env = "TENANT_KEY"', 'key_env = "TENANT_KEY"\nconfirm = true')
+    )
+    assert_refused(
+        ws.run("up", "--fleet", "saas"),
+        "fleet 'saas' has environments marked confirm (acme)",
+        "--yes",
+    )

@@ -244,6 +244,7 @@ def up(
             to=to,
             as_json=False,
             workspace=workspace,
+            yes=yes,
         )
         return
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,25 @@ def refuse_with_fleet(**given: object) -> None:
         )
 
 
+def confirm_fleet(name: str, marked: list[str], yes: bool) -> None:
+    """A fleet with environments marked ``confirm = true`` changes only on purpose: --yes,
+    or the fleet's name typed once for all of them."""
+    if not marked or yes:
+        return
+    shown = ", ".join(marked[:5]) + (f" and {len(marked) - 5} more" if len(marked) > 5 else "")
+    if not sys.stdin.isatty():
+        raise WorkbookError(
+            f"fleet '{name}' has environments marked confirm ({shown})",
+            "pass --yes (in CI), or run in a terminal to type the fleet's name",
+        )
+    answer = typer.prompt(f"This changes {shown}. Type the fleet's name to continue")
+    if answer.strip() != name:
+        raise WorkbookError(
+            f"confirmation did not match '{name}'; nothing was changed",
+            "run again and type the fleet's name",
+        )
+
+
 def run_up(
     name: str,
     *,
@@ -58,6 +78,7 @@ def run_up(
     to: str | None,
     as_json: bool,
     workspace: Path | None,
+    yes: bool = False,
 ) -> None:
     """Roll the fleet out with a live table (plain lines without a terminal), then the
     summary; exit 1 if a tenant failed, 130 after Ctrl-C."""
@@ -74,7 +95,9 @@ def run_up(
 
     def run() -> Any:
         ws = _workspace(workspace)
-        fleets.fleet_of(ws, name)  # refusals before the table appears
+        fleet = fleets.fleet_of(ws, name)  # refusals before the table appears
+        if not dry_run:
+            confirm_fleet(name, [e for e in fleet.environments if ws.environment(e).confirm], yes)
         with board.shown():
             return fleets.up(
                 ws,
@@ -142,6 +165,7 @@ def fleet_up(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only; write nothing.")] = False,
     to: Annotated[str | None, typer.Option("--to", help="Up to this version.")] = None,
     as_json: JsonOption = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Confirm marked environments.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Same as `workbook up --fleet NAME`."""
@@ -154,6 +178,7 @@ def fleet_up(
         to=to,
         as_json=as_json,
         workspace=workspace,
+        yes=yes,
     )
 
 
