@@ -81,7 +81,26 @@ def test_deleting_a_database_drops_its_tables(tables: TablesDB) -> None:
 
 
 def test_invalid_queries_on_lists(tables: TablesDB, database_id: str) -> None:
+    # metadata lists validate `queries` as a route parameter (Appwrite's Queries\\Base)
     error = error_of(tables.list_tables, database_id, queries=["not json"])
-    assert (error.code, error.type) == (400, "general_query_invalid")
+    assert (error.code, error.type) == (400, "general_argument_invalid")
+    assert error.message == "Invalid `queries` param: Invalid query: Invalid query: Syntax error"
+    for lister, args in (
+        (tables.list, ()),
+        (tables.list_tables, (database_id,)),
+    ):
+        error = error_of(lister, *args, queries=[Query.select(["name"])])
+        assert (error.code, error.type) == (400, "general_argument_invalid")
+        assert error.message == "Invalid `queries` param: Invalid query method: select"
+    error = error_of(tables.list_tables, database_id, queries=[Query.equal("rows", [1])])
+    assert error.message == (
+        "Invalid `queries` param: Invalid query: Attribute not found in schema: rows"
+    )
+    error = error_of(tables.list_tables, database_id, queries=[Query.limit(0)])
+    assert error.message == (
+        "Invalid `queries` param: Invalid query: Invalid limit: Value must be a valid range "
+        "between 1 and 9,223,372,036,854,775,807"
+    )
+    assert tables.list_tables(database_id, queries=[Query.order_desc("$createdAt")]).total == 0
     error = error_of(tables.list_tables, database_id, queries=[Query.cursor_after("missing")])
     assert error.type == "general_cursor_not_found"

@@ -8,6 +8,7 @@ import pytest
 from appwrite.client import Client
 from appwrite.enums.order_by import OrderBy
 from appwrite.enums.tables_db_index_type import TablesDBIndexType
+from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, raw, unique_index, wait_status
 
@@ -245,3 +246,53 @@ def test_inline_column_errors(
     )
     assert (error.code, error.type) == (400, "general_argument_invalid")
     assert error.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "error_type", "message"),
+    [
+        (["10"], "general_argument_invalid",
+         "Invalid `lengths` param: Value must a valid array no longer than 100 items and Value "
+         "must be a valid signed 32-bit integer between -2,147,483,648 and 2,147,483,647 or null"),
+        ([2**31], "general_argument_invalid", None),
+        ([-5], "column_index_invalid", "Negative index length provided for title"),
+        ([10, 10], "column_index_invalid",
+         "Invalid index lengths. Count of lengths must be equal or less than the number of "
+         "attributes."),
+    ],
+)  # fmt: skip
+def test_index_lengths_are_refused_as_appwrite_refuses_them(
+    client: Client,
+    database_id: str,
+    table_id: str,
+    lengths: list[object],
+    error_type: str,
+    message: str | None,
+) -> None:
+    error = error_of(
+        raw,
+        client,
+        "post",
+        f"/tablesdb/{database_id}/tables/{table_id}/indexes",
+        {"key": "bad", "type": "key", "columns": ["title"], "lengths": lengths},
+    )
+    assert (error.code, error.type) == (400, error_type)
+    assert message is None or error.message == message
+
+
+def test_columns_and_indexes_lists_refuse_select(
+    tables: TablesDB, database_id: str, table_id: str
+) -> None:
+    """Appwrite's Columns/Indexes query validators have no Select validator."""
+    for lister in (tables.list_columns, tables.list_indexes):
+        error = error_of(lister, database_id, table_id, queries=[Query.select(["key"])])
+        assert (error.code, error.type) == (400, "general_argument_invalid")
+        assert error.message == "Invalid `queries` param: Invalid query method: select"
+    listed = tables.list_columns(database_id, table_id, queries=[Query.equal("type", "integer")])
+    assert [c.key for c in listed.columns] == ["views"]
+    error = error_of(
+        tables.list_columns, database_id, table_id, queries=[Query.equal("default", [1])]
+    )
+    assert error.message == (
+        "Invalid `queries` param: Invalid query: Attribute not found in schema: default"
+    )

@@ -29,8 +29,10 @@ from workbook.local.params import (
     float_param,
     float_value,
     int_param,
+    integer_description,
     key_param,
     parse_datetime,
+    range_description,
     string_list_param,
     text_param,
 )
@@ -131,17 +133,26 @@ def _check_required_default(required: bool, array: bool, default: Any) -> None:
 
 
 def _range_description(lo: float, hi: float, kind: str) -> str:
-    if kind == "double":
-        return f"Value must be a valid range between {lo:,.0f} and {hi:,.0f}"
-    return f"Value must be a valid range between {int(lo):,} and {int(hi):,}"
+    return range_description(lo, hi)
 
 
 def _numeric(kind: str, params: Mapping[str, Any], old: Column | None) -> Column:
     """integer, bigint and float share bounds handling; float is stored as `double`."""
     is_float = kind == "float"
-    read = float_param if is_float else int_param
     top = PHP_FLOAT_MAX if is_float else PHP_INT_MAX
     bottom = -PHP_FLOAT_MAX if is_float else PHP_INT_MIN
+    # The routes' validators: Nullable(FloatValidator) and Nullable(Integer(false, 64)).
+    if is_float:
+        description = "Value must be a valid float or null"
+
+        def read(p: Mapping[str, Any], name: str, default: Any) -> Any:
+            return float_param(p, name, default=default, description=description)
+    else:
+        description = integer_description(64) + " or null"
+
+        def read(p: Mapping[str, Any], name: str, default: Any) -> Any:
+            return int_param(p, name, default=default, description=description)
+
     lo = read(params, "min", default=None)
     hi = read(params, "max", default=None)
     default = read(params, "default", default=None)

@@ -6,7 +6,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workbook.local.errors import AppwriteError, appwrite_error, bad_request, invalid_argument
-from workbook.local.params import int_value, key_param, list_param, text_param
+from workbook.local.params import (
+    int_value,
+    integer_description,
+    key_param,
+    list_param,
+    text_param,
+)
 from workbook.local.store import SYSTEM_KEYS, quote
 
 if TYPE_CHECKING:
@@ -15,6 +21,7 @@ if TYPE_CHECKING:
 INDEX_TYPES = ("key", "fulltext", "unique", "spatial")
 MAX_INDEXES = 58
 MAX_INDEX_LENGTH = 768
+MAX_INDEX_COLUMNS = 100  # APP_LIMIT_ARRAY_PARAMS_SIZE
 
 
 def _invalid(message: str) -> AppwriteError:
@@ -38,9 +45,13 @@ def build_index(
     for order in orders:
         if order is not None and str(order).upper() not in ("ASC", "DESC"):
             raise invalid_argument("orders", "Value must be one of (ASC, DESC)")
-    for length in lengths:
-        if length is not None and (int_value(length) is None or int_value(length) < 0):
-            raise invalid_argument("lengths", "Value must be a valid integer")
+    for length in lengths:  # ArrayList(Nullable(Integer())): strict, signed 32-bit
+        if length is not None and (
+            not isinstance(length, int)
+            or isinstance(length, bool)
+            or not -(2**31) <= length < 2**31
+        ):
+            raise invalid_argument("lengths", LENGTHS_DESCRIPTION)
     if len(existing) >= MAX_INDEXES:
         raise appwrite_error("column_index_limit_exceeded", table_id)
     by_key = {c.key: c for c in columns if c.status != "deleting"}
@@ -77,6 +88,11 @@ def build_index(
         "orders": [str(o).upper() if o is not None else None for o in orders],
     }
 
+
+LENGTHS_DESCRIPTION = (
+    f"Value must a valid array no longer than {MAX_INDEX_COLUMNS} items and "
+    f"{integer_description(32)} or null"
+)
 
 # The system columns an index may name, as utopia describes them to its Index validator.
 SYSTEM_DEFINITIONS: dict[str, dict[str, Any]] = {
@@ -128,6 +144,8 @@ def _validate(
             index_length = length or size
         else:
             size = index_length = 2 if definition["type"] == "double" else 1
+        if index_length < 0:
+            raise _invalid(f"Negative index length provided for {definition['key']}")
         if index_length > size:
             raise _invalid(
                 f"Index length {index_length} is larger than the size for {definition['key']}: "

@@ -6,24 +6,61 @@ limit/offset, cursor, search on name) are applied to the answered dicts directly
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from workbook.local.errors import bad_request, query_invalid
+from workbook.local.errors import AppwriteError, bad_request, invalid_argument, query_invalid
+from workbook.local.params import range_description
+from workbook.local.queries import MAX_INT, UID_PATTERN, Query, parse_queries
 
 DEFAULT_LIMIT = 25
 COUNT_CAP = 5000
 
 
-def _parse(raw: str) -> dict[str, Any]:
+INTERNAL = ("$id", "$createdAt", "$updatedAt", "$sequence")
+
+
+def _refused(description: str) -> AppwriteError:
+    """Metadata lists validate `queries` as a route parameter (Appwrite's Queries\\Base)."""
+    return invalid_argument("queries", description)
+
+
+def _parsed(raw_queries: Sequence[str]) -> list[Query]:
     try:
-        query = json.loads(raw)
-    except (TypeError, ValueError):
-        raise query_invalid(f"Invalid query: Syntax error in query: {raw}") from None
-    if not isinstance(query, dict) or not isinstance(query.get("method"), str):
-        raise query_invalid(f"Invalid query: Syntax error in query: {raw}")
-    return query
+        return parse_queries(raw_queries)
+    except AppwriteError as error:
+        if error.type != "general_query_invalid":
+            raise
+        raise _refused(f"Invalid query: {error.message}") from None
+
+
+def _check(query: Query, allowed: Collection[str]) -> None:
+    """Appwrite's Queries\\Base validators: limit, offset, cursor, filters and orders on the
+    allowed attributes, and no select (isSelectQueryAllowed() is false for these lists)."""
+    method, values = query.method, list(query.values)
+    first = values[0] if values else None
+    if method == "select":
+        raise _refused("Invalid query method: select")
+    if method in ("limit", "offset"):
+        low = 1 if method == "limit" else 0
+        if not isinstance(first, int | float) or isinstance(first, bool):
+            raise _refused("Invalid query: Invalid limit: Value must be a valid number")
+        if not isinstance(first, int) or not low <= first <= MAX_INT:
+            raise _refused(f"Invalid query: Invalid {method}: {range_description(low, MAX_INT)}")
+    elif method in ("cursorAfter", "cursorBefore"):
+        if not isinstance(first, str) or UID_PATTERN.fullmatch(first) is None:
+            raise _refused(
+                "Invalid query: Invalid cursor: UID must contain at most 36 chars. Valid chars "
+                "are a-z, A-Z, 0-9, and underscore. Can't start with a leading underscore"
+            )
+    elif method in ("and", "or"):
+        for item in values:
+            assert isinstance(item, Query)
+            _check(item, allowed)
+    elif method in ("orderAsc", "orderDesc") and not query.attribute:
+        return
+    elif method != "orderRandom" and query.attribute not in allowed:
+        raise _refused(f"Invalid query: Attribute not found in schema: {query.attribute}")
 
 
 def _matches(item: dict[str, Any], method: str, attribute: str, values: list[Any]) -> bool:
@@ -78,34 +115,19 @@ def apply_queries(
     orders: list[tuple[str, bool]] = []
     limit, offset = DEFAULT_LIMIT, 0
     cursor: tuple[str, bool] | None = None
-    for raw in raw_queries:
-        query = _parse(raw)
-        method = query["method"]
-        attribute = query.get("attribute") or ""
-        values = query.get("values") or []
-        if method in ("limit", "offset"):
-            number = values[0] if values else None
-            if (
-                not isinstance(number, int)
-                or isinstance(number, bool)
-                or number < (1 if method == "limit" else 0)
-            ):
-                raise query_invalid(f"Invalid query: Invalid {method} value")
-            if method == "limit":
-                limit = number
-            else:
-                offset = number
+    allowed_all = (*allowed, *INTERNAL)
+    for query in _parsed(list(raw_queries)):
+        _check(query, allowed_all)
+        method, attribute, values = query.method, query.attribute, list(query.values)
+        if method == "limit":
+            limit = int(values[0])
+        elif method == "offset":
+            offset = int(values[0])
         elif method in ("cursorAfter", "cursorBefore"):
-            if not values or not isinstance(values[0], str):
-                raise query_invalid("Invalid query: Invalid cursor value")
-            cursor = (values[0], method == "cursorBefore")
+            cursor = (str(values[0]), method == "cursorBefore")
         elif method in ("orderAsc", "orderDesc"):
             orders.append((attribute or id_field, method == "orderDesc"))
-        elif method == "select":
-            continue
-        else:
-            if attribute not in allowed:
-                raise query_invalid(f"Invalid query: Attribute not found in schema: {attribute}")
+        elif method != "orderRandom":
             filters.append((method, attribute, values))
     selected = [
         item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 import secrets
@@ -113,21 +114,46 @@ def int_value(value: object) -> int | None:
     return None
 
 
+def php_number_format(value: float) -> str:
+    """PHP's number_format($value): rounded half away from zero, thousands separated by commas
+    (utopia's Range and Integer validators word their bounds with it)."""
+    whole = decimal.Decimal(value).quantize(decimal.Decimal(1), rounding=decimal.ROUND_HALF_UP)
+    return f"{int(whole):,}"
+
+
+def range_description(lo: float, hi: float) -> str:
+    """utopia's Range validator description."""
+    low, high = php_number_format(lo), php_number_format(hi)
+    return f"Value must be a valid range between {low} and {high}"
+
+
+def integer_description(bits: int = 32) -> str:
+    """utopia-php/validators' Integer description (signed; `new Integer()` is 32-bit)."""
+    top = 2 ** (bits - 1)
+    return (
+        f"Value must be a valid signed {bits}-bit integer between "
+        f"{php_number_format(-top)} and {php_number_format(top - 1)}"
+    )
+
+
 def int_param(
     params: Mapping[str, Any],
     name: str,
     default: Any = MISSING,
     lo: int = PHP_INT_MIN,
     hi: int = PHP_INT_MAX,
+    description: str | None = None,
 ) -> Any:
+    """An integer parameter; `description` words every refusal when the route's validator is
+    utopia's Integer (not a Range)."""
     value = _given(params, name, default)
     if value is None:
         return default
     number = int_value(value)
     if number is None:
-        raise invalid_argument(name, "Value must be a valid integer")
+        raise invalid_argument(name, description or "Value must be a valid integer")
     if not lo <= number <= hi:
-        raise invalid_argument(name, f"Value must be a valid range between {lo:,} and {hi:,}")
+        raise invalid_argument(name, description or range_description(lo, hi))
     return number
 
 
@@ -146,13 +172,15 @@ def float_value(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def float_param(params: Mapping[str, Any], name: str, default: Any = MISSING) -> Any:
+def float_param(
+    params: Mapping[str, Any], name: str, default: Any = MISSING, description: str | None = None
+) -> Any:
     value = _given(params, name, default)
     if value is None:
         return default
     number = float_value(value)
     if number is None:
-        raise invalid_argument(name, "Value must be a valid float")
+        raise invalid_argument(name, description or "Value must be a valid float")
     return number
 
 
