@@ -1,5 +1,6 @@
 """The official node-appwrite SDK (installed into `.cache/node` by ./dev) against the local
-server: relationships and transactions (tests/local/node/relations_transactions.mjs).
+server: relationships (nested rows included) and transactions
+(tests/local/node/relations_transactions.mjs).
 
 Without node or the SDK the test is skipped, except under CI=true, where it fails."""
 
@@ -62,4 +63,6 @@ def test_node_sdk_relationships_and_transactions(local_server: LocalServer) -> N
         "rolledBack": "failed",
         "conflict": "transaction_conflict",
         "b2": "theirs",
+        "nested": ["Nine", "n", "Nest"],
+        "byAuthor": ["b9"],
     }

@@ -1,6 +1,7 @@
 // The official node-appwrite SDK against the local server: a two-way relationship, rows linked
 // by id and read back through a select, onDelete restrict, and transactions (commit, rollback,
-// a conflicting commit that writes nothing). Prints one JSON line of findings; exits 1 on error.
+// a conflicting commit that writes nothing), nested related rows and a filter through a
+// relationship. Prints one JSON line of findings; exits 1 on error.
 import { createRequire } from "node:module";
 
 const require = createRequire(process.env.NODE_SDK_PATH);
@@ -76,6 +77,19 @@ await db.updateRow({ databaseId, tableId: "books", rowId: "b2", data: { name: "t
 const conflict = await errorType(db.updateTransaction({ transactionId: clash.$id, commit: true }));
 const b2 = await db.getRow({ databaseId, tableId: "books", rowId: "b2" });
 
+// Nested related rows: created with their parent, read back through the other side's select,
+// and found by a filter through the relationship.
+await db.createRow({
+  databaseId, tableId: "authors", rowId: "n",
+  data: { name: "Nest", books: [{ $id: "b9", name: "Nine" }] },
+});
+const nine = await db.getRow({
+  databaseId, tableId: "books", rowId: "b9", queries: [Query.select(["*", "author.*"])],
+});
+const byAuthor = await db.listRows({
+  databaseId, tableId: "books", queries: [Query.equal("author.name", ["Nest"])],
+});
+
 console.log(JSON.stringify({
   side: created.side,
   relatedTable: created.relatedTable,
@@ -92,4 +106,6 @@ console.log(JSON.stringify({
   rolledBack: rolledBack.status,
   conflict,
   b2: b2.name,
+  nested: [nine.name, nine.author.$id, nine.author.name],
+  byAuthor: byAuthor.rows.map((r) => r.$id),
 }));
