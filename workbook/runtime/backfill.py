@@ -421,11 +421,11 @@ def _forget(ops: Any, key: str) -> None:
 
 
 def _say(text: str) -> None:
-    """A line for the notebook's output and, when the kernel runs unattended, for the
-    operator's terminal too (the runner's stderr, as progress lines)."""
-    print(text, flush=True)
-    if (BATCH.get() or "0") != "0" and sys.__stderr__ is not None:
-        print(text, file=sys.__stderr__, flush=True)
+    """A line for the notebook's output; when the kernel runs unattended, on the kernel's
+    own stderr instead: the runner shows it in the operator's terminal and the kernel's
+    output capture puts it in the archived notebook (printed both ways, it shows twice)."""
+    stream = sys.__stderr__ if (BATCH.get() or "0") != "0" else None
+    print(text, file=stream or sys.stdout, flush=True)
 
 
 def _progressing(progress: Progress, result: ChunkResult) -> ChunkResult:
