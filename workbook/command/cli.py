@@ -175,10 +175,12 @@ def _fail_if(results: list[RunResult]) -> None:
     if failed:
         r = failed[0]
         if r.status == "awaiting":  # a checklist gate: a person's step, not a failure
+            said = r.error or ""
+            confirm = said[said.find("confirm with ") :] if "confirm with " in said else said
             err.print(
                 f"[bold yellow]awaiting:[/] migration {r.migration.version} on "
-                f"'{r.environment}' stopped at its checklist before the cells after it ran; "
-                f"{escape(r.error or '')}",
+                f"'{r.environment}' stopped at its checklist gate before the cells after it "
+                f"ran; {escape(confirm)}",
                 soft_wrap=True,
             )
             raise typer.Exit(AWAITING_EXIT_CODE)
