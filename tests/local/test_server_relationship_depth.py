@@ -175,3 +175,36 @@ def test_restrict_refuses_from_the_side_utopia_refuses(
     assert (error.code, error.type) == (403, "row_delete_restricted")
     tables.delete_row(db, *allowed)
     tables.delete_row(db, *refused)  # nothing links it any more
+
+
+def test_missing_ids_are_dropped_and_null_on_a_list_side_changes_nothing(
+    tables: TablesDB, client: Client, database_id: str
+) -> None:
+    """utopia links only rows that exist, and never clears a list side from a null."""
+    db = database_id
+    for table in ("owners", "pets"):
+        tables.create_table(db, table, table, columns=NAME)
+    for kind, key, back in (
+        (RelationshipType.ONETOMANY, "pets", "owner"),
+        (RelationshipType.MANYTOMANY, "friends", "friendOf"),
+    ):
+        tables.create_relationship_column(
+            db, "owners", "pets", kind, key=key, two_way=True, two_way_key=back
+        )
+        assert wait_status(client, db, "owners", key)["status"] == "available"
+    tables.create_row(db, "pets", "rex", {"name": "Rex"})
+    tables.create_row(db, "owners", "o", {"pets": ["ghost", "rex"], "friends": ["rex", "nope"]})
+    loaded = Query.select(["pets.*", "friends.*"])
+
+    def linked() -> tuple[list[str], list[str]]:
+        row = tables.get_row(db, "owners", "o", [loaded]).data
+        return [p["$id"] for p in row["pets"]], [f["$id"] for f in row["friends"]]
+
+    assert linked() == (["rex"], ["rex"])
+    tables.update_row(db, "owners", "o", {"friends": None, "name": "x"})
+    assert linked() == (["rex"], ["rex"])
+    error = error_of(tables.update_row, db, "owners", "o", {"pets": None})
+    assert (error.code, error.type) == (400, "relationship_value_invalid")
+    tables.update_row(db, "owners", "o", {"pets": []})
+    tables.update_row(db, "owners", "o", {"pets": None})  # nothing linked: accepted
+    assert linked() == ([], ["rex"])

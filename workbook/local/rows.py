@@ -226,11 +226,18 @@ class _Plan:
         )
 
     def take_links(
-        self, user: dict[str, Any], permissions: list[str]
+        self, user: dict[str, Any], permissions: list[str], row_id: str | None = None
     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """User values without relationship keys, and the related ids those keys give (nested
-        rows written first). Like utopia's relationshipWriteStack, a nested row two levels
-        down keeps only its relationships back to the table it was written from."""
+        rows written first), as utopia's create/updateDocumentRelationships take them:
+
+        - a nested row two levels down keeps only its relationships back to the table it was
+          written from (the relationshipWriteStack);
+        - ids of rows the related table does not hold are dropped, not refused;
+        - null on a "many" side changes nothing, except on the side of a oneToMany or
+          manyToOne that holds the list, where an update (`row_id`) of a row that has links
+          is refused.
+        """
         relations = self.relations
         if not relations or relations.keys().isdisjoint(user):
             return user, {}
@@ -238,16 +245,44 @@ class _Plan:
         def nested(column: Mapping[str, Any], item: dict[str, Any]) -> str:
             return self.nested_row(column, item, permissions)
 
-        links = {
-            key: relationships.link_ids(relations[key], value, nested)
-            for key, value in user.items()
-            if key in relations
-            and (
-                self.depth < relationships.MAX_DEPTH - 1
-                or relations[key]["relatedTable"] == self.came_from
+        links: dict[str, list[str]] = {}
+        for key, value in user.items():
+            column = relations.get(key)
+            if column is None:
+                continue
+            if self.depth >= relationships.MAX_DEPTH - 1 and column["relatedTable"] != (
+                self.came_from
+            ):
+                continue
+            if value is None and relationships.many(column):
+                if row_id is not None and column["relationType"] != "manyToMany":
+                    self.refuse_null(column, row_id)
+                continue
+            ids = relationships.link_ids(column, value, nested)
+            links[key] = self.existing_related(column, ids)
+        return {k: v for k, v in user.items() if k not in relations}, links
+
+    def refuse_null(self, column: Mapping[str, Any], row_id: str) -> None:
+        assert self.conn is not None
+        if relationships.related_ids(self.conn, column, [row_id])[row_id]:
+            raise bad_request(
+                "relationship_value_invalid",
+                "Invalid relationship value. Must be either an array of documents or document "
+                "IDs, NULL given.",
+            )
+
+    def existing_related(self, column: Mapping[str, Any], ids: list[str]) -> list[str]:
+        if not ids or self.conn is None or self.state is None:
+            return ids
+        related = self.state.tables.get(self.conn, self.schema.ref.db_id, column["relatedTable"])
+        marks = ", ".join("?" for _ in ids)
+        found = {
+            row[0]
+            for row in _tuples(
+                self.conn, f"SELECT _uid FROM {related.ref.sql} WHERE _uid IN ({marks})", ids
             )
         }
-        return {k: v for k, v in user.items() if k not in relations}, links
+        return [i for i in ids if i in found]
 
     def nested_row(
         self, column: Mapping[str, Any], item: dict[str, Any], permissions: list[str]
@@ -313,7 +348,7 @@ class _Plan:
         if permissions is None and "$permissions" in system:
             permissions = check_permissions(system["$permissions"], "$permissions")
         current = permissions if permissions is not None else json.loads(existing[4] or "[]")
-        user, links = self.take_links(user, current)
+        user, links = self.take_links(user, current, existing[1])
         user = self.resolve(user, existing)
         if partial:
             values = self.codec.partial(user)
