@@ -120,6 +120,9 @@ def test_filters_on_relationship_columns(tables: TablesDB, chain: str) -> None:
          'Invalid query: Query value is invalid for attribute "author"'),
         ("books", Query.equal("author.ghost", ["x"]),
          "Invalid query: Attribute not found in schema: ghost"),
+        ("books", Query.order_asc("author.name"),
+         "Invalid query: Cannot order by nested attribute: author"),
+        ("books", Query.select(["ghost.*"]), "Invalid query: Attribute not found in schema: ghost"),
     ):  # fmt: skip
         error = error_of(tables.list_rows, chain, table, [query])
         assert (error.code, error.type, error.message) == (400, "general_query_invalid", message)

@@ -567,6 +567,11 @@ class _Compiler:
         values = list(query.values)
         first = values[0] if values else None
         if method in ("orderAsc", "orderDesc"):
+            head = query.attribute.split(".", 1)[0]
+            if "." in query.attribute and (head in self.columns or head in self.relations):
+                raise query_invalid(f"Invalid query: Cannot order by nested attribute: {head}")
+            if "." in query.attribute:
+                raise query_invalid(f"Invalid query: Attribute not found in schema: {head}")
             if query.attribute:
                 self.column(query.attribute)
                 paging.orders.append((query.attribute, "ASC" if method == "orderAsc" else "DESC"))
@@ -608,7 +613,8 @@ class _Compiler:
             elif key in INTERNAL_SELECTABLE:
                 continue
             elif key not in self.columns:
-                raise query_invalid(f"Invalid query: Attribute not found in schema: {key}")
+                head = key.split(".", 1)[0]  # utopia validates a dotted path's first key
+                raise query_invalid(f"Invalid query: Attribute not found in schema: {head}")
             elif key not in chosen:
                 chosen.append(key)
         paging.select = chosen
