@@ -21,221 +21,40 @@ transaction: the chunk commits whole or not at all. Appwrite takes at most
 :data:`TRANSACTION_LIMIT` operations per transaction (a bulk write counts as one), so
 chunks are cut small enough to fit, and a chunk that still would not fit is refused and
 rolled back with a line saying what to change.
+
+One chunk's work is ``backfill_chunks.py`` (the same in the kernel and on a worker); the
+Dask side is ``backfill_dask.py``; this module plans, skips, records and reports.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 
 from workbook.core.client import GONE_TYPES, one_line, step_failed
-from workbook.core.config import DEFAULT_CELL_TIMEOUT
-from workbook.core.ledger import BACKFILL_TABLE, Ledger, RunState, now
+from workbook.core.ledger import BACKFILL_TABLE, Ledger, RunState
 from workbook.core.paging import iter_items, raw_get
 from workbook.errors import OperationFailed
+from workbook.runtime.backfill_chunks import (
+    PLAN_CHUNK,
+    TRANSACTION_LIMIT,
+    Chunk,
+    ChunkJob,
+    ChunkResult,
+    RowFn,
+    record_id,
+    run_chunk,
+)
+from workbook.runtime.backfill_dask import find_cluster, on_cluster
 from workbook.runtime.dryrun import NO_OP
 from workbook.runtime.progress import Progress
-from workbook.settings import BATCH, CELL_TIMEOUT, LOCAL_KEY
-
-TRANSACTION_LIMIT = 100  # operations per transaction: Appwrite's databasesTransactionSize
-# A chunk's transaction lives as long as Appwrite allows (seconds): staging locks nothing
-# (conflicts are found at commit), and one left behind by a crash just expires.
-TRANSACTION_TTL = 3600
-CONNECT_TIMEOUT = 10.0  # seconds a scheduler address has to answer
-PLAN_CHUNK = -1  # the record holding the chunk bounds
-
-RowFn = Callable[[dict[str, Any]], dict[str, Any] | None]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Rows with ``lo <= $sequence < hi`` (None: open on that side)."""
-
-    index: int
-    lo: int | None
-    hi: int | None
-
-    def queries(self) -> list[str]:
-        found = []
-        if self.lo is not None:
-            found.append(Query.greater_than_equal("$sequence", self.lo))
-        if self.hi is not None:
-            found.append(Query.less_than("$sequence", self.hi))
-        return found
-
-
-@dataclass(frozen=True)
-class ChunkJob:
-    """Everything one chunk needs, wherever it runs (picklable)."""
-
-    table_id: str
-    key: str  # the backfill's key in workbook_backfill
-    run_id: str
-    chunk: Chunk
-    queries: tuple[str, ...]
-    batch_size: int
-    per_row: bool
-    transaction: bool
-
-    @property
-    def record_id(self) -> str:
-        return record_id(self.key, self.chunk.index)
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    index: int
-    scanned: int = 0
-    changed: int = 0
-    error: str | None = None  # a worker's failure, as one line
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How a Dask worker reaches the target: the key stays in the worker's environment."""
-
-    endpoint: str
-    project: str
-    database_id: str
-    key_variable: str
-    self_signed: bool = False
-    http_timeout: float = 30.0
-
-    def ops(self) -> Any:
-        from appwrite.services.tables_db import TablesDB
-
-        from workbook.core.transport import RetryingClient
-        from workbook.runtime.ops import Ops
-
-        key = os.environ.get(self.key_variable, "")
-        if not key:
-            raise OperationFailed(
-                f"this Dask worker has no API key in ${self.key_variable}",
-                f"start the workers with {self.key_variable} set, as for the run itself",
-            )
-        client = RetryingClient(timeout=self.http_timeout)
-        client.set_endpoint(self.endpoint).set_project(self.project).set_key(key)
-        if self.self_signed:
-            client.set_self_signed(True)
-        return Ops(TablesDB(client), self.database_id)
-
-
-def record_id(key: str, chunk: int) -> str:
-    """A valid Appwrite id, the same for the same chunk of the same backfill."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return f"{digest}_{'plan' if chunk == PLAN_CHUNK else chunk}"
-
-
-# -- one chunk ------------------------------------------------------------------------------
-
-
-def run_chunk(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
-    """Backfill one chunk with ``ops`` and record it finished (one transaction if asked)."""
-    if job.transaction:
-        return _run_in_transaction(ops, job, fn)
-    scanned = changed = 0
-    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    write_size = max(1, min(job.batch_size, TRANSACTION_LIMIT))
-    for row in ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size):
-        scanned += 1
-        changes = fn(dict(row))
-        if not changes:
-            continue
-        changed += 1
-        pending.append((row, changes))
-        if len(pending) >= write_size:
-            ops._write_back(job.table_id, pending, job.per_row)
-            pending = []
-    if pending:
-        ops._write_back(job.table_id, pending, job.per_row)
-    _write_record(ops.tables.upsert_row, ops.database_id, job, scanned, changed)
-    return ChunkResult(job.chunk.index, scanned, changed)
-
-
-def _run_in_transaction(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
-    from workbook.runtime.ops import _SYSTEM_ROW_FIELDS  # a bulk upsert's whole-row shape
-
-    scanned = changed = 0
-    write_size = 1 if job.per_row else max(1, min(job.batch_size, TRANSACTION_LIMIT))
-    where = f"backfill {job.table_id} chunk {job.chunk.index + 1}"
-    with ops.transaction(ttl=TRANSACTION_TTL) as tx:
-        pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
-
-        def stage() -> None:
-            if tx.staged + 2 > TRANSACTION_LIMIT:  # this write and the progress record
-                raise OperationFailed(
-                    f"{where} needs more than {TRANSACTION_LIMIT} operations in one "
-                    "transaction (Appwrite's limit); nothing of it was written",
-                    hint="give more partitions= (or a larger batch_size=), or leave "
-                    "transaction=True out",
-                )
-            if job.per_row:
-                row, changes = pending[0]
-                tx.update_row(job.table_id, row["$id"], changes)
-            else:
-                rows = [
-                    {k: v for k, v in {**row, **changes}.items() if k not in _SYSTEM_ROW_FIELDS}
-                    for row, changes in pending
-                ]
-                tx.upsert_rows(job.table_id, rows)
-            pending.clear()
-
-        found = ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size)
-        for row in found:
-            scanned += 1
-            changes = fn(dict(row))
-            if not changes:
-                continue
-            changed += 1
-            pending.append((row, changes))
-            if len(pending) >= write_size:
-                stage()
-        if pending:
-            stage()
-        _write_record(tx.upsert_row, None, job, scanned, changed)
-    return ChunkResult(job.chunk.index, scanned, changed)
-
-
-def _write_record(
-    write: Callable[..., Any], database_id: str | None, job: ChunkJob, scanned: int, changed: int
-) -> None:
-    data = {
-        "backfill": job.key,
-        "chunk": job.chunk.index,
-        "run_id": job.run_id,
-        "scanned": scanned,
-        "changed": changed,
-        "finished_at": now(),
-    }
-    args = (BACKFILL_TABLE, job.record_id, data)
-    try:
-        write(database_id, *args) if database_id is not None else write(*args)
-    except AppwriteException as exc:
-        raise step_failed(f"recording backfill chunk {job.chunk.index + 1}", exc) from exc
-
-
-def run_chunk_on_worker(connection: Connection, job: ChunkJob, fn: RowFn) -> ChunkResult:
-    """The Dask task: the chunk through the worker's own client; failures come back as text
-    (an exception class of the notebook may not unpickle on the client)."""
-    try:
-        return run_chunk(connection.ops(), job, fn)
-    except Exception as exc:
-        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        hint = getattr(exc, "hint", None)
-        return ChunkResult(job.chunk.index, error=f"{message} ({hint})" if hint else message)
-
-
-# -- the whole backfill ---------------------------------------------------------------------
+from workbook.settings import BATCH
 
 
 def partitioned_backfill(
@@ -300,7 +119,7 @@ def partitioned_backfill(
         if client is None:
             results = [_progressing(progress, run_chunk(ops, job, fn)) for job in jobs]
         else:
-            results = _on_cluster(ops, client, jobs, fn, progress)
+            results = on_cluster(ops, client, jobs, fn, progress)
     finally:
         progress.close()
         if ours:  # a client made here for an address: not left connected
@@ -458,119 +277,6 @@ def _plan(
     }
     ops.plan.add("backfill", table_id, detail, effect="change" if changed else NO_OP)
     return changed
-
-
-# -- on a Dask cluster ----------------------------------------------------------------------
-
-
-def find_cluster(cluster: Any) -> tuple[Any, bool]:
-    """The Dask client to run chunks on (None: run them here), and whether it was made
-    here (then the caller closes it)."""
-    if cluster is False:
-        return None, False
-    if cluster is not None and not isinstance(cluster, str):
-        return cluster, False  # a distributed.Client
-    try:
-        import dask
-        from distributed import Client, default_client
-    except ImportError as exc:
-        if cluster is None:
-            return None, False
-        raise OperationFailed(
-            "backfill chunks run on Dask, which is not installed",
-            hint='pip install "appwrite-workbook[fleet]", or leave cluster= out',
-        ) from exc
-    if cluster is None:
-        try:
-            return default_client(), False
-        except ValueError:
-            cluster = dask.config.get("scheduler-address", None)  # DASK_SCHEDULER_ADDRESS
-            if not cluster:
-                return None, False
-    try:
-        return Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False), True
-    except (OSError, TimeoutError) as exc:
-        raise OperationFailed(
-            f"the Dask scheduler at {cluster} did not answer within {CONNECT_TIMEOUT:g}s",
-            hint="check the address (tcp://host:8786), or pass cluster=False to run here",
-        ) from exc
-
-
-def connection_of(ops: Any) -> Connection:
-    """What a worker needs to reach the target this run writes to."""
-    client = ops.tables.client
-    target = getattr(ops, "target", None)
-    variable = getattr(ops, "key_variable", None)
-    if target is not None:
-        env = target.environment
-        variable = LOCAL_KEY.name if env.is_local else env.key_env
-    if not variable:
-        raise OperationFailed(
-            "backfill chunks on a cluster need the name of the variable holding the API key",
-            hint="set ops.key_variable = 'NAME' on an Ops made by hand (wb knows it)",
-        )
-    return Connection(
-        endpoint=str(client._endpoint),
-        project=str(client.get_config("project")),
-        database_id=ops.database_id,
-        key_variable=variable,
-        self_signed=bool(getattr(client, "_self_signed", False)),
-        http_timeout=float(getattr(client, "timeout", 30.0)),
-    )
-
-
-def _on_cluster(
-    ops: Any, client: Any, jobs: list[ChunkJob], fn: RowFn, progress: Progress
-) -> list[ChunkResult]:
-    """Every chunk as a task (never retried: a retry is the migration's re-run); the others
-    finish even when one fails, so the re-run has less to do."""
-    from distributed import as_completed
-
-    if not jobs:
-        return []
-    connection = connection_of(ops)
-    backups = getattr(ops.tables, "backups", None)
-    if backups is not None:  # workers write with plain clients: back the table up here
-        backups.before_write(jobs[0].table_id, "upsert_rows", ops.database_id)
-    futures = [
-        client.submit(
-            run_chunk_on_worker,
-            connection,
-            job,
-            fn,
-            key=f"workbook-backfill-{job.record_id}-{time.monotonic_ns()}",
-            pure=False,
-            retries=0,
-        )
-        for job in jobs
-    ]
-    bound = CELL_TIMEOUT.seconds() or DEFAULT_CELL_TIMEOUT
-    results, failed = [], []
-    try:
-        for future in as_completed(futures, timeout=bound):
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker was lost
-                result = ChunkResult(-1, error=f"a worker was lost ({type(exc).__name__})")
-            (failed if result.error else results).append(result)
-            progress.update()
-    except KeyboardInterrupt:
-        client.cancel(futures)  # chunks not started stay undone; running ones are recorded
-        raise
-    except TimeoutError as exc:
-        client.cancel(futures)
-        raise OperationFailed(
-            f"backfill {jobs[0].table_id}: chunks not finished after {bound:g}s on the cluster",
-            hint="the workers may be busy (a fleet's own tasks?); re-run with cluster=False",
-        ) from exc
-    if failed:
-        first = min(failed, key=lambda r: r.index)
-        which = f"chunk {first.index + 1}" if first.index >= 0 else "a chunk"
-        raise OperationFailed(
-            f"backfill {jobs[0].table_id}: {which} failed on the cluster: {first.error}",
-            hint=f"fix the cause and re-run: the {len(results)} chunks finished now are skipped",
-        )
-    return results
 
 
 def _ranges(chunks: list[Chunk]) -> str:
