@@ -99,6 +99,14 @@ def find_cluster(cluster: Any) -> tuple[Any, bool]:
         ) from exc
 
 
+def _cell_bound(ops: Any) -> float:
+    """How long the chunks may take in all: as long as the cell running them may."""
+    environment = getattr(ops, "environment", None)
+    if environment is not None:
+        return float(environment.bounds().cell)
+    return CELL_TIMEOUT.seconds() or DEFAULT_CELL_TIMEOUT
+
+
 def connection_of(ops: Any) -> Connection:
     """What a worker needs to reach the target this run writes to."""
     client = ops.tables.client
@@ -147,7 +155,7 @@ def on_cluster(
         )
         for job in jobs
     ]
-    bound = CELL_TIMEOUT.seconds() or DEFAULT_CELL_TIMEOUT
+    bound = _cell_bound(ops)
     results, failed = [], []
     try:
         for future in as_completed(futures, timeout=bound):
