@@ -142,6 +142,7 @@ def test_a_deleted_relationship_and_point_column_are_undone(
     assert "  recreated column spot (point)" in result.stdout
     assert "  recreated relationship column author (manyToOne → authors)" in result.stdout
     assert "  linked 3 row(s) through author" in result.stdout
+    assert "  checked: 3 row(s) linked as backed up (sha256)" in result.stdout
     assert posts_of(client, database) == before
     assert tables.get_column(database, "authors", "posts").type == "relationship"
 

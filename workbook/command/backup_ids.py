@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,12 @@ _BATCH = 500  # ids per query (SQLite's parameter limit is far above)
 
 
 class BackedUpIds:
-    """The ids of a backup file's rows, and rows set aside during a restore."""
+    """The ids of a backup file's rows (``only`` those it accepts), and rows set aside
+    during a restore."""
 
-    def __init__(self, rows_file: Path) -> None:
+    def __init__(
+        self, rows_file: Path, only: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="workbook-restore-")
         self._db = sqlite3.connect(Path(self._folder.name) / "ids.sqlite")
         self._db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
@@ -33,8 +36,10 @@ class BackedUpIds:
         self._db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
         self._db.execute("CREATE TABLE kept (n INTEGER PRIMARY KEY, id TEXT, row TEXT)")
         with rows_file.open(encoding="utf-8") as lines:
+            rows = (json.loads(x) for x in lines)
             self._db.executemany(
-                "INSERT OR IGNORE INTO ids VALUES (?)", ((json.loads(x)["$id"],) for x in lines)
+                "INSERT OR IGNORE INTO ids VALUES (?)",
+                ((r["$id"],) for r in rows if only is None or only(r)),
             )
         self._count = self._db.execute("SELECT count(*) FROM ids").fetchone()[0]
 

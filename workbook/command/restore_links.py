@@ -23,10 +23,21 @@ from typing import Any
 from appwrite.enums.relation_mutate import RelationMutate
 from appwrite.enums.relationship_type import RelationshipType
 from appwrite.exception import AppwriteException
+from appwrite.query import Query
 
-from workbook.command.restore import LINK, Backup, BackupTable, _get, _wait
+from workbook.command.backup_ids import BackedUpIds, pages
+from workbook.command.restore import (
+    CHECK_PAGE,
+    LINK,
+    Backup,
+    BackupTable,
+    _get,
+    _wait,
+    row_digest,
+)
 from workbook.core.backup import iter_tables
 from workbook.core.client import Target
+from workbook.core.paging import iter_items
 from workbook.errors import WorkbookError
 
 
@@ -126,7 +137,59 @@ def restore_links(
         linked += 1
     if linked:
         actions.append(f"linked {linked} row(s) through {', '.join(writes)}")
+        checked = check_links_back(target, database, table, writes)
+        actions.append(f"checked: {checked} row(s) linked as backed up (sha256)")
     return actions
+
+
+def _linked(row: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """A row's links by key as comparable ids (lists sorted: their order is not data)."""
+    found = {}
+    for key in keys:
+        value = _as_ids(row.get(key))
+        if value not in (None, []):
+            found[key] = sorted(value) if isinstance(value, list) else value
+    return found
+
+
+def _as_ids(value: Any) -> Any:
+    if isinstance(value, list):
+        return [v["$id"] if isinstance(v, dict) else v for v in value]
+    return value["$id"] if isinstance(value, dict) else value
+
+
+def check_links_back(target: Target, database: str, table: BackupTable, keys: list[str]) -> int:
+    """Read the links back: every backed-up row that had links has exactly those (a sum of
+    per-row sha256, so order does not matter); rows without backed-up links are not judged
+    (a merge leaves links made since). The linked rows' ids live on disk, not in memory."""
+    expected = 0
+    with table.path.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            links = _linked(row, keys)
+            if links:
+                digest = row_digest({"$id": row["$id"], **links}, ["$id", *keys])
+                expected = (expected + digest) % (1 << 256)
+    found = 0
+    count = 0
+    select = [Query.select(["$id", *(f"{k}.$id" for k in keys)])]
+    path = f"/tablesdb/{database}/tables/{table.id}/rows"
+    with BackedUpIds(table.path, only=lambda r: bool(_linked(r, keys))) as linked:
+        rows = iter_items(target.client, path, "rows", select, page=CHECK_PAGE)
+        for page in pages(rows, CHECK_PAGE):
+            outside = set(linked.missing([r["$id"] for r in page]))
+            for row in page:
+                if row["$id"] not in outside:
+                    count += 1
+                    digest = row_digest({"$id": row["$id"], **_linked(row, keys)}, ["$id", *keys])
+                    found = (found + digest) % (1 << 256)
+        if count != len(linked) or found != expected:
+            raise WorkbookError(
+                f"after the restore the links of {table.id} ({', '.join(keys)}) differ from "
+                "the backup",
+                "run the restore again; if it persists, compare the links with the backup",
+            )
+    return count
 
 
 def _backed_up_links(table: BackupTable, keys: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
