@@ -7,7 +7,10 @@ and ``schema.json``, the manifest: the database, each table's definition, and ea
 row count and sha256. The manifest is written last and atomically, so an export that was
 interrupted has none and cannot be mistaken for a backup; the checksums let ``restore``
 refuse a file that was truncated or edited since. Rows are paged with a cursor and written
-as they come, so memory stays flat whatever the table size.
+as they come, so memory stays flat whatever the table size. Relationship values are kept as
+the related rows' ids, spatial values as coordinates. Before anything is written the free
+disk is checked against an estimate of the backup's size (:func:`check_free_space`), so a
+full disk stops a run before its first migration rather than half way through a backup.
 """
 
 from __future__ import annotations
