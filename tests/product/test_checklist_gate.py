@@ -47,7 +47,7 @@ def test_gate_stops_batch_as_awaiting_before_the_rename_then_resumes(
     assert "001" in first.stdout and "002" in first.stdout and "awaiting" in first.stdout
     # the terminal names the step and the exact command that confirms it
     assert "awaiting: migration 003 on 'test'" in first.stderr, first.stderr
-    assert "app_release (The app release that reads `author_name` is live)" in first.stderr
+    assert "app_release (The app release that reads `author_name` is live)" in first.stdout
     assert f"`{CONFIRM}`" in first.stderr
     assert "Traceback" not in first.output
 

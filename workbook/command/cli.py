@@ -19,6 +19,7 @@ from workbook.settings import DEBUG, LOCAL_KEY
 # commands that use them, so `--help`, `create` and `status` start in well under a second
 # (tests/unit/test_startup_imports.py, benchmarks/startup.py).
 if TYPE_CHECKING:
+    from workbook.command.progress_view import RowsView
     from workbook.command.runner import RunResult
     from workbook.core.catalog import Migration
 
@@ -145,6 +146,13 @@ def _confirm(env: Environment, yes: bool) -> None:
         )
 
 
+def _backup_view() -> RowsView:
+    """The rows of the backup taken before a sequence (``backup = "all"``) as they go."""
+    from workbook.command.progress_view import RowsView
+
+    return RowsView(err, "backup before the sequence")
+
+
 def _show_result(result: RunResult) -> None:
     from workbook.command import plan_view
     from workbook.command.runner import relative_or_path
@@ -164,8 +172,9 @@ def _show_result(result: RunResult) -> None:
     if result.dry_run:
         plan_view.show(out, result.archive)
     if result.error:
-        colour = "yellow" if result.status == "awaiting" else "red"
-        out.print(f"  [{colour}]{escape(result.error)}[/]")
+        awaiting = result.status == "awaiting"  # its step and command, never cut
+        colour = "yellow" if awaiting else "red"
+        out.print(f"  [{colour}]{escape(result.error)}[/]", soft_wrap=awaiting)
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
 
@@ -269,6 +278,7 @@ def up(
             on_start=on_start,
             to=to,
             steps=steps,
+            backup_view=_backup_view,
         )
 
     _fail_if(_guard(run))
@@ -307,6 +317,7 @@ def down(
                 backup=backup,
                 on_result=on_result,
                 on_start=on_start,
+                backup_view=_backup_view,
             )
         result = commands.down(
             ws,
@@ -316,6 +327,7 @@ def down(
             parameters=params,
             backup=backup,
             on_start=on_start,
+            backup_view=_backup_view,
         )
         on_result(result)
         return [result]
