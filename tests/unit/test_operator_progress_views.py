@@ -4,6 +4,7 @@ bar on a terminal, plain periodic lines in a log), waits for columns in the kern
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from io import StringIO
 from pathlib import Path
@@ -122,3 +123,28 @@ def _migration(version: str, description: str) -> Migration:
 
 def _result(ok: bool) -> Any:
     return SimpleNamespace(ok=ok)
+
+
+def test_the_backup_before_a_sequence_counts_rows(
+    ws: CliWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # backup = "all": the runner exports the database before the first run of a sequence;
+    # `up`/`down` hand it the same view as `workbook backup` (the wiring, without a kernel)
+    from workbook.command import commands
+    from workbook.core.config import Workspace
+
+    for name, value in ws.env.items():
+        monkeypatch.setenv(name, value)
+    console = Console(file=StringIO(), width=110, force_terminal=False)
+    first = _migration("001", "Step 001")
+    with commands.opened(Workspace(ws.root), "test", [first], adopted=False) as o:
+        commands._sequence_backup(
+            dataclasses.replace(o, environment=dataclasses.replace(o.environment, backup="all")),
+            "lock-progress",
+            first,
+            True,
+            lambda: RowsView(console, "backup before the sequence", interval=0),
+        )
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines[0].startswith("backup before the sequence: 100 rows · "), lines
+    assert lines[-1].startswith("done: backup before the sequence: 250 rows · "), lines

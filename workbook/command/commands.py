@@ -47,6 +47,9 @@ from workbook.errors import WorkbookError
 from workbook.secrets import is_secret_name
 
 RESERVED = {"environment", "direction", "dry_run", "run_id"}
+# How a caller shows a backup the runner takes before a sequence (``backup = "all"``): a
+# context manager per backup giving the ``on_progress(table, rows)`` callback, or None.
+BackupView = Callable[[], contextlib.AbstractContextManager[Callable[[str, int], None] | None]]
 
 
 @dataclass
@@ -187,6 +190,7 @@ def up(
     on_start: Callable[[Environment, list[Migration]], None] | None = None,
     to: str | None = None,
     steps: int | None = None,
+    backup_view: BackupView | None = None,
 ) -> list[RunResult]:
     """Apply pending migrations (or one, or those up to ``to``, or the next ``steps``) to
     each environment in turn; stop at a failure."""
@@ -207,7 +211,7 @@ def up(
                 todo = targets.select_up(o.catalog, pending(o.catalog, o.states), to, steps)
             if on_start:
                 on_start(o.environment, todo)
-            for result in _run_sequence(o, todo, "up", dry_run, given, backup):
+            for result in _run_sequence(o, todo, "up", dry_run, given, backup, backup_view):
                 results.append(result)
                 if on_result:
                     on_result(result)
@@ -225,6 +229,7 @@ def down(
     parameters: dict[str, Any] | None = None,
     backup: bool = True,
     on_start: Callable[[Environment, list[Migration]], None] | None = None,
+    backup_view: BackupView | None = None,
 ) -> RunResult:
     """Roll back the latest applied migration, or the named one if nothing depends on it."""
     given = parameters or {}
@@ -239,7 +244,8 @@ def down(
         check_down(o.catalog, o.states, target, o.environment.name)
         if on_start:
             on_start(o.environment, [target])
-        return next(iter(_run_sequence(o, [target], "down", dry_run, given, backup)))
+        sequence = _run_sequence(o, [target], "down", dry_run, given, backup, backup_view)
+        return next(iter(sequence))
 
 
 def _run_sequence(
@@ -249,6 +255,7 @@ def _run_sequence(
     dry_run: bool,
     given: dict[str, Any],
     backup: bool,
+    backup_view: BackupView | None = None,
 ) -> Iterator[RunResult]:
     """lock → backup → run each → release, the lock held across the whole sequence."""
     if not todo:
@@ -276,7 +283,7 @@ def _run_sequence(
         with o.journal.keep_alive(lock_id), kernel_pool(o.journal, len(todo), lock_id) as pool:
             for m in todo:
                 if m is todo[0]:
-                    _sequence_backup(o, lock_id, m, backup)
+                    _sequence_backup(o, lock_id, m, backup, backup_view)
                 # the sequence's backup, named once (with the first run's result)
                 folder = backup_folder(o, lock_id, m) if backup and m is todo[0] else None
                 result = execute(
@@ -302,7 +309,9 @@ def backup_folder(o: Opened, lock_id: str, migration: Migration) -> Path:
     return cloud or backups.sequence_folder(root, lock_id, migration.version)
 
 
-def _sequence_backup(o: Opened, lock_id: str, first: Migration, backup: bool) -> None:
+def _sequence_backup(
+    o: Opened, lock_id: str, first: Migration, backup: bool, view: BackupView | None = None
+) -> None:
     """One backup per sequence, not one per migration. ``--no-backup`` leaves its mark
     (the kernels then write without backing up); ``backup = "all"`` exports the whole
     database once, now; ``touched`` (the default) makes the sequence's folder, named after
@@ -313,7 +322,9 @@ def _sequence_backup(o: Opened, lock_id: str, first: Migration, backup: bool) ->
         backups.decline(backups.backups_dir(o.workspace, o.environment.name), lock_id)
     elif o.environment.backup == "all":
         folder = backup_folder(o, lock_id, first)
-        backups.export_database(o.target, folder, run=lock_id, before=first.version)
+        with (view or contextlib.nullcontext)() as on_progress:
+            facts = {"run": lock_id, "before": first.version}
+            backups.export_database(o.target, folder, on_progress=on_progress, **facts)
     elif o.environment.backup == "cloud":  # Appwrite Cloud archives the database, waited for
         archive_id = cloud_archive.take_archive(o.target)
         root = backups.backups_dir(o.workspace, o.environment.name)

@@ -90,6 +90,10 @@ class RowsView:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __call__(self, table_id: str, rows: int) -> None:
+        """The view is itself an ``on_progress`` callback (``with view as on_progress``)."""
+        self.on_progress(table_id, rows)
+
     def set(self, done: int) -> None:
         self._lines.set(done)
         if self._progress is not None and self._task is not None:

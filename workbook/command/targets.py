@@ -8,13 +8,16 @@ and under one lock; it stops before the first irreversible migration and says so
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbook.command.runner import RunResult
 from workbook.core.catalog import Migration, find, load_catalog
 from workbook.core.config import Environment, Workspace
 from workbook.core.ledger import VersionState
 from workbook.errors import WorkbookError
+
+if TYPE_CHECKING:  # commands imports this module
+    from workbook.command.commands import BackupView
 
 ROLLED_BACK_STATES = ("applied", "failed")  # a failed run may have half-applied its changes
 
@@ -110,6 +113,7 @@ def down(
     backup: bool = True,
     on_result: Callable[[RunResult], None] | None = None,
     on_start: Callable[[Environment, list[Migration]], None] | None = None,
+    backup_view: BackupView | None = None,
 ) -> list[RunResult]:
     """Roll back everything after ``to`` (or the latest ``steps``), newest first, under one
     lock; stop at a failure, or before an irreversible migration (an error naming it)."""
@@ -125,7 +129,8 @@ def down(
             raise irreversible(blocked, [])
         if on_start:
             on_start(o.environment, todo)
-        for result in commands._run_sequence(o, todo, "down", dry_run, given, backup):
+        sequence = commands._run_sequence(o, todo, "down", dry_run, given, backup, backup_view)
+        for result in sequence:
             results.append(result)
             if on_result:
                 on_result(result)
