@@ -113,6 +113,9 @@ def test_filters_on_relationship_columns(tables: TablesDB, chain: str) -> None:
     assert ids("authors", Query.equal("books.name", ["Emma"])) == ["bob"]  # dotted: any side
     assert ids("books", Query.equal("author.name", ["Ann"]), Query.equal("name", ["x"])) == []
     assert tables.list_rows(chain, "books", [Query.equal("author.name", ["Ann"])]).total == 1
+    # ordering by the stored side's related id, cursor included
+    assert ids("books", Query.order_desc("author"), Query.is_not_null("author")) == ["b2", "b1"]
+    assert ids("books", Query.order_asc("author"), Query.cursor_after("b1")) == ["b2"]
     for table, query, message in (
         ("authors", Query.equal("books", ["b1"]),
          "Invalid query: Cannot query on virtual relationship attribute"),

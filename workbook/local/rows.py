@@ -581,7 +581,13 @@ def list_rows(
 
         def load_cursor_row(row_id: str) -> Mapping[str, object] | None:
             row = _load(conn, schema, row_id)
-            return dict(zip(schema.codec.row_names, row, strict=True)) if row else None
+            if row is None:
+                return None
+            values: dict[str, object] = dict(zip(schema.codec.row_names, row, strict=True))
+            for key, column in schema.relations.items():  # an order on a relationship
+                linked = relationships.related_ids(conn, column, [row_id])[row_id]
+                values[key] = linked[0] if linked else None
+            return values
 
         plan = build_list_sql(
             schema.ref.sql,
