@@ -5,7 +5,12 @@ whatever its type; the type only decides how many links each side may hold and w
 reads as one id or a list. The parent side's column lives on the table it was created on, the
 child side's (two-way only, as Appwrite lists it) on the related table; both definitions carry
 the junction's name. Rows read their relationships only when a `select` names them
-(`author.*`), as Appwrite 1.8+ does.
+(`author.*`, `author.company.*`), as Appwrite 1.8+ does, three levels of rows deep at most
+(utopia's RELATION_MAX_DEPTH); writes create or update nested related rows (relateDocuments);
+filters reach one-valued sides by id and any side through a dotted path (`author.name`).
+
+Appwrite refuses no cycle of `cascade` relationships: utopia stops a cascading delete when a
+relationship already on its delete stack comes back, so each reachable row is deleted once.
 """
 
 from __future__ import annotations
