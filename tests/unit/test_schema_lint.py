@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+from cli_inproc import assert_refused, new_workspace, snapshot
+
 from workbook.command.lint import classify
 from workbook.core.schema import Schema
 
@@ -64,3 +69,26 @@ def test_a_new_table_risks_nothing() -> None:
         )
     )
     assert classify("001_x", schema(), after) == []
+
+
+def test_lint_bad_input_is_refused_before_any_replay(tmp_path: Path) -> None:
+    ws = new_workspace(tmp_path, folders=("migrations",))
+    before = snapshot(ws.root)
+    assert_refused(ws.run("lint", "--env", "nope"), "unknown environment 'nope'")
+    assert_refused(ws.run("lint", "--migration", "099"), "no migration '099'")
+    assert snapshot(ws.root) == before  # no replay cache: nothing ran
+
+
+def test_a_finding_reads_as_one_line_and_as_json() -> None:
+    before = schema(table("t", [{"key": "a", "type": "varchar", "size": 9}]))
+    after = schema(table("t", [{"key": "a", "type": "varchar", "size": 9, "required": True}]))
+    (finding,) = classify("002_x", before, after)
+    shown = replace(finding, cell='cells[5] wb.update_column("t", "a", required=True)')
+    assert shown.line() == (
+        'MF102 002_x t.a (cells[5] wb.update_column("t", "a", required=True)): '
+        "makes t.a required: existing nulls fail it"
+    )
+    assert shown.as_dict()["fails"] is False and "subject" not in shown.as_dict()
+    blocked = replace(shown, live="2 row(s) of 'prod' fail it", blocking=True)
+    assert blocked.fails and blocked.line().endswith("— 2 row(s) of 'prod' fail it")
+    assert not replace(blocked, acknowledged=True).fails
