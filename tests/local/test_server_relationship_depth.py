@@ -89,6 +89,8 @@ def test_related_rows_are_read_three_levels_deep_and_no_further(
     only = tables.get_row(chain, "books", "b1", [Query.select(["author.company.name"])]).data
     assert set(only["author"]) == {k for k in only["author"] if k[:1] == "$"} | {"company"}
     assert only["author"]["company"]["name"] == "Acme" and "name" not in only
+    error = error_of(tables.get_row, chain, "books", "b1", [Query.select(["ghost"])])
+    assert error.message == "Invalid query: Attribute not found in schema: ghost"
     error = error_of(tables.get_row, chain, "books", "b1", [Query.select(["author"])])
     assert (error.code, error.type) == (400, "general_query_invalid")
     assert error.message == "Cannot select attributes: author"

@@ -616,6 +616,8 @@ def get_row(
     with state.store.read() as conn:
         schema = state.tables.get(conn, database_id, table_id)
         queries, wanted = _load_request(queries, schema.relations)
+        # utopia's getDocument validates its selects (Select validator) before reading
+        build_where(schema.specs, [q for q in queries if q.method == "select"])
         row = _load(conn, schema, row_id)
         if row is None:
             raise row_not_found(row_id)
