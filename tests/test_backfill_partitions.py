@@ -4,6 +4,8 @@ chunks committed whole in transactions, chunks on a real Dask LocalCluster, dry 
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from ops_fixtures import writes_to
 
 from workbook.core.ledger import BACKFILL_TABLE
 from workbook.errors import OperationFailed
+from workbook.runtime import backfill_dask
 from workbook.runtime.backfill import plan_chunks
 from workbook.runtime.ops import Ops
 
@@ -81,6 +84,23 @@ def test_bad_partitions_refused_before_anything_is_written(
     _seed(ops, tables, database_id)
     with pytest.raises(OperationFailed, match="partitions=0 is not a number of chunks"):
         ops.backfill("people", _label, partitions=0)
+    assert _records(tables, database_id) == []
+    assert all(label is None for label in _labels(ops).values())
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line_and_nothing_written(
+    ops: Ops, tables: TablesDB, database_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(ops, tables, database_id)
+    monkeypatch.setattr(backfill_dask, "CONNECT_TIMEOUT", 1.0)  # the test's patience
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{free.getsockname()[1]}"  # nobody listens there
+    clock = time.monotonic()
+    with pytest.raises(OperationFailed, match=f"scheduler at {address} did not answer") as e:
+        ops.backfill("people", _label, partitions=2, cluster=address)
+    assert time.monotonic() - clock < 30
+    assert "cluster=False" in (e.value.hint or "")
     assert _records(tables, database_id) == []
     assert all(label is None for label in _labels(ops).values())
 

@@ -109,13 +109,13 @@ def partitioned_backfill(
     ]
     if ops.dry_run:
         return _plan(ops, table_id, fn, jobs, chunks, finished, transaction)
-    Ledger(ops.tables, ops.database_id, "").ensure_backfills()
-    if plan_row is None or not plan_row.get("bounds"):
-        _write_plan(ops, key, run_id, chunks)
+    client, ours = find_cluster(cluster)  # an address that does not answer: nothing written
     progress = Progress(f"backfill {table_id}", "chunks", total=len(chunks))
-    progress.update(len(finished))
-    client, ours = find_cluster(cluster)
     try:
+        Ledger(ops.tables, ops.database_id, "").ensure_backfills()
+        if plan_row is None or not plan_row.get("bounds"):
+            _write_plan(ops, key, run_id, chunks)
+        progress.update(len(finished))
         if client is None:
             results = [_progressing(progress, run_chunk(ops, job, fn)) for job in jobs]
         else:
