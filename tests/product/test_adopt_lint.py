@@ -15,7 +15,9 @@ from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment
 
+from workbook.command.lint import for_plan
 from workbook.command.scaffold import create
+from workbook.core.catalog import load_catalog
 from workbook.core.config import Workspace
 from workbook.local.server import start_local_server
 from workbook.runtime.ops import Ops
@@ -121,3 +123,11 @@ def test_lint_attributes_each_code_to_its_cell_and_checks_live_rows(
     plan, lint = dry.stdout.split("plan:", 1)[1], dry.stdout.split("MF102", 1)
     assert "delete_table" in plan and len(lint) == 2
     assert "t.a (cells[6]" in lint[1] and "1 row(s) of 'test' fail it" in lint[1]
+
+    # down: the change back, classified from the cached replays (no kernel runs)
+    first = load_catalog(ws.root / "migrations")[0]
+    down = for_plan(Workspace(ws.root), None, [first], "down")["001"]
+    assert {(f.code, f.target, f.cell) for f in down} == {
+        ("DS101", "t", "down cells"),
+        ("DS101", "dropme", "down cells"),
+    }
