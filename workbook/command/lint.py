@@ -81,7 +81,15 @@ def lint(
     catalog = load_catalog(workspace.migrations)
     chosen = [find(catalog, migration)] if migration else catalog
     with _live(workspace, env) as live:
+        _replay_once(workspace, chosen)
         return [f for m in chosen for f in lint_migration(workspace, catalog, m, live)]
+
+
+def _replay_once(workspace: Workspace, chosen: list[Migration]) -> None:
+    """Replay up to the last chosen migration in one sequence (one server, pre-warmed
+    kernels), so each migration's lint below reads the cache instead of starting its own."""
+    if chosen:
+        replay.expected(workspace, max(chosen, key=lambda m: m.number).version, traced=True)
 
 
 def lint_migration(
@@ -112,6 +120,7 @@ def for_plan(
     catalog = load_catalog(workspace.migrations)
     out: dict[str, list[LintFinding]] = {}
     with _live(workspace, env) as live:
+        _replay_once(workspace, todo)
         for m in todo:
             if direction == "up":
                 out[m.version] = lint_migration(workspace, catalog, m, live)
