@@ -21,6 +21,7 @@ from workbook.core.ledger import BACKFILL_TABLE
 from workbook.errors import OperationFailed
 from workbook.runtime import backfill_dask
 from workbook.runtime.backfill import plan_chunks
+from workbook.runtime.backfill_chunks import Chunk, ChunkJob
 from workbook.runtime.ops import Ops
 
 ROWS = 250
@@ -332,3 +333,23 @@ def _label_counting(calls: list[int]) -> Any:
         return _label(row)
 
     return counting
+
+
+def test_a_worker_without_the_key_variable_fails_its_chunk_with_the_variable_named(
+    ops: Ops,
+    tables: TablesDB,
+    database_id: str,
+    ops_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a worker runs (in this process here): the key is read from the worker's own
+    environment, and a missing one is one line naming the variable, nothing written."""
+    _seed(ops, tables, database_id)
+    monkeypatch.delenv("BACKFILL_UNSET_KEY", raising=False)
+    ops.key_variable = "BACKFILL_UNSET_KEY"  # type: ignore[attr-defined]
+    connection = backfill_dask.connection_of(ops)
+    assert ops_server.api_key not in repr(connection)  # the task carries no secret
+    job = ChunkJob("people", "k", "run", Chunk(0, None, None), (), 100, False, False)
+    result = backfill_dask.run_chunk_on_worker(connection, job, _label)
+    assert result.error is not None and "$BACKFILL_UNSET_KEY" in result.error
+    assert all(label is None for label in _labels(ops).values())
