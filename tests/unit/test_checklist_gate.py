@@ -157,3 +157,18 @@ def test_awaiting_folds_into_version_states() -> None:
     assert down_waits["3"].state == "awaiting" and 3 in applied_versions(down_waits)
     assert pending(catalog, down_waits) == []
     check_down(catalog, down_waits, catalog[2], "t")
+
+
+def test_a_rollback_gate_names_the_down_command_and_leaves_the_migration_applied(
+    ws: CliWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ws.run("stamp", "003", "--env", "t").code == 0
+    monkeypatch.setenv("WORKBOOK_BATCH", "1")
+    wb = session.connect("t", "003", direction="down")
+    with pytest.raises(
+        ChecklistPending, match="workbook down --env t --migration 003 -p confirmed"
+    ):
+        Checklist("Before the rollback", GATE, confirmed="").require()
+    states = wb.journal.states()
+    assert states["3"].state == "awaiting" and 3 in applied_versions(states)
+    assert pending(load_catalog(ws.root / "migrations"), states) == []  # `up` leaves it be
