@@ -322,10 +322,13 @@ def for_dry_run(
     environment that does not answer) must not stop: the reason is shown in its place."""
     from appwrite.exception import AppwriteException
 
+    from workbook.command.runner import Interrupted
     from workbook.errors import WorkbookError
 
     try:
         return dict(for_plan(workspace, env, todo, direction))
+    except Interrupted:  # Ctrl-C stops the dry run too
+        raise
     except (WorkbookError, AppwriteException, OSError) as exc:
         reason = f"not run: {str(getattr(exc, 'message', exc)).splitlines()[0]}"
         return {m.version: reason for m in todo}
