@@ -425,7 +425,7 @@ def stamp(workspace: Workspace, env: str | None, version: str) -> list[Migration
         running = [
             v.version
             for v in o.states.values()
-            if v.state in ("running", "failed") and int(v.version) <= last.number
+            if v.state in ("running", "failed", "awaiting") and int(v.version) <= last.number
         ]
         if running:
             raise WorkbookError(
