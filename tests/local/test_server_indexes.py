@@ -296,3 +296,27 @@ def test_columns_and_indexes_lists_refuse_select(
     assert error.message == (
         "Invalid `queries` param: Invalid query: Attribute not found in schema: default"
     )
+
+
+def test_metadata_lists_take_the_attributes_appwrite_allows(
+    tables: TablesDB, client: Client, database_id: str, table_id: str
+) -> None:
+    """Appwrite's ALLOWED_* lists less the names its metadata collections lack: an index list
+    filters `attributes` (not `columns`), a table list `name`/`enabled` (not `rowSecurity`)."""
+    tables.create_index(database_id, table_id, "by_title", TablesDBIndexType.KEY, ["title"])
+    wait_status(client, database_id, table_id, "by_title", index=True)
+    found = tables.list_indexes(database_id, table_id, [Query.contains("attributes", ["title"])])
+    assert [i.key for i in found.indexes] == ["by_title"]
+    for call, query, key in (
+        (lambda q: tables.list_indexes(database_id, table_id, q),
+         Query.contains("columns", ["title"]), "columns"),
+        (lambda q: tables.list_tables(database_id, q), Query.equal("rowSecurity", [True]),
+         "rowSecurity"),
+        (lambda q: tables.list(q), Query.equal("enabled", [True]), "enabled"),
+    ):  # fmt: skip
+        error = error_of(call, [query])
+        assert (error.code, error.type) == (400, "general_argument_invalid")
+        assert error.message == (
+            f"Invalid `queries` param: Invalid query: Attribute not found in schema: {key}"
+        )
+    assert tables.list_tables(database_id, [Query.equal("enabled", [True])]).total == 1

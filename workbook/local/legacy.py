@@ -12,7 +12,6 @@ Renames touch structure, never user data: a document's own fields pass unchanged
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -117,34 +116,12 @@ def _renamed(mapping: Mapping[str, Any], renames: Mapping[str, str]) -> dict[str
     return {renames.get(key, key): value for key, value in mapping.items()}
 
 
-def renamed_queries(queries: Any, renames: Mapping[str, str]) -> Any:
-    """Queries on metadata lists name legacy fields (`documentSecurity`, index `attributes`)."""
-    if not isinstance(queries, list):
-        return queries
-    out = []
-    for query in queries:
-        try:
-            parsed = json.loads(query)
-        except (TypeError, ValueError):
-            out.append(query)
-            continue
-        if isinstance(parsed, dict) and parsed.get("attribute") in renames:
-            parsed["attribute"] = renames[parsed["attribute"]]
-            query = json.dumps(parsed)
-        out.append(query)
-    return out
-
-
-def tablesdb_request(
-    request: ApiRequest, query_renames: Mapping[str, str] | None = None
-) -> ApiRequest:
+def tablesdb_request(request: ApiRequest) -> ApiRequest:
     """The legacy request as its TablesDB twin expects it."""
     params = _renamed(request.params, PARAM_RENAMES)
     if "attributes" in params and "columns" not in params:
         # Inline schema of a collection create, or an index's attribute list.
         params["columns"] = params.pop("attributes")
-    if query_renames and "queries" in params:
-        params["queries"] = renamed_queries(params["queries"], query_renames)
     return ApiRequest(
         method=request.method,
         path=_renamed(request.path, PARAM_RENAMES),
@@ -202,14 +179,12 @@ INDEXES = listed("indexes", "indexes", legacy_index)
 DOCUMENTS = listed("rows", "documents", legacy_document)
 
 
-def wrap(
-    handler: Handler, reply_shape: Shape | None, query_renames: Mapping[str, str] | None = None
-) -> Handler:
+def wrap(handler: Handler, reply_shape: Shape | None) -> Handler:
     """The legacy handler: rename in, call the TablesDB handler, rename out (errors too)."""
 
     def legacy_handler(state: ServerState, request: ApiRequest) -> Reply:
         try:
-            reply = handler(state, tablesdb_request(request, query_renames))
+            reply = handler(state, tablesdb_request(request))
         except AppwriteError as error:
             raise legacy_error(error) from None
         if reply_shape is not None and isinstance(reply.body, Mapping):
@@ -234,6 +209,17 @@ def create_legacy_operations(state: ServerState, request: ApiRequest) -> Reply:
     return tablesdb.create_operations(state, renamed)
 
 
+def list_collections(state: ServerState, request: ApiRequest) -> Reply:
+    """Appwrite's Queries\\Collections takes `documentSecurity` (TablesDB's list does not take
+    `rowSecurity`): the same list, queried by the legacy name."""
+    return tablesdb.list_tables(
+        state,
+        request,
+        queryable=(*tablesdb.TABLE_QUERIES, "documentSecurity"),
+        fields={"documentSecurity": "rowSecurity"},
+    )
+
+
 def create_legacy_database(state: ServerState, request: ApiRequest) -> Reply:
     """`POST /v1/databases` makes a database of type `legacy`, as Appwrite does."""
     return tablesdb.create_database(state, request, type="legacy")
@@ -250,9 +236,8 @@ def _route(
     handler: Handler,
     scopes: tuple[str, ...],
     shape: Shape | None,
-    query_renames: Mapping[str, str] | None = None,
 ) -> ApiRoute:
-    return ApiRoute(method, path, wrap(handler, shape, query_renames), scopes)
+    return ApiRoute(method, path, wrap(handler, shape), scopes)
 
 
 LEGACY_ROUTES: list[ApiRoute] = [
@@ -271,14 +256,7 @@ LEGACY_ROUTES: list[ApiRoute] = [
     _route("GET", D, tablesdb.get_database, DB_READ, None),
     _route("PUT", D, tablesdb.update_database, DB_WRITE, None),
     _route("DELETE", D, tablesdb.delete_database, DB_WRITE, None),
-    _route(
-        "GET",
-        D + "/collections",
-        tablesdb.list_tables,
-        COLLECTIONS_READ,
-        COLLECTIONS,
-        {"documentSecurity": "rowSecurity"},
-    ),
+    _route("GET", D + "/collections", list_collections, COLLECTIONS_READ, COLLECTIONS),
     _route("POST", D + "/collections", tablesdb.create_table, COLLECTIONS_WRITE, legacy_collection),
     _route("GET", C, tablesdb.get_table, COLLECTIONS_READ, legacy_collection),
     _route("PUT", C, tablesdb.update_table, COLLECTIONS_WRITE, legacy_collection),
@@ -307,14 +285,7 @@ LEGACY_ROUTES: list[ApiRoute] = [
     ),
     _route("GET", C + "/attributes/{key}", tablesdb.get_column, COLLECTIONS_READ, legacy_attribute),
     _route("DELETE", C + "/attributes/{key}", tablesdb.delete_column, COLLECTIONS_WRITE, None),
-    _route(
-        "GET",
-        C + "/indexes",
-        tablesdb.list_indexes,
-        COLLECTIONS_READ,
-        INDEXES,
-        {"attributes": "columns"},
-    ),
+    _route("GET", C + "/indexes", tablesdb.list_indexes, COLLECTIONS_READ, INDEXES),
     _route("POST", C + "/indexes", tablesdb.create_index, COLLECTIONS_WRITE, legacy_index),
     _route("GET", C + "/indexes/{key}", tablesdb.get_index, COLLECTIONS_READ, legacy_index),
     _route("DELETE", C + "/indexes/{key}", tablesdb.delete_index, COLLECTIONS_WRITE, None),

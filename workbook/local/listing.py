@@ -6,7 +6,7 @@ limit/offset, cursor, search on name) are applied to the answered dicts directly
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from workbook.local.errors import AppwriteError, bad_request, invalid_argument, query_invalid
@@ -106,11 +106,16 @@ def apply_queries(
     *,
     allowed: Sequence[str],
     id_field: str = "$id",
+    fields: Mapping[str, str] | None = None,
     search: str | None = None,
     search_fields: Sequence[str] = ("name",),
     with_total: bool = True,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Filter, order and page `items` as Appwrite's list routes do; returns (total, page)."""
+    """Filter, order and page `items` as Appwrite's list routes do; returns (total, page).
+
+    `allowed` are the attributes Appwrite's query validator of the list accepts (its
+    ALLOWED_* list, less those its metadata collection lacks); `fields` maps a queried
+    attribute to the answered field that holds it (an index's `attributes` are `columns`)."""
     filters: list[tuple[str, str, list[Any]]] = []
     orders: list[tuple[str, bool]] = []
     limit, offset = DEFAULT_LIMIT, 0
@@ -118,7 +123,8 @@ def apply_queries(
     allowed_all = (*allowed, *INTERNAL)
     for query in _parsed(list(raw_queries)):
         _check(query, allowed_all)
-        method, attribute, values = query.method, query.attribute, list(query.values)
+        method, values = query.method, list(query.values)
+        attribute = (fields or {}).get(query.attribute, query.attribute)
         if method == "limit":
             limit = int(values[0])
         elif method == "offset":

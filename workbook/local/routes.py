@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from workbook.local import catalog, rows, table_schema, transactions
@@ -37,6 +37,17 @@ HEALTH = ("health.read",)
 PUBLIC = ("public",)
 
 
+# What each metadata list lets queries filter and order on (beyond $id, $createdAt, $updatedAt
+# and $sequence): Appwrite's Queries\\<List>::ALLOWED_* less the names its metadata collection
+# lacks, so TablesDB refuses `rowSecurity` (the collection calls it documentSecurity) and an
+# index list takes `attributes` for its `columns`.
+DATABASE_QUERIES = ("name",)
+TABLE_QUERIES = ("name", "enabled")
+COLUMN_QUERIES = ("key", "type", "size", "required", "array", "status", "error")
+INDEX_QUERIES = ("key", "type", "status", "attributes", "error")
+TRANSACTION_QUERIES = ("status", "expiresAt")
+
+
 def queries_param(request: ApiRequest) -> list[str]:
     return string_list_param(request.params, "queries", default=[], max_len=4096)
 
@@ -51,6 +62,7 @@ def _listed(
     name: str,
     allowed: tuple[str, ...],
     id_field: str = "$id",
+    fields: Mapping[str, str] | None = None,
 ) -> Reply:
     search = text_param(request.params, "search", max_len=256, default=None)
     total, page = apply_queries(
@@ -58,6 +70,7 @@ def _listed(
         queries_param(request),
         allowed=allowed,
         id_field=id_field,
+        fields=fields,
         search=search,
         with_total=total_param(request),
     )
@@ -83,7 +96,7 @@ def health(state: ServerState, request: ApiRequest) -> Reply:
 
 
 def list_databases(state: ServerState, request: ApiRequest) -> Reply:
-    return _listed(request, catalog.list_databases(state), "databases", ("name", "$id", "enabled"))
+    return _listed(request, catalog.list_databases(state), "databases", DATABASE_QUERIES)
 
 
 def create_database(state: ServerState, request: ApiRequest, type: str = "tablesdb") -> Reply:
@@ -113,14 +126,14 @@ def delete_database(state: ServerState, request: ApiRequest) -> Reply:
 # --- tables ---------------------------------------------------------------------------------
 
 
-def list_tables(state: ServerState, request: ApiRequest) -> Reply:
+def list_tables(
+    state: ServerState,
+    request: ApiRequest,
+    queryable: tuple[str, ...] = TABLE_QUERIES,
+    fields: Mapping[str, str] | None = None,
+) -> Reply:
     items = catalog.list_tables(state, request.path["databaseId"])
-    return _listed(
-        request,
-        items,
-        "tables",
-        ("name", "enabled", "rowSecurity", "$id", "$createdAt", "$updatedAt"),
-    )
+    return _listed(request, items, "tables", queryable, fields=fields)
 
 
 def _permissions(request: ApiRequest, default: Any, *, table: bool = False) -> Any:
@@ -184,13 +197,7 @@ def delete_table(state: ServerState, request: ApiRequest) -> Reply:
 
 def list_columns(state: ServerState, request: ApiRequest) -> Reply:
     items = table_schema.list_columns(state, request.path["databaseId"], request.path["tableId"])
-    return _listed(
-        request,
-        items,
-        "columns",
-        ("key", "type", "size", "required", "array", "status", "error"),
-        id_field="key",
-    )
+    return _listed(request, items, "columns", COLUMN_QUERIES, id_field="key")
 
 
 def create_column(state: ServerState, request: ApiRequest) -> Reply:
@@ -253,7 +260,7 @@ delete_column = _keyed(table_schema.delete_column, 204)
 def list_indexes(state: ServerState, request: ApiRequest) -> Reply:
     items = table_schema.list_indexes(state, request.path["databaseId"], request.path["tableId"])
     return _listed(
-        request, items, "indexes", ("key", "type", "status", "columns", "error"), id_field="key"
+        request, items, "indexes", INDEX_QUERIES, id_field="key", fields={"attributes": "columns"}
     )
 
 
@@ -539,7 +546,7 @@ def list_transactions(state: ServerState, request: ApiRequest) -> Reply:
         request,
         transactions.list_all(state),
         "transactions",
-        ("status", "$id", "$createdAt", "$updatedAt", "expiresAt", "operations"),
+        TRANSACTION_QUERIES,
     )
 
 
