@@ -149,3 +149,8 @@ def test_adopt_an_existing_project_end_to_end(tmp_path: Path, server: Any) -> No
     assert_refused(failed, "the replay stopped at migration 002_boom", "RuntimeError")
     kept = failed.stderr.split("shows where: ")[1].split()[0]
     assert Path(kept).is_file() and len(list((repo / ".workbook/replay").glob("*.db"))) == 1
+    # a dry run still plans when its lint cannot replay, and says why in place of findings
+    planned = ws.run("up", "--env", "prod", "--dry-run")
+    assert "lint: not run: the replay stopped at migration 002_boom" in planned.stdout, (
+        planned.output
+    )
