@@ -168,7 +168,10 @@ class CellTrace:
         tags = list((cell.get("metadata") or {}).get("tags", []))
         if "up" not in tags and not source.lstrip().startswith("%%up"):
             return
-        schema = self.read()
+        try:
+            schema = self.read()
+        except WorkbookError:  # the record is a courtesy: `finish` still has the total
+            return
         if self.last is not None and schema.fingerprint() == self.last.fingerprint():
             return
         original = (cell.get("metadata") or {}).get(CELL_KEY, cell_index)
