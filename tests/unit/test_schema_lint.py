@@ -92,3 +92,36 @@ def test_a_finding_reads_as_one_line_and_as_json() -> None:
     blocked = replace(shown, live="2 row(s) of 'prod' fail it", blocking=True)
     assert blocked.fails and blocked.line().endswith("— 2 row(s) of 'prod' fail it")
     assert not replace(blocked, acknowledged=True).fails
+
+
+def test_the_cell_trace_keeps_up_cells_that_changed_the_schema(tmp_path: Path) -> None:
+    import json
+
+    from workbook.command.replay import CELL_KEY, CellTrace, load_cells
+
+    states = iter(
+        [
+            schema(table("t", [])),  # after cell 5: a change
+            schema(table("t", [])),  # after cell 6: none
+            schema(table("t", [{"key": "a", "type": "boolean"}])),  # after cell 7
+        ]
+    )
+    trace = CellTrace(lambda: next(states))
+    trace.last = schema()
+
+    def cell(source: str, index: int, tags: list[str]) -> dict:  # type: ignore[type-arg]
+        return {"cell_type": "code", "source": source, "metadata": {"tags": tags, CELL_KEY: index}}
+
+    trace.after_cell(cell("wb = workbook.connect()", 3, []), cell_index=4)  # not an up cell
+    trace.after_cell(cell('%%up\n# t\nwb.create_table("t")', 5, ["up"]), cell_index=6)
+    trace.after_cell(cell("%%up\nwb.plan", 6, ["up"]), cell_index=7)
+    trace.after_cell(cell('%%up\nwb.add_column("t", "a")', 7, []), cell_index=8)
+    final = schema(table("t", [{"key": "a", "type": "boolean"}]), table("x", []))
+    trace.finish(tmp_path / "k.cells.json", final)  # a change no up cell made
+    records = load_cells(tmp_path / "k.cells.json")
+    assert [(r["cell"], r["line"]) for r in records] == [
+        (5, 'wb.create_table("t")'),
+        (7, 'wb.add_column("t", "a")'),
+        (None, "outside the up cells"),
+    ]
+    assert json.loads((tmp_path / "k.cells.json").read_text())[2]["tables"][1]["$id"] == "x"
