@@ -81,6 +81,11 @@ def test_a_20k_row_backfill_shows_a_bar_in_jupyterlab_and_the_run_page_its_heade
         bar.screenshot(path=str(tmp_path / "progress_bar_done.png"))
         assert bar.locator(".widget-hprogress, .progress").count() >= 1  # a drawn bar
         assert f"backfill posts:  {ROWS}/?" in done and "rows/s]" in done, done
+        # the table was backed up just before the backfill's first write, with its own bar
+        backup = page.locator(f"{OUTPUT} .widget-hbox", has_text="backup before upsert_rows")
+        backed_up = (backup.text_content() or "").replace("\u2007", " ")
+        assert f"{ROWS}/?" in backed_up and "rows/s]" in backed_up, backed_up
+        backup.screenshot(path=str(tmp_path / "backup_bar_done.png"))
         counted = int(moving.split("backfill posts:")[1].split("/")[0])
         assert 0 < counted < ROWS, moving  # caught while it counted, with its rate
         banner = page.locator(f"{OUTPUT}[data-mime-type='text/html']", has_text="WORKBOOK · TEST")
