@@ -113,7 +113,7 @@ def test_backup_and_restore_commands_count_rows_in_a_log(
     restored = ws.run("restore", folder, "--env", "test", "--yes")
     assert restored.code == 0, restored.output
     lines = [li for li in restored.stderr.splitlines() if "restore: " in li]
-    assert lines[-1].startswith("done: restore: 250 rows · "), restored.stderr
+    assert lines[-1].startswith("done: restore: 250/250 rows (100%) · "), restored.stderr
 
 
 def _migration(version: str, description: str) -> Migration:

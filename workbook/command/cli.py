@@ -451,10 +451,12 @@ def restore(
     def run() -> list:
         from workbook.command import commands
         from workbook.command.progress_view import RowsView
+        from workbook.command.restore import rows_to_restore
 
         ws = _workspace(workspace)
         _confirm(ws.environment(env), yes)
-        with RowsView(err, "restore") as view:  # a bar on a terminal, plain lines in a log
+        total = rows_to_restore(backup, table)  # the manifest's counts: a bar with an end
+        with RowsView(err, "restore", total=total) as view:  # plain lines in a log
             return commands.restore(
                 ws,
                 env,

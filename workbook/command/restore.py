@@ -67,6 +67,17 @@ def open_backup(folder: Path, only: list[str] | None = None) -> Backup:
     return Backup(folder, manifest["database"], tuple(chosen))
 
 
+def rows_to_restore(folder: Path, only: list[str] | None = None) -> int | None:
+    """How many rows a restore of ``folder`` writes back, from its manifest (for a progress
+    bar with an end); None when the manifest cannot say (``restore`` then says why)."""
+    try:
+        rows = read_manifest(folder)["rows"]
+    except (WorkbookError, KeyError, TypeError):
+        return None
+    chosen = [n for t, n in rows.items() if t not in NOT_RESTORED and (not only or t in only)]
+    return sum(chosen) if all(isinstance(n, int) for n in chosen) else None
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """``schema.json``, present, parseable and of the shape :func:`export_database` writes."""
     if not folder.is_dir():
