@@ -64,7 +64,12 @@ def test_baseline_cells_recreate_each_column_kind() -> None:
     schema = Schema("db", [{"$id": "a", "name": "A", "columns": [stored], "indexes": []}])
     up, down = baseline_cells(schema)
     assert up.startswith("%%up") and 'wb.create_table(\n    "a",\n    "A",' in up
-    assert down.splitlines()[-2:] == ['wb.delete_table("a")', "wb.plan"]
+    assert down.splitlines()[-3:] == [
+        'wb.delete_table("a")',
+        'wb.expect_table("a", exists=False)',
+        "wb.plan",
+    ]
+    assert 'wb.expect_table("a", columns=["email"], indexes=[])' in up
 
 
 def test_baseline_refuses_an_empty_database_and_relationships(tmp_path: Path) -> None:

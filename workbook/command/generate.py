@@ -12,7 +12,7 @@ from typing import Any
 
 from workbook.core.columns import NUMERIC, SIZED, column_kind
 from workbook.core.schema import Schema
-from workbook.core.schema_diff import Change
+from workbook.core.schema_diff import Change, plan
 from workbook.errors import WorkbookError
 
 
@@ -109,9 +109,13 @@ def baseline_cells(schema: Schema) -> tuple[str, str]:
         f"# The schema of database {schema.database_id!r} when the project adopted Workbook.",
     ]
     up.extend(create_table_source(t) for t in schema.tables)
+    built = plan(Schema(schema.database_id, []), schema)
+    up.append("# the result, checked: a difference stops the run here, naming it")
+    up.extend(expectations(built))
     up.append("wb.schema()")
     down = ["%%down", "# Deletes every table of the baseline, and their rows (backed up first)."]
     down.extend(f"wb.delete_table({py(str(t.get('$id')))})" for t in reversed(schema.tables))
+    down.extend(expectations([_flip(c) for c in reversed(built)]))
     down.append("wb.plan")
     return "\n".join(up), "\n".join(down)
 
