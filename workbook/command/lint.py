@@ -139,10 +139,14 @@ def _settle(m: Migration, found: list[LintFinding], live: LiveData | None) -> li
 
 
 def _cell_label(record: dict[str, Any]) -> str:
+    """``cells[6] [allow:DS102] wb.delete_column(…)``: where, how it is tagged, what it does."""
     if record.get("cell") is None:
         return str(record.get("line") or "")
-    line = f" {record['line']}" if record.get("line") else ""
-    return f"cells[{record['cell']}]{line}"
+    tags = [str(t) for t in record.get("tags") or [] if t != "up"]
+    shown = [f"cells[{record['cell']}]", *(f"[{t}]" for t in tags)]
+    if record.get("line"):
+        shown.append(str(record["line"]))
+    return " ".join(shown)
 
 
 def _schema_before(workspace: Workspace, catalog: list[Migration], m: Migration) -> Schema:
