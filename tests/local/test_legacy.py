@@ -22,6 +22,7 @@ from appwrite.services.tables_db import TablesDB
 from local_support import raw
 from sdk_support import sdk_client_for
 
+from workbook.local.legacy import legacy_message
 from workbook.local.server import LocalServer, start_local_server
 
 LEGACY_READ_KEY = "legacy-read-" + uuid.uuid4().hex
@@ -433,3 +434,14 @@ def test_legacy_transactions_stage_documents_and_commit_or_roll_back(
     with pytest.raises(AppwriteException) as caught:
         reader.create_transaction()
     assert (caught.value.code, caught.value.type) == (401, "general_unauthorized_scope")
+
+
+def test_bulk_refusals_read_in_legacy_words() -> None:
+    """Appwrite's messages name getSDKNamespace() and getGroupId(): tablesDB/tableId there,
+    databases/collectionId on the legacy API."""
+    assert legacy_message(
+        "Bulk create is not supported for tablesDB with relationship columns"
+    ) == ("Bulk create is not supported for databases with relationship attributes")
+    assert legacy_message(
+        "Bulk operations are not supported for tableId with relationship attributes"
+    ) == ("Bulk operations are not supported for collectionId with relationship attributes")

@@ -216,3 +216,28 @@ def test_missing_ids_are_dropped_and_null_on_a_list_side_changes_nothing(
     tables.update_row(db, "owners", "o", {"pets": []})
     tables.update_row(db, "owners", "o", {"pets": None})  # nothing linked: accepted
     assert linked() == ([], ["rex"])
+
+
+def test_bulk_writes_on_a_table_with_relationships_are_refused_in_appwrites_words(
+    tables: TablesDB, chain: str
+) -> None:
+    tables.create_row(chain, "books", "b1", {"name": "Dune"})
+    tx = tables.create_transaction()
+    for call, words in (
+        (lambda **kw: tables.create_rows(chain, "books", [{"name": "x"}], **kw),
+         "Bulk create is not supported for tablesDB with relationship columns"),
+        (lambda **kw: tables.update_rows(chain, "books", {"name": "y"}, **kw),
+         "Bulk update is not supported for tablesDB with relationship attributes"),
+        (lambda **kw: tables.delete_rows(chain, "books", **kw),
+         "Bulk delete is not supported for tablesDB with relationship attributes"),
+    ):  # fmt: skip
+        for kw in ({}, {"transaction_id": tx.id}):  # the route refuses before staging
+            error = error_of(call, **kw)
+            assert (error.code, error.type, error.message) == (400, "general_bad_request", words)
+    staged = [{"action": "bulkDelete", "databaseId": chain, "tableId": "books", "data": {}}]
+    error = error_of(tables.create_operations, tx.id, staged)
+    assert (error.code, error.type) == (400, "general_bad_request")
+    assert error.message == (
+        "Bulk operations are not supported for tableId with relationship attributes"
+    )
+    assert tables.get_transaction(tx.id).operations == 0

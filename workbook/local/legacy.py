@@ -65,6 +65,8 @@ MESSAGE_WORDS = {
     "row": "document",
     "Rows": "Documents",
     "rows": "documents",
+    "tablesDB": "databases",  # getSDKNamespace()
+    "tableId": "collectionId",  # getGroupId(), unquoted in transaction messages
 }
 # Parameter names, renamed where utopia quotes a parameter: `tableId` and Param "tableId".
 MESSAGE_PARAMS = {

@@ -361,6 +361,7 @@ def create_row(state: ServerState, request: ApiRequest, row_id_param: str = "row
                 '"$permissions" on each instead',
             )
         if transaction_id:
+            rows.refuse_bulk_staging(state, path["databaseId"], path["tableId"], "create")
             _stage(state, request, transaction_id, "bulkCreate", rows.check_batch(batch))
             return Reply(201, EMPTY_LIST)
         return Reply(201, rows.create_rows(state, path["databaseId"], path["tableId"], batch))
@@ -383,6 +384,7 @@ def upsert_rows(state: ServerState, request: ApiRequest) -> Reply:
     batch = list_param(request.params, "rows", max_items=rows.BATCH_LIMIT)
     transaction_id = _transaction(request)
     if transaction_id:
+        rows.refuse_bulk_staging(state, path["databaseId"], path["tableId"], "upsert")
         _stage(state, request, transaction_id, "bulkUpsert", rows.check_batch(batch))
         return Reply(200, EMPTY_LIST)
     return Reply(200, rows.upsert_rows(state, path["databaseId"], path["tableId"], batch))
@@ -395,6 +397,7 @@ def update_rows(state: ServerState, request: ApiRequest) -> Reply:
     if transaction_id:
         if not data:
             raise appwrite_error("row_missing_payload")
+        rows.refuse_bulk_staging(state, path["databaseId"], path["tableId"], "update")
         queries = queries_param(request)
         _stage(state, request, transaction_id, "bulkUpdate", {"data": data, "queries": queries})
         return Reply(200, EMPTY_LIST)
@@ -408,6 +411,7 @@ def delete_rows(state: ServerState, request: ApiRequest) -> Reply:
     path = request.path
     transaction_id = _transaction(request)
     if transaction_id:
+        rows.refuse_bulk_staging(state, path["databaseId"], path["tableId"], "delete")
         queries = queries_param(request)
         _stage(state, request, transaction_id, "bulkDelete", {"queries": queries})
         return Reply(200, EMPTY_LIST)

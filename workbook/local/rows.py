@@ -628,12 +628,20 @@ def get_row(
 
 
 def refuse_bulk(schema: TableSchema, what: str) -> None:
-    """Appwrite refuses bulk writes on tables with relationship columns."""
+    """Appwrite refuses bulk writes on tables with relationship columns (its words: create
+    says "columns", the Bulk/* actions "attributes")."""
     if schema.relations:
+        noun = "columns" if what == "create" else "attributes"
         raise bad_request(
             "general_bad_request",
-            f"Bulk {what} is not supported for tables with relationship columns",
+            f"Bulk {what} is not supported for tablesDB with relationship {noun}",
         )
+
+
+def refuse_bulk_staging(state: ServerState, database_id: str, table_id: str, what: str) -> None:
+    """A bulk write with a transactionId meets the same refusal before it is staged."""
+    with state.store.read() as conn:
+        refuse_bulk(state.tables.get(conn, database_id, table_id), what)
 
 
 def check_batch(rows: object) -> list[Mapping[str, Any]]:

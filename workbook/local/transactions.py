@@ -188,13 +188,10 @@ def stage(state: ServerState, transaction_id: str, operations: Sequence[Operatio
                 op.get("rowId"),
             )
             schema = state.tables.get(conn, database_id, table_id)
-            if action.startswith("bulk") and any(
-                c["type"] == "relationship" for c in schema.codec.columns
-            ):
-                raise bad_request(
+            if action.startswith("bulk") and schema.relations:
+                raise bad_request(  # Appwrite names the id param (getGroupId), not the table
                     "general_bad_request",
-                    f"Bulk operations are not supported for {table_id} with relationship "
-                    "attributes",
+                    "Bulk operations are not supported for tableId with relationship attributes",
                 )
             if action in NEEDS_ROW and not _view_exists(
                 conn, state, transaction_id, database_id, table_id, str(row_id), staged
