@@ -137,6 +137,10 @@ def test_diff_and_generated_migration_go_from_a_to_b_and_back(tmp_path: Path, se
     assert gate < source.index("rename_column") and 'confirmed = \\"\\"' in source
     assert source.index('delete_index(\\"posts\\", \\"by_views\\")') < source.index("rename_column")
     assert 'wb.expect_column(\\"posts\\", \\"views\\", type=\\"varchar\\"' in source
+    planned = ws.run("up", "--env", "test", "--dry-run")  # its checks hold on the plan too
+    assert planned.code == 0 and "plan:" in planned.stdout, planned.output
+    assert "would fail" not in planned.stdout, planned.stdout
+    assert "DS102 002_to_b posts.legacy (cells[5]" in planned.stdout  # lint under the plan
     applied = ws.run("up", "--env", "test", "-p", "confirmed=data_loss_ok", "--no-backup")
     assert applied.code == 0, applied.output
     assert ws.run("diff", "--env", "test", "--schema", "b.json", "--exit-code").code == 0
