@@ -241,3 +241,27 @@ def test_bulk_writes_on_a_table_with_relationships_are_refused_in_appwrites_word
         "Bulk operations are not supported for tableId with relationship attributes"
     )
     assert tables.get_transaction(tx.id).operations == 0
+
+
+def test_one_to_one_refuses_a_row_linked_from_another(
+    tables: TablesDB, client: Client, database_id: str
+) -> None:
+    """utopia keeps a unique index on a oneToOne key: a second link to one row is refused."""
+    db = database_id
+    for table in ("people", "desks"):
+        tables.create_table(db, table, table, columns=NAME)
+    tables.create_relationship_column(
+        db, "people", "desks", RelationshipType.ONETOONE, key="desk", two_way=True,
+        two_way_key="person",
+    )  # fmt: skip
+    assert wait_status(client, db, "people", "desk")["status"] == "available"
+    tables.create_row(db, "desks", "d1", {"name": "D1"})
+    tables.create_row(db, "people", "ann", {"desk": "d1"})
+    error = error_of(tables.create_row, db, "people", "bob", {"desk": "d1"})
+    assert (error.code, error.type) == (409, "row_unique_constraint_violation")
+    tables.create_row(db, "people", "bob", {"name": "Bob"})
+    error = error_of(tables.update_row, db, "people", "bob", {"desk": "d1"})
+    assert (error.code, error.type) == (409, "row_already_exists")
+    tables.update_row(db, "people", "ann", {"desk": "d1", "name": "Ann"})  # its own link
+    desk = tables.get_row(db, "desks", "d1", [Query.select(["person.*"])]).data
+    assert desk["person"]["$id"] == "ann"

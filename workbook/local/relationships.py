@@ -268,6 +268,21 @@ def link_ids(column: Mapping[str, Any], value: Any, nested: NestedWriter) -> lis
     return list(dict.fromkeys(ids))
 
 
+def taken(
+    conn: sqlite3.Connection, column: Mapping[str, Any], row_id: str, ids: Sequence[str]
+) -> bool:
+    """Whether any of `ids` is linked already from another row of this side."""
+    if not ids:
+        return False
+    mine, other = _mine_other(column)
+    marks = ", ".join("?" for _ in ids)
+    found = conn.execute(
+        f"SELECT 1 FROM {_junction_sql(column)} WHERE {other} IN ({marks}) AND {mine} != ? LIMIT 1",
+        [*ids, row_id],
+    ).fetchone()
+    return found is not None
+
+
 def link_statements(
     column: Mapping[str, Any], row_id: str, ids: Sequence[str]
 ) -> list[tuple[str, list[Any]]]:

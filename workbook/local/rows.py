@@ -306,10 +306,28 @@ class _Plan:
         plan.execute(conn, [done])
         return row_id
 
-    def write_links(self, row_id: str, links: Mapping[str, list[str]]) -> None:
+    def write_links(
+        self, row_id: str, links: Mapping[str, list[str]], *, updating: bool = False
+    ) -> None:
         for key, ids in links.items():
-            for sql, params in relationships.link_statements(self.relations[key], row_id, ids):
+            column = self.relations[key]
+            if column["relationType"] == "oneToOne" and self.conn is not None:
+                self.refuse_taken(column, row_id, ids, updating)
+            for sql, params in relationships.link_statements(column, row_id, ids):
                 self.writes.append(_Write(sql, params, row_id))
+
+    def refuse_taken(
+        self, column: Mapping[str, Any], row_id: str, ids: Sequence[str], updating: bool
+    ) -> None:
+        """oneToOne keeps a unique index on each side's key: a related row linked from another
+        row refuses the write (utopia's UniqueException; an update of a two-way one first
+        says "Document already has a related document", a DuplicateException)."""
+        assert self.conn is not None
+        if not relationships.taken(self.conn, column, row_id, ids):
+            return
+        if updating and column["twoWay"]:
+            raise appwrite_error("row_already_exists", row_id)
+        raise appwrite_error("row_unique_constraint_violation")
 
     def insert(self, row_id: str, data: Mapping[str, Any], permissions: list[str] | None) -> State:
         user, system = _split_system(data)
@@ -355,7 +373,7 @@ class _Plan:
         else:
             values = dict(zip(self.codec.keys, self.codec.full(user), strict=True))
         state = self.assign(existing, values, system, permissions, whole_row=whole_row)
-        self.write_links(existing[1], links)
+        self.write_links(existing[1], links, updating=True)
         return state
 
     def resolve(self, user: Mapping[str, Any], existing: State | None) -> dict[str, Any]:
