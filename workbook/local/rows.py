@@ -529,7 +529,7 @@ def _split_select(values: Sequence[str], relations: Mapping[str, Any]) -> _Relat
     plain = [v for v in own if v not in relations]
     if dotted and not plain and all(relationships.many(relations[k]) for k in nested):
         plain = ["*"]
-    return _RelationSelect(plain or ([] if dotted else ["*"]), nested)
+    return _RelationSelect(plain, nested)
 
 
 def _attach(
@@ -561,8 +561,7 @@ def _attach(
             if value != "*" and value[:1] != "$" and value not in related.codec.by_key:
                 raise query_invalid(f"Invalid query: Attribute not found in schema: {value}")
         build = related.codec.builder(related.codec.row_names)
-        shown = split.own if split.own else []
-        made = {i: _project(build(row), shown) for i, row in loaded.items()}
+        made = {i: _project(build(row), split.own) for i, row in loaded.items()}
         back = column["twoWayKey"] if column["twoWay"] else None
         deeper = {k: v for k, v in split.nested.items() if k != back}
         if deeper and made:
@@ -581,6 +580,8 @@ def _load_request(
     if values is None or not relations:
         return queries, {}
     split = _split_select(values, relations)
+    if not split.nested:
+        return queries, {}
     kept = [q for q in queries if q.method != "select"]
     return [*kept, Query("select", "", tuple(split.own or ["$id"]))], split.nested
 
