@@ -22,6 +22,7 @@ cluster is closed. A second Ctrl-C stops waiting.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import tempfile
@@ -302,6 +303,7 @@ def local_cluster(parallel: int) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            silence_logs=logging.ERROR,  # its own chatter (a slow worker at close) is noise
         )
     with cluster:
         with Client(cluster) as client:
