@@ -98,6 +98,7 @@ def test_an_unknown_fleet_is_refused(ws: CliWorkspace) -> None:
     [
         (("up", "--fleet", "saas", "--env", "acme"), "--env"),
         (("up", "--fleet", "saas", "--steps", "1"), "--steps"),
+        (("up", "--fleet", "saas", "--no-backup"), "--no-backup"),
         (("status", "--fleet", "saas", "--env", "acme"), "--env"),
     ],
 )

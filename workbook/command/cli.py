@@ -243,7 +243,7 @@ def up(
 
         _guard(
             lambda: cli_fleet.refuse_with_fleet(
-                env=env, migration=migration, steps=steps, parameter=parameter
+                env=env, migration=migration, steps=steps, parameter=parameter, no_backup=not backup
             )
         )
         cli_fleet.run_up(
