@@ -263,5 +263,8 @@ def test_one_to_one_refuses_a_row_linked_from_another(
     error = error_of(tables.update_row, db, "people", "bob", {"desk": "d1"})
     assert (error.code, error.type) == (409, "row_already_exists")
     tables.update_row(db, "people", "ann", {"desk": "d1", "name": "Ann"})  # its own link
+    # from the desk's side: utopia sets bob's unique key while ann's still holds d1
+    error = error_of(tables.update_row, db, "desks", "d1", {"person": "bob"})
+    assert (error.code, error.type) == (409, "row_unique_constraint_violation")
     desk = tables.get_row(db, "desks", "d1", [Query.select(["person.*"])]).data
     assert desk["person"]["$id"] == "ann"

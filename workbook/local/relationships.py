@@ -271,15 +271,23 @@ def link_ids(column: Mapping[str, Any], value: Any, nested: NestedWriter) -> lis
 def taken(
     conn: sqlite3.Connection, column: Mapping[str, Any], row_id: str, ids: Sequence[str]
 ) -> bool:
-    """Whether any of `ids` is linked already from another row of this side."""
+    """Whether any of `ids` is linked already from another row of this side, or (from the
+    child side, whose write sets the parent's unique key without clearing the old parent's)
+    this row is linked already to another parent."""
     if not ids:
         return False
     mine, other = _mine_other(column)
     marks = ", ".join("?" for _ in ids)
+    table = _junction_sql(column)
     found = conn.execute(
-        f"SELECT 1 FROM {_junction_sql(column)} WHERE {other} IN ({marks}) AND {mine} != ? LIMIT 1",
+        f"SELECT 1 FROM {table} WHERE {other} IN ({marks}) AND {mine} != ? LIMIT 1",
         [*ids, row_id],
     ).fetchone()
+    if found is None and column["side"] == "child":
+        found = conn.execute(
+            f"SELECT 1 FROM {table} WHERE {mine} = ? AND {other} NOT IN ({marks}) LIMIT 1",
+            [row_id, *ids],
+        ).fetchone()
     return found is not None
 
 

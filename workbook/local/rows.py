@@ -325,7 +325,7 @@ class _Plan:
         assert self.conn is not None
         if not relationships.taken(self.conn, column, row_id, ids):
             return
-        if updating and column["twoWay"]:
+        if updating and column["twoWay"] and column["side"] == "parent":
             raise appwrite_error("row_already_exists", row_id)
         raise appwrite_error("row_unique_constraint_violation")
 
