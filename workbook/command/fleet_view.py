@@ -52,8 +52,7 @@ class Board:
             self.started[p.environment] = time.monotonic()
         self.rows[p.environment] = p
         if self._live is not None:
-            self._live.update(self.table())
-            return
+            return  # the live table redraws itself (running tenants' times go on)
         if p.state in FINAL and (before is None or before.state != p.state):
             self.console.print(self.line(p), soft_wrap=True, highlight=False)
         if time.monotonic() - self._last_plain >= PLAIN_EVERY:
@@ -69,7 +68,7 @@ class Board:
 
     def counts(self) -> str:
         tally: dict[str, int] = {}
-        for p in self.rows.values():
+        for p in list(self.rows.values()):
             tally[p.state] = tally.get(p.state, 0) + 1
         shown = ", ".join(f"{n} {s}" for s, n in sorted(tally.items()))
         return f"fleet {escape(self.fleet)}: {shown} ({time.monotonic() - self.clock:.0f}s)"
@@ -84,7 +83,8 @@ class Board:
         table = Table(title=self.counts(), title_justify="left")
         for column in ("tenant", "migration", "state", "time"):
             table.add_column(column, no_wrap=True)
-        order = sorted(self.rows.values(), key=lambda p: p.state != "running")
+        rows = list(self.rows.values())  # a copy: the live table draws from its own thread
+        order = sorted(rows, key=lambda p: p.state != "running")
         for p in order[:LIVE_ROWS]:
             colour = STATE_COLOURS.get(p.state, "white")
             step = f"{p.done}/{p.total}" + (f" ({p.version})" if p.version else "")
@@ -104,7 +104,7 @@ class Board:
         if not self.console.is_terminal:
             yield self
             return
-        with Live(self.table(), console=self.console, refresh_per_second=4) as live:
+        with Live(console=self.console, refresh_per_second=4, get_renderable=self.table) as live:
             self._live = live
             try:
                 yield self
