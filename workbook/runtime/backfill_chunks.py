@@ -19,14 +19,13 @@ from appwrite.query import Query
 from workbook.core.client import step_failed
 from workbook.core.ledger import BACKFILL_TABLE, now
 from workbook.errors import OperationFailed
+from workbook.runtime.row_batches import Change, RowFn, apply_in_batches, whole_rows
 
 TRANSACTION_LIMIT = 100  # operations per transaction: Appwrite's databasesTransactionSize
 # A chunk's transaction lives as long as Appwrite allows (seconds): staging locks nothing
 # (conflicts are found at commit), and one left behind by a crash just expires.
 TRANSACTION_TTL = 3600
 PLAN_CHUNK = -1  # the record holding the chunk bounds
-
-RowFn = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -82,35 +81,22 @@ def run_chunk(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
     """Backfill one chunk with ``ops`` and record it finished (one transaction if asked)."""
     if job.transaction:
         return _run_in_transaction(ops, job, fn)
-    scanned = changed = 0
-    pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    write_size = max(1, min(job.batch_size, TRANSACTION_LIMIT))
-    for row in ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size):
-        scanned += 1
-        changes = fn(dict(row))
-        if not changes:
-            continue
-        changed += 1
-        pending.append((row, changes))
-        if len(pending) >= write_size:
-            ops._write_back(job.table_id, pending, job.per_row)
-            pending = []
-    if pending:
-        ops._write_back(job.table_id, pending, job.per_row)
+    scanned, changed = apply_in_batches(
+        ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size),
+        fn,
+        max(1, min(job.batch_size, TRANSACTION_LIMIT)),
+        lambda batch: ops._write_back(job.table_id, batch, job.per_row),
+    )
     _write_record(ops.tables.upsert_row, ops.database_id, job, scanned, changed)
     return ChunkResult(job.chunk.index, scanned, changed)
 
 
 def _run_in_transaction(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
-    from workbook.runtime.ops import _SYSTEM_ROW_FIELDS  # a bulk upsert's whole-row shape
-
-    scanned = changed = 0
     write_size = 1 if job.per_row else max(1, min(job.batch_size, TRANSACTION_LIMIT))
     where = f"backfill {job.table_id} chunk {job.chunk.index + 1}"
     with ops.transaction(ttl=TRANSACTION_TTL) as tx:
-        pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
-        def stage() -> None:
+        def stage(batch: list[Change]) -> None:
             if tx.staged + 2 > TRANSACTION_LIMIT:  # this write and the progress record
                 raise OperationFailed(
                     f"{where} needs more than {TRANSACTION_LIMIT} operations in one "
@@ -119,28 +105,13 @@ def _run_in_transaction(ops: Any, job: ChunkJob, fn: RowFn) -> ChunkResult:
                     "transaction=True out",
                 )
             if job.per_row:
-                row, changes = pending[0]
-                tx.update_row(job.table_id, row["$id"], changes)
+                for row, changes in batch:
+                    tx.update_row(job.table_id, row["$id"], changes)
             else:
-                rows = [
-                    {k: v for k, v in {**row, **changes}.items() if k not in _SYSTEM_ROW_FIELDS}
-                    for row, changes in pending
-                ]
-                tx.upsert_rows(job.table_id, rows)
-            pending.clear()
+                tx.upsert_rows(job.table_id, whole_rows(batch))
 
         found = ops.iter_rows(job.table_id, [*job.queries, *job.chunk.queries()], job.batch_size)
-        for row in found:
-            scanned += 1
-            changes = fn(dict(row))
-            if not changes:
-                continue
-            changed += 1
-            pending.append((row, changes))
-            if len(pending) >= write_size:
-                stage()
-        if pending:
-            stage()
+        scanned, changed = apply_in_batches(found, fn, write_size, stage)
         _write_record(tx.upsert_row, None, job, scanned, changed)
     return ChunkResult(job.chunk.index, scanned, changed)
 

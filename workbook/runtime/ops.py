@@ -34,6 +34,7 @@ from workbook.runtime.dryrun import NO_OP, DryRunProxy, Plan
 from workbook.runtime.expect import Expectations
 from workbook.runtime.ops_relations import RelationOps
 from workbook.runtime.progress import Progress, Waiting
+from workbook.runtime.row_batches import Change, apply_in_batches, whole_rows
 
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 """Sentinel for `update_column(default=KEEP)`: leave the current default as it is."""
@@ -41,7 +42,6 @@ KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 BULK_LIMIT = 100
 _FAILED = ("failed", "stuck")
 _COLLECTIONS = {"column": "columns", "index": "indexes"}
-_SYSTEM_ROW_FIELDS = ("$sequence", "$tableId", "$databaseId", "$collectionId", "$updatedAt")
 
 
 class Ops(RelationOps, Expectations):
@@ -574,25 +574,14 @@ class Ops(RelationOps, Expectations):
                 queries=queries, batch_size=batch_size, per_row=per_row,
                 transaction=transaction, cluster=cluster, name=name,
             )  # fmt: skip
-        write_size = max(1, min(batch_size, BULK_LIMIT))
-        changed = scanned = 0
-        pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
         progress = Progress(f"backfill {table_id}", "rows")
-        for row in self.iter_rows(table_id, queries, batch_size):
-            scanned += 1
-            progress.update()
-            changes = fn(dict(row))
-            if not changes:
-                continue
-            changed += 1
-            if self.dry_run:
-                continue
-            pending.append((row, changes))
-            if len(pending) >= write_size:
-                self._write_back(table_id, pending, per_row)
-                pending = []
-        if pending:
-            self._write_back(table_id, pending, per_row)
+        scanned, changed = apply_in_batches(
+            self.iter_rows(table_id, queries, batch_size),
+            fn,
+            max(1, min(batch_size, BULK_LIMIT)),
+            None if self.dry_run else (lambda batch: self._write_back(table_id, batch, per_row)),
+            on_row=progress.update,
+        )
         progress.close()
         if self.dry_run:
             self.plan.add(
@@ -603,19 +592,13 @@ class Ops(RelationOps, Expectations):
             )
         return changed
 
-    def _write_back(
-        self, table_id: str, batch: list[tuple[dict[str, Any], dict[str, Any]]], per_row: bool
-    ) -> None:
+    def _write_back(self, table_id: str, batch: list[Change], per_row: bool) -> None:
         try:
             if per_row:
                 for row, changes in batch:
                     self.tables.update_row(self.database_id, table_id, row["$id"], data=changes)
                 return
-            rows = [
-                {k: v for k, v in {**row, **changes}.items() if k not in _SYSTEM_ROW_FIELDS}
-                for row, changes in batch
-            ]
-            self.tables.upsert_rows(self.database_id, table_id, rows)
+            self.tables.upsert_rows(self.database_id, table_id, whole_rows(batch))
         except AppwriteException as exc:
             first = batch[0][0].get("$id")
             raise step_failed(f"backfill {table_id} (batch from row {first})", exc) from exc
