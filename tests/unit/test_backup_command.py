@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from cli_inproc import CliWorkspace, add_environment, assert_refused, new_workspace
+from cli_inproc import CliWorkspace, assert_refused
 
 from workbook.command import backups
 from workbook.core.config import Workspace
@@ -31,13 +31,6 @@ def database(tables: TablesDB, database_id: str) -> str:
         for start in range(0, count, 100):
             tables.create_rows(database_id, table, rows[start : start + 100])
     return database_id
-
-
-@pytest.fixture
-def ws(tmp_path: Path, local_server: LocalServer, database: str) -> CliWorkspace:
-    ws = new_workspace(tmp_path, folders=("migrations",))
-    add_environment(ws, local_server, database=database)
-    return ws
 
 
 def backup_folders(ws: CliWorkspace) -> list[Path]:

@@ -37,13 +37,6 @@ def database(tables: TablesDB, database_id: str) -> str:
     return database_id
 
 
-@pytest.fixture
-def ws(tmp_path: Path, local_server: LocalServer, database: str) -> CliWorkspace:
-    ws = new_workspace(tmp_path, folders=("migrations",))
-    add_environment(ws, local_server, database=database)
-    return ws
-
-
 def test_the_estimate_follows_row_count_and_size(
     local_server: LocalServer, client: Client, database: str, tmp_path: Path
 ) -> None:

@@ -16,11 +16,10 @@ import pytest
 from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
-from cli_inproc import CliWorkspace, add_environment, new_workspace
+from cli_inproc import CliWorkspace
 
 from workbook.core.backup import export_database
 from workbook.core.client import Target
-from workbook.core.config import Environment
 from workbook.core.paging import iter_items
 from workbook.local.server import LocalServer
 
@@ -57,29 +56,10 @@ def database(tables: TablesDB, database_id: str) -> str:
 
 
 @pytest.fixture
-def target(local_server: LocalServer, client: Client, database: str) -> Target:
-    env = Environment(
-        name="test",
-        project=local_server.project_id,
-        database=database,
-        key_env="UNUSED",
-        endpoint=local_server.endpoint,
-    )
-    return Target(env, client, local_server.endpoint)
-
-
-@pytest.fixture
 def backup(tmp_path: Path, target: Target) -> Path:
     folder = tmp_path / "backup"
     export_database(target, folder)
     return folder
-
-
-@pytest.fixture
-def ws(tmp_path: Path, local_server: LocalServer, database: str) -> CliWorkspace:
-    ws = new_workspace(tmp_path, folders=("migrations",))
-    add_environment(ws, local_server, database=database)
-    return ws
 
 
 def rows_of(client: Client, database: str, table: str = "posts") -> dict[str, dict[str, Any]]:

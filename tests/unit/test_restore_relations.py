@@ -21,11 +21,10 @@ from appwrite.enums.relationship_type import RelationshipType
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from cli_inproc import CliWorkspace, add_environment, assert_refused, new_workspace
+from cli_inproc import CliWorkspace, assert_refused
 
 from workbook.core.backup import export_database
 from workbook.core.client import Target
-from workbook.core.config import Environment
 from workbook.core.paging import iter_items
 from workbook.local.server import LocalServer
 
@@ -86,18 +85,10 @@ def database(tables: TablesDB, database_id: str) -> str:
 
 
 @pytest.fixture
-def backup(tmp_path: Path, local_server: LocalServer, client: Client, database: str) -> Path:
-    env = Environment("test", local_server.project_id, database, "UNUSED", local_server.endpoint)
+def backup(tmp_path: Path, target: Target) -> Path:
     folder = tmp_path / "backup"
-    export_database(Target(env, client, local_server.endpoint), folder)
+    export_database(target, folder)
     return folder
-
-
-@pytest.fixture
-def ws(tmp_path: Path, local_server: LocalServer, database: str) -> CliWorkspace:
-    ws = new_workspace(tmp_path, folders=("migrations",))
-    add_environment(ws, local_server, database=database)
-    return ws
 
 
 def posts_of(client: Client, database: str) -> dict[str, dict[str, Any]]:
