@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
+from sdk_support import tables_for
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -314,8 +314,7 @@ def normalized_table(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def sdk(server: LocalServer) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return TablesDB(client.set_key(server.api_key))
+    return tables_for(server)
 
 
 def assert_schema_arrived(tables: TablesDB, expected: dict[str, Any]) -> None:

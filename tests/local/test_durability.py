@@ -14,10 +14,10 @@ import signal
 import threading
 from pathlib import Path
 
-from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
+from sdk_support import tables_for
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -31,8 +31,7 @@ COLUMNS = [
 
 
 def sdk(server: LocalServer) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return TablesDB(client.set_key(server.api_key))
+    return tables_for(server)
 
 
 def batch_rows(batch: int) -> list[dict[str, object]]:

@@ -13,6 +13,7 @@ from appwrite.client import Client
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, unique_index, wait_status
+from sdk_support import tables_for
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -177,5 +178,4 @@ def test_a_column_becoming_available_is_seen_without_another_schema_change(
 
 
 def _tables(server: LocalServer) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return TablesDB(client.set_key(server.api_key))
+    return tables_for(server)

@@ -15,6 +15,7 @@ import requests
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from local_support import error_of, raw
+from sdk_support import tables_for
 
 from workbook.local.server import LocalServer, start_local_server
 
@@ -150,8 +151,7 @@ def test_repr_never_shows_the_key(local_server: LocalServer) -> None:
 def test_process_mode_serves_and_stops(tmp_path: Path) -> None:
     with start_local_server(tmp_path / "p.db", mode="process", api_key="k" * 32) as server:
         assert server.pid and server.pid != os.getpid()
-        client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-        tables = TablesDB(client.set_key(server.api_key))
+        tables = tables_for(server)
         tables.create("main", "Main")
         assert [d.id for d in tables.list().databases] == ["main"]
         command = subprocess.run(
@@ -205,8 +205,7 @@ def test_module_entry_point_takes_the_key_from_the_environment(tmp_path: Path) -
 
 def test_unexpected_errors_answer_500_json_and_the_server_keeps_serving(tmp_path: Path) -> None:
     with start_local_server(tmp_path / "broken.db") as server:
-        client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-        tables = TablesDB(client.set_key(server.api_key))
+        tables = tables_for(server)
         tables.create("d", "d")
         tables.create_table(
             "d", "t", "t", columns=[{"key": "k", "type": "integer", "required": False}]

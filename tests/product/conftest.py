@@ -26,11 +26,13 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[object]:
-    """A local server the test controls (request log, faults), reached as environment 'test'."""
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A local server the test controls (request log, faults), reached as environment 'test'.
+    Columns take a moment to build, as on Appwrite, unless the module sets SCHEMA_DELAY."""
     from workbook.local.server import start_local_server
 
-    srv = start_local_server(tmp_path / "server.db", schema_delay=0.02)
+    delay = getattr(request.module, "SCHEMA_DELAY", 0.02)
+    srv = start_local_server(tmp_path / "server.db", schema_delay=delay)
     try:
         yield srv
     finally:

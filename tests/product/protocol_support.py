@@ -12,18 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from appwrite.client import Client
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from cli_support import Workspace
 
 CONFIRMED = ("-p", "confirmed=app_release")  # 003's checklist, on a non-local environment
 VERSIONS = ("001", "002", "003")
-
-
-def tables_for(server: Any) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return TablesDB(client.set_key(server.api_key))
 
 
 def start(

@@ -8,16 +8,13 @@ environment built by ``up`` from the baseline (a real kernel) pulls the same sch
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment, assert_refused, snapshot
+from sdk_support import tables_for
 
-from workbook.local.server import start_local_server
 from workbook.runtime.ops import Ops
 
 COLUMNS = [
@@ -37,18 +34,11 @@ INDEXES = [
 ]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Any]:
-    srv = start_local_server(tmp_path / "server.db", schema_delay=0.0)
-    try:
-        yield srv
-    finally:
-        srv.stop()
+SCHEMA_DELAY = 0.0  # these tests are about schemas, not about waiting for builds
 
 
 def tables_db(server: Any) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    return TablesDB(client.set_key(server.api_key))
+    return tables_for(server)
 
 
 def populate(server: Any, database: str) -> None:

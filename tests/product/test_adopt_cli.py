@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from appwrite.client import Client
-from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment
+from sdk_support import tables_for
 
 from workbook.local.server import start_local_server
 from workbook.runtime.ops import Ops
@@ -41,8 +40,7 @@ COLUMNS = [
 
 
 def populate(server: Any, database: str) -> None:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    tables = TablesDB(client.set_key(server.api_key))
+    tables = tables_for(server)
     tables.create(database, "Shop")
     ops = Ops(tables, database, poll_interval=0.02, timeout=20)
     ops.create_table(

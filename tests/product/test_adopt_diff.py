@@ -7,32 +7,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment, assert_refused
+from sdk_support import tables_for
 
 from workbook.core.paging import raw_get
-from workbook.local.server import start_local_server
 from workbook.runtime.ops import Ops
 
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Any]:
-    srv = start_local_server(tmp_path / "server.db", schema_delay=0.0)
-    try:
-        yield srv
-    finally:
-        srv.stop()
+SCHEMA_DELAY = 0.0  # these tests are about schemas, not about waiting for builds
 
 
 def schema_a(server: Any) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    tables = TablesDB(client.set_key(server.api_key))
+    tables = tables_for(server)
     tables.create("app", "App")
     Ops(tables, "app", poll_interval=0.02, timeout=20).create_table(
         "posts",

@@ -6,20 +6,16 @@ rows, and the findings shown under the plan of ``up --dry-run``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from appwrite.client import Client
-from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment
+from sdk_support import tables_for
 
 from workbook.command.lint import for_plan
 from workbook.command.scaffold import create
 from workbook.core.catalog import load_catalog
 from workbook.core.config import Workspace
-from workbook.local.server import start_local_server
 from workbook.runtime.ops import Ops
 
 COLUMNS = [
@@ -39,13 +35,7 @@ SECOND_UP = [
 ]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Any]:
-    srv = start_local_server(tmp_path / "server.db", schema_delay=0.0)
-    try:
-        yield srv
-    finally:
-        srv.stop()
+SCHEMA_DELAY = 0.0  # these tests are about schemas, not about waiting for builds
 
 
 def workspace(root: Path) -> CliWorkspace:
@@ -68,8 +58,7 @@ def workspace(root: Path) -> CliWorkspace:
 
 def live_rows(server: Any) -> None:
     """The environment as 001 left it, with rows each may-fail change of 002 fails on."""
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    tables = TablesDB(client.set_key(server.api_key))
+    tables = tables_for(server)
     tables.create("main", "Main")
     ops = Ops(tables, "main", poll_interval=0.02, timeout=20)
     ops.create_table("t", "T", columns=COLUMNS)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
+from sdk_support import tables_for
 
 from workbook.command import restore
 from workbook.core import backup
@@ -74,8 +75,7 @@ def test_export_then_restore_rows_keeps_ids_values_and_timestamps(server, tmp_pa
 def test_cli_restores_a_table_a_rollback_deleted(workspace, server) -> None:  # noqa: ANN001
     from cli_support import add_environment
 
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    tables = TablesDB(client.set_key(server.api_key))
+    tables = tables_for(server)
     tables.create("main", "main")
     add_environment(workspace, server)
     assert workspace.run("up", "--env", "test", "--migration", "001").code == 0

@@ -8,6 +8,7 @@ run (a kernel) on an environment that needs confirmation.
 from __future__ import annotations
 
 from cli_support import Workspace, add_environment
+from sdk_support import tables_for
 
 
 def assert_refused(result, *needles: str) -> None:  # noqa: ANN001
@@ -29,11 +30,8 @@ def test_confirm_environments_need_yes_outside_a_terminal(workspace: Workspace, 
     add_environment(workspace, server)
     with (workspace.root / "workbook.toml").open("a") as f:
         f.write("confirm = true\n")
-    from appwrite.client import Client
-    from appwrite.services.tables_db import TablesDB
 
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    TablesDB(client.set_key(server.api_key)).create("main", "main")
+    tables_for(server).create("main", "main")
     assert_refused(
         workspace.run("up", "--env", "test"), "environment 'test' needs confirmation", "--yes"
     )

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-from appwrite.client import Client
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from cli_support import Workspace, add_environment
+from sdk_support import tables_for
 
 from workbook.core.ledger import LEDGER_TABLE, LOCK_ROW, LOCK_TABLE, row_json
 from workbook.errors import AWAITING_EXIT_CODE
@@ -19,8 +19,7 @@ CONFIRM = "workbook up --env test -p confirmed=app_release"
 
 
 def _tables(server: object) -> TablesDB:
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)  # type: ignore[attr-defined]
-    return TablesDB(client.set_key(server.api_key))  # type: ignore[attr-defined]
+    return tables_for(server)
 
 
 def _columns(tables: TablesDB) -> set[str]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import nbformat
 from cli_support import Workspace, add_environment, outputs
+from sdk_support import tables_for
 
 
 def test_dry_run_sends_no_write_request(workspace: Workspace, server) -> None:  # noqa: ANN001
-    from appwrite.client import Client
-    from appwrite.services.tables_db import TablesDB
 
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    TablesDB(client.set_key(server.api_key)).create("main", "main")
+    tables_for(server).create("main", "main")
     add_environment(workspace, server)
     server.clear_request_log()
 
@@ -38,11 +36,8 @@ def test_dry_run_sends_no_write_request(workspace: Workspace, server) -> None:  
 
 def test_key_never_written_or_printed(workspace: Workspace, server) -> None:  # noqa: ANN001
     add_environment(workspace, server)
-    from appwrite.client import Client
-    from appwrite.services.tables_db import TablesDB
 
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    TablesDB(client.set_key(server.api_key)).create("main", "main")
+    tables_for(server).create("main", "main")
     # 003's checklist has a manual step: confirmed on the command line, as an operator would
     results = [
         workspace.run("up", "--env", "test", "-p", "confirmed=app_release"),

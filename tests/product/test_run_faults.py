@@ -17,9 +17,9 @@ from protocol_support import (
     ledger_rows,
     process_gone,
     start,
-    tables_for,
     wait_for,
 )
+from sdk_support import tables_for
 
 RESULT_LINE = re.compile(
     r"^[✓✗○] (\d{3}) .* (up|down): (\w+) in [\d.]+s · (\S+\.ipynb)$", re.MULTILINE

@@ -20,9 +20,9 @@ from protocol_support import (
     ledger_rows,
     process_gone,
     start,
-    tables_for,
     wait_for,
 )
+from sdk_support import tables_for
 
 SEEDED = 3  # rows 001 seeds
 VIEWS_ZERO = Query.equal("views", 0)
