@@ -15,6 +15,7 @@ from workbook.core.config import Workspace as WorkbookWorkspace
 from workbook.core.journal import Journal
 from workbook.core.ledger import LOCK_ROW, LOCK_TABLE, Ledger
 from workbook.core.transport import RetryingClient
+from workbook.errors import AWAITING_EXIT_CODE
 
 
 def tables_for(server, client: Client | None = None) -> TablesDB:  # noqa: ANN001
@@ -70,15 +71,15 @@ def test_throttled_and_dropped_requests_are_retried(server) -> None:  # noqa: AN
     assert statuses.count(429) == 2 and statuses[-1] == 201
 
 
-def test_environments_run_in_order_and_stop_at_the_first_failure(
+def test_environments_run_in_order_and_stop_at_the_first_that_does_not_finish(
     workspace: Workspace, server
 ) -> None:  # noqa: ANN001
     tables_for(server).create("main", "main")
     add_environment(workspace, server)
-    # On 'test' (not local), 003's checklist needs a confirmation this run does not give.
+    # On 'test' (not local), 003's checklist gate needs a confirmation this run does not give.
     first = workspace.run("up", "--env", "test", "--env", "local")
-    assert first.code == 1
-    assert "failed: migration 003 on 'test'" in first.stderr
+    assert first.code == AWAITING_EXIT_CODE, first.output
+    assert "workbook up --env test -p confirmed=app_release" in first.output
     assert not (workspace.root / "history/local").exists()  # local never started
 
     second = workspace.run("up", "--env", "test", "--env", "local", "-p", "confirmed=app_release")
