@@ -89,6 +89,11 @@ PROGRESS_INTERVAL = Variable(
     "WORKBOOK_PROGRESS_INTERVAL",
     "seconds between two plain progress lines where no bar is drawn (default 2)",
 )
+REPLAY_CACHE = Variable(
+    "WORKBOOK_REPLAY_CACHE",
+    "folder of replayed schemas (default .workbook/replay/); shareable between workspaces and "
+    "CI jobs, since entries are keyed by the migrations' cumulative checksum",
+)
 BATCH = Variable("WORKBOOK_BATCH", "set by the runner: the kernel runs unattended", internal=True)
 RUN_LOCK = Variable(
     "WORKBOOK_RUN_LOCK", "set by the runner: the lock its sequence holds", internal=True
@@ -115,6 +120,7 @@ VARIABLES: tuple[Variable, ...] = (
     BACKUP_KEEP,
     BACKUP_RESERVE,
     PROGRESS_INTERVAL,
+    REPLAY_CACHE,
     BATCH,
     RUN_LOCK,
     DRY_RUN_STATE,

@@ -10,9 +10,19 @@ from pathlib import Path
 import pytest
 from cli_support import REPO, TEST_KEY_ENV, Workspace
 
+from workbook.settings import REPLAY_CACHE
+
+
+@pytest.fixture(scope="session")
+def replay_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One replay cache for every workspace of the run (xdist workers included: the folder
+    is beside theirs), as a CI job would keep it: the example migrations are replayed for
+    the dry runs' lint once, not once per test."""
+    return tmp_path_factory.getbasetemp().parent / "replay-cache"
+
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
+def workspace(tmp_path: Path, replay_cache: Path) -> Iterator[Workspace]:
     root = tmp_path / "ws"
     root.mkdir()
     for name in ("migrations", "notebooks"):
@@ -22,6 +32,7 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
         k: v for k, v in os.environ.items() if not k.startswith("WORKBOOK_") and k != TEST_KEY_ENV
     }
     env.update({"WORKBOOK_USER": "test-operator", "PYTHONUNBUFFERED": "1", "COLUMNS": "200"})
+    env[REPLAY_CACHE.name] = str(replay_cache)
     yield Workspace(root, env)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -30,13 +31,23 @@ from workbook.core.integrity import content_hash
 from workbook.core.ledger import WORKBOOK_TABLES
 from workbook.core.schema import Schema
 from workbook.errors import WorkbookError
-from workbook.settings import LOCAL_ENDPOINT, LOCAL_KEY, scoped_environ
+from workbook.settings import LOCAL_ENDPOINT, LOCAL_KEY, REPLAY_CACHE, scoped_environ
 
 CELL_KEY = "workbook_cell"  # a kept cell's index in the migration as written
 
 
 def cache_dir(workspace: Workspace) -> Path:
-    return workspace.state / "replay"
+    """Entries are named by cumulative checksum (the migrations' names and contents), so
+    one folder can serve several workspaces or CI jobs: writes are atomic renames."""
+    shared = REPLAY_CACHE.get()
+    return Path(shared).expanduser() if shared else workspace.state / "replay"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers in other processes see the old file or the whole new one, never a part."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def cumulative_keys(catalog: list[Migration]) -> list[str]:
@@ -186,7 +197,7 @@ class CellTrace:
             self.cells.append(
                 {"cell": None, "line": "outside the up cells", "tags": [], "tables": schema.tables}
             )
-        path.write_text(json.dumps(self.cells), encoding="utf-8")
+        _write_atomically(path, json.dumps(self.cells))
         self.cells, self.last = [], schema
 
 
@@ -224,7 +235,7 @@ def _copy_without_data_cells(source: Path, target: Path) -> None:
 def _copy_db(source: Path, target: Path) -> None:
     """A consistent copy of a SQLite database, even while a server writes to it."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     src = sqlite3.connect(source)
     dst = sqlite3.connect(partial)
     try:
@@ -242,7 +253,7 @@ def _save_schema(schema: Schema, path: Path) -> None:
         "database_name": schema.database_name,
         "tables": schema.tables,
     }
-    path.write_text(json.dumps(data), encoding="utf-8")
+    _write_atomically(path, json.dumps(data))
 
 
 def _load_schema(path: Path) -> Schema:
