@@ -6,8 +6,11 @@ Other test modules may add fixtures here, additively.
 
 from __future__ import annotations
 
+import re
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from appwrite.client import Client
@@ -54,3 +57,25 @@ def database_id(tables: TablesDB) -> str:
 def read_only_key() -> str:
     """A key of the session server that has only `*.read` scopes."""
     return READ_ONLY_KEY
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+SHOWN = ("*.png", "*.svg")  # screenshots and rendered terminals a reviewer looks at
+
+
+@pytest.fixture(autouse=True)
+def keep_artifacts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Screenshots (JupyterLab, the HTML site) and rendered terminals a test saved in its
+    tmp_path are copied to test-artifacts/<test>/ afterwards, pass or fail, for CI to
+    keep and for a reviewer to open."""
+    yield
+    tmp = request.node.funcargs.get("tmp_path")
+    if not isinstance(tmp, Path):
+        return
+    found = [p for pattern in SHOWN for p in tmp.rglob(pattern)]
+    if not found:
+        return
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in found:
+        shutil.copy2(path, folder / path.name)
