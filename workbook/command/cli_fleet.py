@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from workbook.command.cli import WorkspaceOption, _guard, _workspace, app, err, out
-from workbook.errors import WorkbookError
+from workbook.errors import AWAITING_EXIT_CODE, WorkbookError
 
 fleet_app = typer.Typer(help="Aliases of `up --fleet` and `status --fleet`.")
 app.add_typer(fleet_app, name="fleet")
@@ -81,7 +81,8 @@ def run_up(
     yes: bool = False,
 ) -> None:
     """Roll the fleet out with a live table (plain lines without a terminal), then the
-    summary; exit 1 if a tenant failed, 130 after Ctrl-C."""
+    summary; exit 1 if a tenant failed, AWAITING_EXIT_CODE if tenants only await a
+    confirmation, 130 after Ctrl-C."""
     from workbook.command import fleet as fleets
     from workbook.command.fleet_view import Board, print_summary
 
@@ -119,7 +120,8 @@ def run_up(
     if report.interrupted:
         raise typer.Exit(INTERRUPTED_EXIT)
     if not report.ok:
-        raise typer.Exit(1)
+        # only a person's confirmation missing: the distinct code `up` exits with
+        raise typer.Exit(AWAITING_EXIT_CODE if report.awaiting and not report.failed else 1)
 
 
 def show_status(name: str, *, as_json: bool, check: bool, workspace: Path | None) -> None:

@@ -74,7 +74,16 @@ class TenantRun:
             return "skipped"
         if self.error is None and all(r["ok"] for r in self.runs):
             return "stopped" if self.stopped else "ok"
+        if self.error is None and self.awaiting_run is not None:
+            return "awaiting"  # a checklist gate: a person's step, not a failure
         return "failed"
+
+    @property
+    def awaiting_run(self) -> dict[str, Any] | None:
+        """Its last run, when it stopped at a checklist gate after the others applied."""
+        *before, last = self.runs or [{}]
+        ok = all(r["ok"] for r in before)
+        return last if ok and last.get("status") == "awaiting" else None
 
     def summary(self) -> dict[str, Any]:
         out = asdict(self)
@@ -99,6 +108,10 @@ class FleetReport:
     def failed(self) -> list[TenantRun]:
         return [t for t in self.tenants if t.state == "failed"]
 
+    @property
+    def awaiting(self) -> list[TenantRun]:
+        return [t for t in self.tenants if t.state == "awaiting"]
+
     def count(self, state: str) -> int:
         return sum(t.state == state for t in self.tenants)
 
@@ -118,7 +131,7 @@ class Progress:
     """What a task says while it runs: its tenant, migration n of N, state, seconds."""
 
     environment: str
-    state: str  # queued, waiting, running, ok, failed, stopped, skipped
+    state: str  # queued, waiting, running, ok, failed, awaiting, stopped, skipped
     done: int = 0
     total: int = 0
     version: str | None = None
@@ -217,7 +230,7 @@ def _run_here(
         )
         done = len(tenant.runs)
         more = r.ok and done < tenant.pending
-        state = "running" if more else ("ok" if r.ok else "failed")
+        state = "running" if more else ("ok" if r.ok else _stopped_as(r.status))
         tell(Progress(environment, state, done, tenant.pending, r.migration.version, elapsed()))
         if more and stopping():
             raise _Stop  # leaving the sequence here releases its lock (commands.up's finally)
@@ -239,6 +252,11 @@ def _run_here(
             if path.is_file():
                 tenant.files[str(path.relative_to(workspace.root))] = path.read_bytes()
     return tenant
+
+
+def _stopped_as(status: str) -> str:
+    """A run that did not finish: ``awaiting`` at a checklist gate, else ``failed``."""
+    return "awaiting" if status == "awaiting" else "failed"
 
 
 def _teller(queue_name: str | None, environment: str) -> Callable[[Progress], None]:
@@ -389,7 +407,8 @@ def up(
                 for env in group
             }
             rollout.collect(workspace, futures)
-            if any(done[e].state == "failed" for e in group if e in done):
+            # a group that did not finish (failed, or awaiting a person) holds the next back
+            if any(done[e].state in ("failed", "awaiting") for e in group if e in done):
                 rollout.halted = True
     tenants = [done.get(e) or TenantRun(e, skipped=True) for e in fleet.environments]
     for t in tenants:

@@ -1,8 +1,8 @@
 """A fleet rollout's summary as a page of the history site: ``history/_fleets/*.html``.
 
-One page per ``up --fleet``: how many tenants were applied, failed, stopped and skipped,
-then a row per tenant with its state, what ran, its error and a link to each run's
-archived notebook (``history/<env>/…``). ``history --html`` links every page from the
+One page per ``up --fleet``: how many tenants were applied, failed, awaiting, stopped and
+skipped, then a row per tenant with its state, what ran, its error and a link to each
+run's archived notebook (``history/<env>/…``). ``history --html`` links every page from the
 index. The folder starts with ``_``, which no tenant id (an Appwrite id) can, so it is
 never read as an environment's history.
 """
@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 FOLDER = "_fleets"
-STATE_COLOURS = {"ok": "#1e6b35", "failed": "#b3261e", "stopped": "#6b4e1e", "skipped": "#777"}
+STATE_COLOURS = {
+    "ok": "#1e6b35",
+    "failed": "#b3261e",
+    "awaiting": "#8a6d00",  # stopped at a checklist gate: the error names the confirm command
+    "stopped": "#6b4e1e",
+    "skipped": "#777",
+}
 
 
 def pages(history: Path) -> list[Path]:

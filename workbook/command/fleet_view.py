@@ -24,10 +24,11 @@ STATE_COLOURS = {
     "running": "cyan",
     "ok": "green",
     "failed": "red",
+    "awaiting": "yellow",
     "stopped": "yellow",
     "skipped": "yellow",
 }
-FINAL = ("ok", "failed", "stopped", "skipped")
+FINAL = ("ok", "failed", "awaiting", "stopped", "skipped")
 PLAIN_EVERY = 10.0  # seconds between two count lines when there is no terminal
 LIVE_ROWS = 40  # a terminal shows the running tenants first, then as many as fit
 
@@ -113,11 +114,13 @@ class Board:
 
 
 def print_summary(out: Console, err: Console, report: FleetReport) -> None:
-    """Applied, failed, stopped and skipped tenants; each failure named; the HTML page."""
+    """Applied, failed, awaiting, stopped and skipped tenants; each failure named, each
+    awaiting tenant with the command that confirms its step; the HTML page."""
     runs = sum(len(t.runs) for t in report.tenants)
     out.print(
         f"fleet {escape(report.fleet)}: {report.count('ok')} applied, "
-        f"{report.count('failed')} failed, {report.count('stopped')} stopped, "
+        f"{report.count('failed')} failed, {report.count('awaiting')} awaiting, "
+        f"{report.count('stopped')} stopped, "
         f"{report.count('skipped')} skipped; {runs} runs in {report.seconds:.1f}s",
         highlight=False,
     )
@@ -131,5 +134,14 @@ def print_summary(out: Console, err: Console, report: FleetReport) -> None:
     for t in report.failed:
         reason = t.error or next((r["error"] for r in t.runs if r.get("error")), "a run failed")
         err.print(f"[red]failed:[/] {escape(t.environment)}: {escape(reason)}", soft_wrap=True)
+    for t in report.awaiting:
+        run = t.awaiting_run or {}
+        said = run.get("error") or "a checklist step is not confirmed"
+        err.print(
+            f"[bold yellow]awaiting:[/] {escape(t.environment)} {run.get('version', '')} "
+            f"stopped at its checklist gate: {escape(said.splitlines()[0])}",
+            soft_wrap=True,
+            highlight=False,
+        )
     if report.page:
         out.print(f"summary: {escape(str(report.page))}", soft_wrap=True, highlight=False)
