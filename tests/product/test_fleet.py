@@ -116,14 +116,14 @@ def test_a_canary_stops_the_rollout_then_12_tenants_apply_3_migrations_and_one_f
     # a failing canary stops the rollout, even with --continue-on-error: nothing else ran
     canaried = cli(ws, "up", "--fleet", "careful", "--scheduler", scheduler, "--continue-on-error")
     assert canaried.code == 1, canaried.output
-    assert "0 applied, 1 failed, 0 stopped, 2 skipped" in canaried.stdout
+    assert "0 applied, 1 failed, 0 awaiting, 0 stopped, 2 skipped" in canaried.stdout
     assert all(not ledger_of(ws, server, t).exists() for t in ("t01", "t02"))
 
     # the 12 good tenants apply 3 migrations on 3 workers; the one with an unset key
     # variable fails alone, and the summary (terminal and HTML page) names it
     result = cli(ws, "up", "--fleet", "saas", "--scheduler", scheduler, "--continue-on-error")
     assert result.code == 1, result.output
-    assert "12 applied, 1 failed, 0 stopped, 0 skipped; 36 runs" in result.stdout
+    assert "12 applied, 1 failed, 0 awaiting, 0 stopped, 0 skipped; 36 runs" in result.stdout
     assert "failed: bad:" in result.stderr and UNSET_KEY in result.stderr
     assert "ok       t07 3/3" in result.stdout  # plain progress lines: no terminal here
     for t in good:
