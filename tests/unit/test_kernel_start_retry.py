@@ -79,3 +79,35 @@ def test_starts_are_bounded_and_say_why_they_failed(
         assert pool.failed_starts == kernels.START_TRIES
         assert "Kernel died before replying" in (pool.last_error or "")
     assert flaky.read_text() == str(kernels.START_TRIES)
+
+
+def test_without_prewarming_a_kernel_that_fails_to_start_twice_is_started_a_third_time(
+    tmp_path: Path, flaky: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBOOK_PREWARM", "0")
+    monkeypatch.setenv("FLAKY_FAILURES", "2")
+    with kernels.prewarmed(1, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as pool:
+        assert pool is None  # no kernel is started ahead of its run
+        with kernels.kernel_for_run(pool, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as km:
+            assert km is not None and km.is_alive()
+            out = tmp_path / "out.ipynb"
+            papermill.execute_notebook(
+                str(one_cell(tmp_path / "in.ipynb")),
+                str(out),
+                kernel_name=KERNEL,
+                progress_bar=False,
+                **kernels.engine_for(km),
+            )
+    assert flaky.read_text() == "3"
+    assert "42" in nbformat.read(out, as_version=4).cells[0].outputs[0]["text"]
+    assert not km.has_kernel  # shut down after its one run
+
+
+def test_without_prewarming_starts_are_bounded_too(
+    tmp_path: Path, flaky: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBOOK_PREWARM", "0")
+    monkeypatch.setenv("FLAKY_FAILURES", "99")
+    with kernels.kernel_for_run(None, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as km:
+        assert km is None  # the run then starts its own kernel, and fails honestly
+    assert flaky.read_text() == str(kernels.START_TRIES)

@@ -55,7 +55,9 @@ class KernelPool:
 
     ``take()`` hands over the next kernel (started with the sequence's environment and
     warmed up), or None when it could not be started, in which case papermill starts one
-    itself as it always did (a failed start is retried, never the migration).
+    itself as it always did (a failed start is retried, never the migration). With
+    ``ahead=False`` (pre-warming off) each kernel starts in ``take()``, under the same
+    retries.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class KernelPool:
         cwd: Path,
         kernel_name: str,
         extra_arguments: list[str],
+        ahead: bool = True,
     ) -> None:
         base = {k: v for k, v in os.environ.items() if k not in env}
         self._env = {**base, **{k: v for k, v in env.items() if v}}
@@ -72,6 +75,7 @@ class KernelPool:
         self._kernel_name = kernel_name
         self._extra_arguments = list(extra_arguments)
         self._remaining = count
+        self._ahead = ahead  # start each kernel one run early, or when its run begins
         self._started: list[Any] = []
         self._next: _Start | None = None
         self._closed = False
@@ -81,7 +85,7 @@ class KernelPool:
         self._prepare()
 
     def _prepare(self) -> None:
-        if self._remaining > 0 and not self._closed:
+        if self._remaining > 0 and not self._closed and self._ahead:
             self._remaining -= 1
             self._next = _Start(self)
         else:
@@ -91,7 +95,10 @@ class KernelPool:
         """The warmed kernel manager for the next run; the one after starts meanwhile."""
         start = self._next
         if start is None:
-            return None
+            if self._ahead or self._remaining <= 0:
+                return None
+            self._remaining -= 1
+            return self._launch()
         km = start.result()
         self._prepare()
         return km
@@ -212,6 +219,27 @@ def prewarmed(
         yield pool
     finally:
         pool.close()
+
+
+@contextlib.contextmanager
+def kernel_for_run(
+    pool: KernelPool | None,
+    env: Mapping[str, str | None],
+    cwd: Path,
+    kernel_name: str,
+    extra_arguments: list[str],
+) -> Iterator[Any | None]:
+    """The kernel one run executes on: its sequence's pre-warmed one, or, with pre-warming
+    off, one started now under the same bounded retries (papermill's own start is tried
+    once). None when no start succeeded: papermill then starts its own and says why."""
+    if pool is not None:
+        yield pool.take()
+        return
+    own = KernelPool(1, env, cwd, kernel_name, extra_arguments, ahead=False)
+    try:
+        yield own.take()
+    finally:
+        own.close()
 
 
 def _register_engine() -> None:

@@ -142,10 +142,13 @@ def execute(
     timeout = migration.cell_timeout or env.bounds().cell
     started, clock = datetime.now(UTC), time.monotonic()
     interrupted = False
-    with scoped_environ(_kernel_variables(journal, lock_id, dry_run_state)):
+    variables = _kernel_variables(journal, lock_id, dry_run_state)
+    with scoped_environ(variables):
         try:
-            km = pool.take() if pool else None
-            error = _papermill(migration, path, params, workspace.root, timeout, km)
+            with kernels.kernel_for_run(
+                pool, variables, workspace.root, KERNEL, KERNEL_ARGUMENTS
+            ) as km:
+                error = _papermill(migration, path, params, workspace.root, timeout, km)
         except KeyboardInterrupt:
             error, interrupted = "interrupted (Ctrl-C) while the notebook ran", True
     extra = {
