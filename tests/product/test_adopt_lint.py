@@ -25,6 +25,7 @@ COLUMNS = [
     {"key": "u", "type": "varchar", "size": 10},
 ]
 FIRST_UP = f'%%up\nwb.create_table("t", "T", columns={COLUMNS!r})\nwb.create_table("dropme")'
+WIDE = {"key": "w", "type": "varchar", "size": 14500}
 # 002's up cells, from index 5 of the template on; each triggers the codes beside it
 SECOND_UP = [
     ('%%up\nwb.delete_column("t", "gone")', ["up", "allow:DS102"]),  # DS102, allowed
@@ -32,6 +33,7 @@ SECOND_UP = [
     ('%%up\nwb.update_column("t", "k", elements=["x"])', ["up"]),  # MF104
     ('%%up\nwb.add_index("t", "uniq_u", "unique", ["u"])', ["up"]),  # MF101
     ('%%up\nwb.delete_table("dropme")', ["up"]),  # DS101
+    (f'%%up\nwb.create_table("wide", columns=[{WIDE!r}])', ["up"]),  # LM103: 59069 bytes
 ]
 
 
@@ -86,6 +88,7 @@ def test_lint_attributes_each_code_to_its_cell_and_checks_live_rows(
         ("MF104", "t.k"): "cells[7]",
         ("MF101", "t.uniq_u"): "cells[8]",
         ("DS101", "dropme"): "cells[9]",
+        ("LM103", "wide"): "cells[10]",
     }
     assert found[("MF102", "t.a")]["cell"] == (
         'cells[6] wb.update_column("t", "a", size=20, required=True)'

@@ -34,6 +34,7 @@ def test_each_code_triggers() -> None:
         table("dropped", []),
     )
     after = schema(
+        table("wide", [{"key": "w", "type": "varchar", "size": 14500}]),  # 59069 of 65535 bytes
         table(
             "t",
             [
@@ -57,7 +58,23 @@ def test_each_code_triggers() -> None:
         ("MF103", "t.a"),
         ("MF104", "t.k"),
         ("LM101", "t"),
+        ("LM103", "wide"),
     }
+
+
+def test_row_width_counts_as_appwrite_does() -> None:
+    def widths(*columns: dict) -> list[str]:  # type: ignore[type-arg]
+        return [f.message for f in classify("001_x", schema(), schema(table("t", list(columns))))]
+
+    text = {"key": "a", "type": "varchar", "size": 14000}  # 4 * 14000 + 2 bytes
+    link = {"key": "r", "type": "relationship"}  # 1021 bytes
+    assert widths(text, link) == []  # 58090 bytes: more than 10% below 65535
+    assert widths(text, link, {**link, "key": "s"}) == [
+        "estimated row width 59111 bytes (limit 65535)"
+    ]
+    assert widths({**text, "size": 16381}, {"key": "n", "type": "integer", "size": 8}) == [
+        "estimated row width 66601 bytes (limit 65535) — over it: Appwrite refuses the column"
+    ]
 
 
 def test_a_new_table_risks_nothing() -> None:

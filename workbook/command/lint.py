@@ -10,7 +10,9 @@ Atlas's analyzers):
   with real queries against its rows; rows that would fail it fail the lint too;
 - ``BC101`` renames a column (a dropped and an added column with the same definition):
   backward-incompatible for deployed clients;
-- ``LM101`` / ``LM102`` comes within 10% of Appwrite's column (1010) or index (58) limit.
+- ``LM101`` / ``LM102`` comes within 10% of Appwrite's column (1010) or index (58) limit,
+  ``LM103`` within 10% of its row-width limit (65535 bytes, estimated as Appwrite does from
+  the column types: ``workbook.local.columns.row_width``) or over it.
 
 Each finding names the cell that made the change (the replay records the schema after every
 up cell). A finding is acknowledged by a cell tag ``allow:<code>`` in the migration.
@@ -29,9 +31,9 @@ from workbook.core.catalog import Migration, find, load_catalog, read_notebook
 from workbook.core.config import Workspace
 from workbook.core.schema import Schema
 from workbook.core.schema_diff import Change, plan
+from workbook.local.columns import MAX_COLUMNS, ROW_WIDTH_LIMIT, row_width
+from workbook.local.indexes import MAX_INDEXES
 
-MAX_COLUMNS = 1010
-MAX_INDEXES = 58
 DESTRUCTIVE = ("DS101", "DS102", "DS103")
 MAY_FAIL = ("MF101", "MF102", "MF103", "MF104")
 
@@ -182,6 +184,17 @@ def limits(name: str, after: Schema) -> list[LintFinding]:
         if indexes >= MAX_INDEXES * 0.9:
             out.append(
                 LintFinding("LM102", name, table, f"{indexes} indexes (limit {MAX_INDEXES})")
+            )
+        width = row_width(list(t.get("columns") or []))
+        if width >= ROW_WIDTH_LIMIT * 0.9:
+            over = " — over it: Appwrite refuses the column" if width >= ROW_WIDTH_LIMIT else ""
+            out.append(
+                LintFinding(
+                    "LM103",
+                    name,
+                    table,
+                    f"estimated row width {width} bytes (limit {ROW_WIDTH_LIMIT}){over}",
+                )
             )
     return out
 

@@ -112,6 +112,8 @@ def column_width(column: Column) -> int:
 
 
 def row_width(columns: list[Column]) -> int:
+    """Appwrite's row-width estimate over column dicts in its response shape; ``workbook
+    lint`` (LM103) reads the same rule from here."""
     return ROW_WIDTH_BASE + sum(column_width(c) for c in columns)
 
 
