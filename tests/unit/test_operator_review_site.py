@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_inproc import new_workspace
+import pytest
+from appwrite.services.tables_db import TablesDB
+from cli_inproc import add_environment, new_workspace
+
+from workbook.core import archive
+from workbook.runtime import session
 
 
 def _archive(run_id: str, **facts: object) -> str:
@@ -72,3 +77,58 @@ def test_a_run_page_has_its_header_and_the_index_filters(tmp_path: Path) -> None
     assert "data-field='environment'" in index and "data-field='status'" in index
     assert "data-environment='staging'" in index and "data-status='applied'" in index
     assert "<option value='001_initial'>" in index
+
+
+def _header(page: str) -> str:
+    start = page.index("wb-run-header")
+    return page[start : page.index("</table>", start)]
+
+
+def test_a_run_the_kernel_archives_itself_shows_duration_backup_and_parameters(
+    tmp_path: Path,
+    local_server,  # noqa: ANN001
+    database_id: str,
+    tables: TablesDB,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a JupyterLab run: the kernel, not the runner, writes the archive; the header must still
+    # say how long it took, where its backup went and which parameters applied
+    tables.create_table(database_id, "posts", "posts")
+    ws = new_workspace(tmp_path)
+    add_environment(ws, local_server, name="t", database=database_id)
+    with (ws.root / "workbook.toml").open("a", encoding="utf-8") as f:
+        f.write('backup = "all"\n')  # the whole database before the run starts
+    assert ws.run("stamp", "001", "--env", "t").code == 0  # adopted: 002 may run next
+    for name, value in ws.environ().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WORKBOOK_WORKSPACE", str(ws.root))
+    monkeypatch.setenv("WORKBOOK_BATCH", "1")
+    try:
+        wb = session.connect("t", "002")
+        wb.done()
+    finally:
+        if session._current is not None and not session._current.finished:
+            session._current.fail("test ended")
+        session._current = None
+
+    facts = archive.facts_of(wb.archive_path) or {}
+    assert facts["archived_by"] == "kernel" and facts["status"] == "applied"
+    assert isinstance(facts["seconds"], float) and facts["seconds"] > 0
+    backup = facts["backup"]
+    assert backup.startswith("history/t/backups/") and (ws.root / backup).is_dir()
+    assert facts["parameters"] == {
+        "environment": "t",
+        "direction": "up",
+        "dry_run": False,
+        "run_id": wb.run_id,
+    }
+
+    assert ws.run("history", "--html").code == 0
+    page = wb.archive_path.with_suffix(".html").read_text()
+    header = _header(page)
+    assert f"{facts['seconds']:.1f} s" in header
+    assert backup in header and "none recorded" not in header
+    assert "environment=&#x27;t&#x27;, direction=&#x27;up&#x27;, dry_run=False" in header

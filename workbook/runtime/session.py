@@ -15,6 +15,7 @@ import contextlib
 import html
 import json
 import secrets
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,10 @@ class Workbook(Ops):
         self._schema_before: Any = None
         # why a checklist gate stopped this run, while it stays stopped (runtime/checklist)
         self.awaiting: str | None = None
+        # the parameters that applied (`connect` sets them), and when the run began: the
+        # archive's header shows both (the runner records its own for the runs it starts)
+        self.parameters: dict[str, Any] = {}
+        self._clock = time.monotonic()
 
     @property
     def ledger(self) -> Ledger:
@@ -240,9 +245,22 @@ class Workbook(Ops):
             return None
         if notebook is None:
             notebook = papermill_output.read_current()
-        extra = {"archived_by": "kernel", **(facts or {})}
+        extra = {"archived_by": "kernel", **self._run_facts(), **(facts or {})}
         self.journal.annotate(self.record, extra, notebook=notebook)
         return self.archive_path
+
+    def _run_facts(self) -> dict[str, Any]:
+        """What the runner records for the runs it starts, for a run this kernel archives
+        itself (JupyterLab): how long it took, the parameters that applied and the folder
+        its backup went to (`restore` needs it), for the HTML run page's header."""
+        facts: dict[str, Any] = {
+            "seconds": round(time.monotonic() - self._clock, 3),
+            "parameters": self.parameters,
+        }
+        backups = self.tables.backups if isinstance(self.tables, BackupGuard) else None
+        if backups is not None and backups.folder.exists():
+            facts["backup"] = archive.relative(self.workspace, backups.folder)
+        return facts
 
     def _archive_from_frontend(self, save: bool) -> None:
         """Archive what JupyterLab saved when the run ended; when it could not save, the
@@ -414,6 +432,9 @@ def connect(
         run_id=run_id,
         plan=Plan(),
     )
+    wb.parameters = parameters_that_ran(
+        migration, environment=env.name, direction=direction, dry_run=bool(dry_run), run_id=run_id
+    )
     wb._begin(catalog)
     magics.direction_used()
     _current = wb
@@ -422,6 +443,28 @@ def connect(
     _show(wb.banner())
     _show(wb._schema_before)
     return wb
+
+
+def parameters_that_ran(migration: Migration | None, **given: Any) -> dict[str, Any]:
+    """The parameters a run used, in the parameters cell's order: what `connect` was given
+    (``direction`` after a `%workbook down`) and, in a kernel, the value each other name of
+    the cell holds now (the defaults, or what papermill injected over them)."""
+    names = [*(migration.parameters if migration else ()), *given]
+    namespace: dict[str, Any] = {}
+    with contextlib.suppress(ImportError):
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        namespace = shell.user_ns if shell is not None else {}
+    ran: dict[str, Any] = {}
+    for name in dict.fromkeys(names):
+        if name in given:
+            ran[name] = given[name]
+        elif name in namespace:
+            value = namespace[name]
+            plain = value is None or isinstance(value, str | int | float | bool)
+            ran[name] = value if plain else repr(value)
+    return ran
 
 
 def _dry_run_state_file() -> Path | None:
