@@ -128,6 +128,9 @@ def _uvicorn_config(app: Any, *, own_logging: bool) -> uvicorn.Config:
 def _bind(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accepted connections inherit it: without, a keep-alive client (the SDK's session)
+    # waits ~40 ms per request on delayed ACKs (headers and body are two writes)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((HOST, port))
     except OSError as exc:
