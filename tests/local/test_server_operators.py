@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from appwrite.client import Client
+from appwrite.enums.relationship_type import RelationshipType
 from appwrite.operator import Condition, Operator
 from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
-from local_support import error_of
+from local_support import error_of, wait_status
 
 COLUMNS: list[dict[str, Any]] = [
     {"key": "n", "type": "integer", "required": False},
@@ -112,3 +114,36 @@ def test_operators_are_not_applied_on_create_and_bad_ones_are_refused(
         assert (error.code, error.type) == (400, "general_bad_request"), data
         assert error.message.startswith("Invalid operator for attribute")
     assert tables.get_row(database_id, "t", "r").data["n"] == 10
+
+
+def test_operators_on_relationship_columns_are_refused_as_appwrite_refuses_them(
+    tables: TablesDB, client: Client, database_id: str
+) -> None:
+    """Appwrite 1.9.6's parseOperators skips relationship columns (appwrite/appwrite#12354
+    asks for them), so the operator's JSON string reaches validateRelationship as a related
+    id and is refused as an invalid custom id — on every side, one- or many-valued."""
+    db = database_id
+    for table in ("owners", "pets"):
+        tables.create_table(db, table, table, columns=[COLUMNS[4]])
+    for kind, key, back in (
+        (RelationshipType.MANYTOMANY, "friends", "friendOf"),
+        (RelationshipType.ONETOMANY, "pets", "owner"),
+    ):
+        tables.create_relationship_column(
+            db, "owners", "pets", kind, key=key, two_way=True, two_way_key=back
+        )
+        assert wait_status(client, db, "owners", key)["status"] == "available"
+    tables.create_row(db, "pets", "rex", {"name": "Rex"})
+    tables.create_row(db, "owners", "o", {"name": "O", "friends": ["rex"]})
+    sides = (("owners", "o", "friends"), ("owners", "o", "pets"), ("pets", "rex", "owner"))
+    for table, row, key in sides:
+        for operator in (Operator.array_append(["rex"]), Operator.array_remove("rex")):
+            for call in (tables.update_row, tables.upsert_row):
+                error = error_of(call, db, table, row, {key: operator})
+                assert (error.code, error.type) == (400, "relationship_value_invalid")
+                assert error.message.startswith("Parameter must contain at most 36 chars.")
+    # a plain id on a many side: utopia's updateDocument names the PHP type it was given
+    error = error_of(tables.update_row, db, "owners", "o", {"friends": "rex"})
+    assert error.message.endswith("an array of documents or document IDs, string given.")
+    loaded = tables.get_row(db, "owners", "o", [Query.select(["friends.*", "pets.*"])]).data
+    assert [f["$id"] for f in loaded["friends"]] == ["rex"] and loaded["pets"] == []  # unchanged

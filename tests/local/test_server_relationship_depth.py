@@ -218,6 +218,52 @@ def test_missing_ids_are_dropped_and_null_on_a_list_side_changes_nothing(
     assert linked() == ([], ["rex"])
 
 
+def test_a_missing_id_on_a_one_valued_side_is_kept_on_create_as_utopia_stores_it(
+    tables: TablesDB, client: Client, database_id: str
+) -> None:
+    """utopia's createDocument leaves a stored id whose row is missing in place (its
+    relateDocumentsById returns early): a select reads an empty row (`[]`), filters by id
+    match it, restrict does not count it, and the row links once it exists; an update to a
+    missing id clears the link (updateDocumentRelationships sets the key to null)."""
+    db = database_id
+    for table in ("owners", "pets", "homes"):
+        tables.create_table(db, table, table, columns=NAME)
+    for table, related, kind, key, back in (
+        ("owners", "homes", RelationshipType.ONETOONE, "home", None),  # parent stores it
+        ("owners", "pets", RelationshipType.ONETOMANY, "pets", "owner"),  # child stores it
+        ("pets", "homes", RelationshipType.MANYTOONE, "lives", None),  # parent stores it
+    ):
+        tables.create_relationship_column(
+            db, table, related, kind, key=key, two_way=back is not None, two_way_key=back
+        )  # onDelete restrict, Appwrite's default
+        assert wait_status(client, db, table, key)["status"] == "available"
+    tables.create_row(db, "owners", "o", {"name": "O", "home": "ghost"})
+    tables.create_row(db, "pets", "p", {"name": "P", "owner": "nobody", "lives": "ghost"})
+
+    def read(table: str, row: str, *keys: str) -> list[object]:
+        data = tables.get_row(db, table, row, [Query.select(["*", *(f"{k}.*" for k in keys)])])
+        return [v["$id"] if isinstance(v, dict) else v for v in map(data.data.get, keys)]
+
+    assert read("owners", "o", "home") == [[]] and read("pets", "p", "owner", "lives") == [[], []]
+    for table, key, value in (("owners", "home", "ghost"), ("pets", "owner", "nobody")):
+        assert tables.list_rows(db, table, [Query.equal(key, value)]).total == 1
+
+    tables.create_row(db, "homes", "ghost", {"name": "Haunted"})
+    tables.create_row(db, "owners", "nobody", {"name": "N"})
+    assert read("owners", "o", "home") == ["ghost"]
+    assert read("pets", "p", "owner", "lives") == ["nobody", "ghost"]
+    owner = tables.get_row(db, "owners", "nobody", [Query.select(["pets.*"])]).data
+    assert [p["$id"] for p in owner["pets"]] == ["p"]
+
+    tables.update_row(db, "pets", "p", {"lives": "gone"})  # an update does not keep it
+    assert read("pets", "p", "lives") == [None]
+    assert tables.list_rows(db, "pets", [Query.equal("lives", "gone")]).total == 0
+    tables.create_row(db, "owners", "o2", {"name": "O2", "home": "nowhere"})
+    tables.delete_row(db, "owners", "o2")  # restrict counts no missing row
+    error = error_of(tables.delete_row, db, "owners", "o")  # its home exists: restricted
+    assert (error.code, error.type) == (403, "row_delete_restricted")
+
+
 def test_bulk_writes_on_a_table_with_relationships_are_refused_in_appwrites_words(
     tables: TablesDB, chain: str
 ) -> None:

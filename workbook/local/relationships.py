@@ -228,11 +228,47 @@ def _nested_id(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def link_ids(column: Mapping[str, Any], value: Any, nested: NestedWriter) -> list[str]:
+PHP_TYPES = {str: "string", dict: "object"}  # what utopia's gettype() names in its messages
+
+
+def check_values(value: Any) -> None:
+    """Appwrite's Documents action validates every related value before utopia sees it
+    (`validateRelationship`): an id or a nested row's `$id` must be a valid custom id, and
+    anything else than an id or an object is refused. So an atomic operator (a JSON string;
+    `parseOperators` skips relationship columns) is refused as an invalid id, on every side."""
+    if not value:  # PHP's empty(): null, "", [], 0 and false are left to utopia
+        return
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            item_id = item.get("$id")
+        elif isinstance(item, str):
+            item_id = item
+        else:
+            raise _invalid(
+                "Relationship value must be an object, document ID string, or associative array"
+            )
+        if item_id is None or item_id == "unique()":
+            continue
+        if not isinstance(item_id, str):
+            raise _invalid("Relationship $id must be a string")
+        if not is_key(item_id):
+            raise _invalid(CUSTOM_ID)
+
+
+def link_ids(
+    column: Mapping[str, Any], value: Any, nested: NestedWriter, *, updating: bool = False
+) -> list[str]:
     """The related ids a row write gives: ids as they are, nested rows (objects) created or
     updated in the related table by `nested`, as utopia's relateDocuments does."""
+    check_values(value)
     if value is None:
         return []
+    if updating and many(column) and not isinstance(value, list):
+        given = PHP_TYPES.get(type(value), "string")  # updateDocument's comparison says so
+        raise _invalid(
+            f"Invalid relationship value. Must be either an array of documents or document IDs, "
+            f"{given} given."
+        )
     if isinstance(value, list):
         if not many(column):
             raise _invalid(
@@ -382,6 +418,17 @@ def _table_of(conn: sqlite3.Connection, db_seq: int, definition: Column) -> str:
     return row[0] if row else ""
 
 
+def _existing(conn: sqlite3.Connection, related: TableRef, ids: list[str]) -> list[str]:
+    if not ids:
+        return ids
+    marks = ", ".join("?" for _ in ids)
+    found = {
+        row[0]
+        for row in conn.execute(f"SELECT _uid FROM {related.sql} WHERE _uid IN ({marks})", ids)
+    }
+    return [i for i in ids if i in found]
+
+
 def on_delete(
     conn: sqlite3.Connection,
     ref: TableRef,
@@ -400,6 +447,9 @@ def on_delete(
     for column in touching(conn, ref):
         links = related_ids(conn, column, row_ids)
         linked = sorted({i for ids in links.values() for i in ids})
+        related = table_ref(conn, ref.db_id, column["relatedTable"])
+        # a stored id whose row is missing restricts nothing (utopia reads an empty Document)
+        linked = _existing(conn, related, linked)
         if column["onDelete"] == "restrict" and _restricts(column) and linked:
             raise AppwriteError(
                 403,
@@ -412,7 +462,6 @@ def on_delete(
             f"DELETE FROM {_junction_sql(column)} WHERE {mine} IN ({marks})", list(row_ids)
         )
         if column["onDelete"] == "cascade" and _cascades(column):
-            related = table_ref(conn, ref.db_id, column["relatedTable"])
             todo = [i for i in linked if (related.seq, i) not in visited]
             visited.update((related.seq, i) for i in todo)
             delete_related(related, todo, visited)

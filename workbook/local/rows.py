@@ -233,7 +233,12 @@ class _Plan:
 
         - a nested row two levels down keeps only its relationships back to the table it was
           written from (the relationshipWriteStack);
-        - ids of rows the related table does not hold are dropped, not refused;
+        - ids of rows the related table does not hold are dropped, not refused — except on
+          create, where a one-valued side (oneToOne, the child of oneToMany, the parent of
+          manyToOne) keeps the id it is given as utopia stores it (relateDocumentsById returns
+          early but leaves the attribute): a select reads it as an empty row (`[]`), filters
+          by id match it, and the row it names is linked once it is created; an update to a
+          missing id clears the link (utopia sets the key to null);
         - null on a "many" side changes nothing, except on the side of a oneToMany or
           manyToOne that holds the list, where an update (`row_id`) of a row that has links
           is refused.
@@ -258,8 +263,11 @@ class _Plan:
                 if row_id is not None and column["relationType"] != "manyToMany":
                     self.refuse_null(column, row_id)
                 continue
-            ids = relationships.link_ids(column, value, nested)
-            links[key] = self.existing_related(column, ids)
+            ids = relationships.link_ids(column, value, nested, updating=row_id is not None)
+            if row_id is None and not relationships.many(column):
+                links[key] = ids  # utopia's createDocument keeps a stored id whose row is missing
+            else:
+                links[key] = self.existing_related(column, ids)
         return {k: v for k, v in user.items() if k not in relations}, links
 
     def refuse_null(self, column: Mapping[str, Any], row_id: str) -> None:
@@ -568,7 +576,10 @@ def _attach(
             _attach(conn, state, related, list(made.values()), deeper, depth + 1, back)
         for body in bodies:
             rows = [made[i] for i in links[body["$id"]] if i in made]
-            body[key] = rows if relationships.many(column) else (rows[0] if rows else None)
+            if relationships.many(column):
+                body[key] = rows
+            else:  # a stored id whose row is missing: utopia's empty Document, `[]` in JSON
+                body[key] = rows[0] if rows else ([] if links[body["$id"]] else None)
 
 
 def _load_request(
