@@ -4,8 +4,13 @@ Each command runs as the operator types it (the ``workbook`` console script) in 
 workspace, ``--repeat`` times; the median wall time is printed with ``python -c pass``
 measured in the same run as the baseline, and the median CPU time (user + system), which a
 machine loaded by other work inflates less than the wall time. ``status --env local`` also
-starts the embedded server and reads the ledger through the Appwrite SDK (which it needs);
+starts the embedded server and reads the ledger through the Appwrite SDK (which it needs:
+importing ``appwrite.client`` loads every model of ``appwrite.models``, about half a second);
 ``--help`` and ``create`` load neither (tests/unit/test_startup_imports.py).
+
+Last, one GET to the embedded server over a kept-alive connection (as the SDK's session
+sends them) beside the same GET on a fresh connection: without TCP_NODELAY on the server's
+socket the kept-alive one waited ~40 ms on delayed ACKs, a cost every ledger read paid.
 
     .venv/bin/python benchmarks/startup.py [--repeat 5]
 """
@@ -68,6 +73,31 @@ def main() -> None:
         for name, run in rows.items():
             mid, low, high, cpu = median(args.repeat, run)
             print(f"  {name:<30} wall {mid:6.3f}  ({low:.3f}–{high:.3f})  cpu {cpu:6.3f}")
+        request_latency(root, args.repeat * 4)
+
+
+def request_latency(root: Path, repeat: int) -> None:
+    """Median milliseconds of one GET to the embedded server: fresh vs kept-alive."""
+    import requests
+
+    from workbook.local.server import start_local_server
+
+    with start_local_server(root / "latency.db", api_key="bench") as server:
+        headers = {"X-Appwrite-Project": server.project_id, "X-Appwrite-Key": "bench"}
+        url = f"{server.endpoint}/tablesdb"
+        session = requests.Session()
+
+        def once(get: Callable[..., requests.Response]) -> float:
+            started = time.perf_counter()
+            get(url, headers=headers, timeout=10).raise_for_status()
+            return (time.perf_counter() - started) * 1000
+
+        once(session.get)  # the connection is opened once, then kept
+        fresh = statistics.median(once(requests.get) for _ in range(repeat))
+        kept = statistics.median(once(session.get) for _ in range(repeat))
+    print(f"one GET to the local server, median of {repeat}:")
+    print(f"  {'fresh connection (baseline)':<30} {fresh:6.1f} ms")
+    print(f"  {'kept-alive connection':<30} {kept:6.1f} ms")
 
 
 if __name__ == "__main__":
