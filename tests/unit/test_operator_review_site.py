@@ -132,3 +132,34 @@ def test_a_run_the_kernel_archives_itself_shows_duration_backup_and_parameters(
     assert f"{facts['seconds']:.1f} s" in header
     assert backup in header and "none recorded" not in header
     assert "environment=&#x27;t&#x27;, direction=&#x27;up&#x27;, dry_run=False" in header
+
+
+def test_the_parameters_that_ran_are_the_kernels_values_in_the_cells_order(
+    tmp_path: Path,
+) -> None:
+    # in JupyterLab the parameters cell ran in the kernel: its names hold what applied
+    # (defaults, or papermill's injected values); connect's arguments win for its own
+    import dataclasses
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from workbook.core.catalog import load_catalog
+
+    [first, *_] = load_catalog(Path(__file__).resolve().parents[2] / "migrations")
+    written = {"environment": '"local"', "batch_size": "100", "since": "None", "direction": '"up"'}
+    migration = dataclasses.replace(first, parameters=written)
+    quiet = Config({"HistoryManager": {"enabled": False}})  # writes nothing under ~
+    shell = InteractiveShell.instance(config=quiet, ipython_dir=str(tmp_path))
+    try:
+        shell.user_ns.update(batch_size=500, since=Path("x"), environment="local")
+        ran = session.parameters_that_ran(migration, environment="t", direction="down")
+    finally:
+        InteractiveShell.clear_instance()
+    assert ran == {
+        "environment": "t",
+        "batch_size": 500,
+        "since": repr(Path("x")),
+        "direction": "down",
+    }
+    assert list(ran) == ["environment", "batch_size", "since", "direction"]
