@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ ENGINE = "workbook-prewarmed"
 # Imported in each kernel before it is handed over: what every migration imports anyway.
 WARM_UP = "import workbook, workbook.runtime.session, pandas, appwrite"
 START_TIMEOUT = 60.0
+# Kernels starting while a run executes. A start (process, ipykernel, the imports above)
+# takes longer than a trivial run, so with one ahead each run waits for the rest of the
+# next start; with two, starts overlap and a sequence waits for neither on two cores.
+AHEAD = 2
 START_TRIES = 3  # a kernel that fails to start is started again, this many times in all
 START_BACKOFF = 0.5  # seconds before the second try, doubled before each further one
 ASYNC_CLIENT = "jupyter_client.asynchronous.AsyncKernelClient"
@@ -51,7 +56,7 @@ def enabled() -> bool:
 
 
 class KernelPool:
-    """Kernels for the ``count`` runs of one sequence, each started one run ahead.
+    """Kernels for the ``count`` runs of one sequence, each started ``AHEAD`` runs ahead.
 
     ``take()`` hands over the next kernel (started with the sequence's environment and
     warmed up), or None when it could not be started, in which case papermill starts one
@@ -75,9 +80,9 @@ class KernelPool:
         self._kernel_name = kernel_name
         self._extra_arguments = list(extra_arguments)
         self._remaining = count
-        self._ahead = ahead  # start each kernel one run early, or when its run begins
+        self._ahead = ahead  # start kernels runs early, or each one when its run begins
         self._started: list[Any] = []
-        self._next: _Start | None = None
+        self._starting: deque[_Start] = deque()
         self._closed = False
         self._lock = threading.Lock()
         self.last_error: str | None = None  # why the last pre-start failed, for diagnosis
@@ -85,21 +90,22 @@ class KernelPool:
         self._prepare()
 
     def _prepare(self) -> None:
-        if self._remaining > 0 and not self._closed and self._ahead:
-            self._remaining -= 1
-            self._next = _Start(self)
-        else:
-            self._next = None
+        """Keep ``AHEAD`` kernels starting, never more than the sequence has runs left."""
+        while self._ahead and self._remaining > 0 and len(self._starting) < AHEAD:
+            with self._lock:
+                if self._closed:
+                    return
+                self._remaining -= 1
+                self._starting.append(_Start(self))
 
     def take(self) -> Any | None:
-        """The warmed kernel manager for the next run; the one after starts meanwhile."""
-        start = self._next
-        if start is None:
+        """The warmed kernel manager for the next run; the ones after start meanwhile."""
+        if not self._starting:
             if self._ahead or self._remaining <= 0:
                 return None
             self._remaining -= 1
             return self._launch()
-        km = start.result()
+        km = self._starting.popleft().result()
         self._prepare()
         return km
 
@@ -146,9 +152,9 @@ class KernelPool:
         """Shut down every kernel this pool started that is still alive."""
         with self._lock:
             self._closed = True
-            pending, self._next = self._next, None
-        if pending is not None:
-            pending.thread.join(START_TIMEOUT)
+            pending, self._starting = list(self._starting), deque()
+        for start in pending:
+            start.thread.join(START_TIMEOUT)
         with self._lock:
             started, self._started = self._started, []
         for km in started:
@@ -233,6 +239,8 @@ def kernel_for_run(
     off, one started now under the same bounded retries (papermill's own start is tried
     once). None when no start succeeded: papermill then starts its own and says why."""
     if pool is not None:
+        import papermill  # noqa: F401  the run needs it: its import (~1 s) overlaps the start
+
         yield pool.take()
         return
     own = KernelPool(1, env, cwd, kernel_name, extra_arguments, ahead=False)
