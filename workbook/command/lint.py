@@ -16,7 +16,9 @@ Atlas's analyzers):
 
 Each finding names the cell that made the change (the replay records the schema after every
 up cell). A finding is acknowledged by a cell tag ``allow:<code>`` in the migration.
-``up``/``down --dry-run`` show the findings of the migrations they would run (``for_plan``).
+``up``/``down --dry-run`` show the findings of the migrations they would run (``for_plan``);
+for ``down`` the migration's down cells are replayed after it, so each finding names its down
+cell too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from workbook.core.catalog import Migration, find, load_catalog, read_notebook
 from workbook.core.config import Workspace
 from workbook.core.schema import Schema
 from workbook.core.schema_diff import Change, plan
+from workbook.errors import WorkbookError
 from workbook.local.columns import MAX_COLUMNS, ROW_WIDTH_LIMIT, row_width
 from workbook.local.indexes import MAX_INDEXES
 
@@ -101,17 +104,43 @@ def lint_migration(
     before = _schema_before(workspace, catalog, m)
     after = replay.expected(workspace, m.version, traced=True)
     cells = replay.load_cells(replay.cells_file(workspace, catalog, m))
+    found, cell = _by_cell(m.name, before, cells)
+    found.extend(replace(f, cell=cell) for f in limits(m.name, after))
+    return _settle(m, found, live)
+
+
+def _by_cell(
+    name: str, before: Schema, cells: list[dict[str, Any]]
+) -> tuple[list[LintFinding], str]:
+    """The findings of each recorded cell's change, and the last cell's label."""
     existing = {str(t.get("$id")) for t in before.tables}
     found: list[LintFinding] = []
     previous, cell = before, ""
     for record in cells:
-        current = Schema(after.database_id, record["tables"])
+        current = Schema(before.database_id, record["tables"])
         cell = _cell_label(record)
         for change in plan(previous, current):
-            found.extend(_findings(m.name, change, existing, cell))
+            found.extend(_findings(name, change, existing, cell))
         previous = current
-    found.extend(replace(f, cell=cell) for f in limits(m.name, after))
-    return _settle(m, found, live)
+    return found, cell
+
+
+def _down_findings(
+    workspace: Workspace, catalog: list[Migration], m: Migration
+) -> list[LintFinding]:
+    """``m``'s down cells replayed after it, each change attributed to its down cell; what they
+    leave undone of the way back to the schema before ``m`` is labelled "down cells"."""
+    undone = replay.expected(workspace, m.version)
+    back = _schema_before(workspace, catalog, m)
+    label = "down cells"
+    try:
+        records = replay.down_cells(workspace, m.version)
+    except WorkbookError as exc:  # the plan is still worth showing, with the reason
+        records, label = [], f"down cells; their replay failed: {exc.message}"
+    found, _ = _by_cell(m.name, undone, records)
+    reached = Schema(undone.database_id, records[-1]["tables"]) if records else undone
+    rest = classify(m.name, reached, back)
+    return found + [replace(f, cell=label) for f in rest]
 
 
 def for_plan(
@@ -127,10 +156,7 @@ def for_plan(
             if direction == "up":
                 out[m.version] = lint_migration(workspace, catalog, m, live)
                 continue
-            undone = replay.expected(workspace, m.version)
-            back = _schema_before(workspace, catalog, m)
-            found = classify(m.name, undone, back)
-            out[m.version] = _settle(m, [replace(f, cell="down cells") for f in found], live)
+            out[m.version] = _settle(m, _down_findings(workspace, catalog, m), live)
     return out
 
 
@@ -144,7 +170,7 @@ def _cell_label(record: dict[str, Any]) -> str:
     """``cells[6] [allow:DS102] wb.delete_column(…)``: where, how it is tagged, what it does."""
     if record.get("cell") is None:
         return str(record.get("line") or "")
-    tags = [str(t) for t in record.get("tags") or [] if t != "up"]
+    tags = [str(t) for t in record.get("tags") or [] if t not in ("up", "down")]
     shown = [f"cells[{record['cell']}]", *(f"[{t}]" for t in tags)]
     if record.get("line"):
         shown.append(str(record["line"]))
@@ -340,7 +366,6 @@ def for_dry_run(
     from appwrite.exception import AppwriteException
 
     from workbook.command.runner import Interrupted
-    from workbook.errors import WorkbookError
 
     try:
         return dict(for_plan(workspace, env, todo, direction))

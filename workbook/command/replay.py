@@ -8,7 +8,8 @@ and its schema are saved, keyed by the cumulative hash of the migrations up to i
 Cells tagged ``data`` (row work that needs real data) are left out of a replay.
 
 Each replayed migration also leaves ``<key>.cells.json``: the schema after every up cell that
-changed it (cell index, first line, tags), so ``lint`` can say which cell made a change.
+changed it (cell index, first line, tags), so ``lint`` can say which cell made a change;
+``down_cells`` does the same for a migration's down cells (``<key>.down.json``).
 """
 
 from __future__ import annotations
@@ -107,7 +108,6 @@ def _run(
 ) -> None:
     from appwrite.client import Client
 
-    from workbook.core.schema import snapshot
     from workbook.local.server import start_local_server
 
     server = start_local_server(db, schema_delay=0.0, project_id=LOCAL_PROJECT)
@@ -122,9 +122,7 @@ def _run(
         Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
 
     def user_schema() -> Schema:
-        schema = snapshot(client, DEFAULT_DATABASE)
-        schema.tables = [t for t in schema.tables if t.get("$id") not in WORKBOOK_TABLES]
-        return schema
+        return _user_schema(client)
 
     def save_at(i: int) -> Schema:
         schema = user_schema()
@@ -163,12 +161,73 @@ def _run(
         )
 
 
+def _user_schema(client: Any) -> Schema:
+    """The scratch server's schema without Workbook's own tables."""
+    from workbook.core.schema import snapshot
+
+    schema = snapshot(client, DEFAULT_DATABASE)
+    schema.tables = [t for t in schema.tables if t.get("$id") not in WORKBOOK_TABLES]
+    return schema
+
+
+def down_cells(workspace: Workspace, version: str) -> list[dict[str, Any]]:
+    """The schema after each down cell of ``version`` that changed it: its down cells run on a
+    copy of the cached replay after it (kept as ``<key>.down.json``), so ``down --dry-run``
+    names the cell behind each finding as ``lint`` does for up cells. Empty when the cached
+    database is gone (another process pruned it): the findings then name no cell."""
+    expected(workspace, version)
+    catalog = load_catalog(workspace.migrations)
+    last = find(catalog, version)
+    catalog = [m for m in catalog if m.number <= last.number]
+    cache = cache_dir(workspace)
+    key = cumulative_keys(catalog)[-1]
+    record = cache / f"{key}.down.json"
+    if record.is_file():
+        return load_cells(record)
+    if not (cache / f"{key}.db").is_file():
+        return []
+    from appwrite.client import Client
+    from appwrite.services.tables_db import TablesDB
+
+    from workbook.core.ledger import Ledger
+    from workbook.local.server import start_local_server
+
+    with tempfile.TemporaryDirectory(prefix="workbook-replay-", dir=workspace.state) as scratch:
+        root = Path(scratch)
+        (root / "migrations").mkdir()
+        for m in catalog:
+            _copy_without_data_cells(m.path, root / "migrations" / m.path.name)
+        db = root / ".workbook" / "local" / "appwrite.db"
+        _copy_db(cache / f"{key}.db", db)
+        server = start_local_server(db, schema_delay=0.0, project_id=LOCAL_PROJECT)
+        try:
+            client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+            client.set_key(server.api_key)
+            Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
+            trace = CellTrace(lambda: _user_schema(client), "down")
+            trace.last = _user_schema(client)
+            variables = {LOCAL_ENDPOINT.name: server.endpoint, LOCAL_KEY.name: server.api_key}
+            with scoped_environ(variables), runner.on_cell_executed(trace.after_cell):
+                result = commands.down(Workspace(root), "local", migration=version, backup=False)
+            if not result.ok:
+                raise WorkbookError(
+                    f"the down replay of migration {last.name} failed: "
+                    f"{(result.error or result.status).splitlines()[0]}",
+                    "run `workbook down --env local` on a copy to see the failing cell",
+                )
+            trace.finish(record, _user_schema(client))
+        finally:
+            server.stop()
+    return load_cells(record)
+
+
 class CellTrace:
     """The schema after each up cell that changed it, per replayed migration: nbclient calls
     ``after_cell`` in this process, where the scratch server answers."""
 
-    def __init__(self, read: Callable[[], Schema]) -> None:
+    def __init__(self, read: Callable[[], Schema], direction: str = "up") -> None:
         self.read = read
+        self.direction = direction
         self.last: Schema | None = None
         self.cells: list[dict[str, Any]] = []
 
@@ -177,7 +236,7 @@ class CellTrace:
             return
         source = _text(cell.get("source", ""))
         tags = list((cell.get("metadata") or {}).get("tags", []))
-        if "up" not in tags and not source.lstrip().startswith("%%up"):
+        if self.direction not in tags and not source.lstrip().startswith(f"%%{self.direction}"):
             return
         try:
             schema = self.read()
@@ -194,9 +253,8 @@ class CellTrace:
     def finish(self, path: Path, schema: Schema) -> None:
         """Write the migration's record; a change made outside its up cells is kept too."""
         if self.last is None or schema.fingerprint() != self.last.fingerprint():
-            self.cells.append(
-                {"cell": None, "line": "outside the up cells", "tags": [], "tables": schema.tables}
-            )
+            outside = f"outside the {self.direction} cells"
+            self.cells.append({"cell": None, "line": outside, "tags": [], "tables": schema.tables})
         _write_atomically(path, json.dumps(self.cells))
         self.cells, self.last = [], schema
 
