@@ -1,4 +1,8 @@
-"""The product end to end on the embedded `local` environment: real CLI, real kernels."""
+"""The product end to end on the embedded `local` environment: real CLI, real kernels.
+
+The operator's view (targets ``up --to``, ``--steps``, ``down --to`` in one command each,
+and a dry run's plan in the terminal) shares the first test's workspace: one sequence of
+migrations, every step asserted along the way."""
 
 from __future__ import annotations
 
@@ -9,17 +13,34 @@ import sys
 import nbformat
 from cli_support import Workspace, outputs
 
+from workbook.core.archive import DRY_RUN_SUFFIX
+
 
 def archives(ws: Workspace, env: str = "local") -> list:
-    return sorted((ws.root / "history" / env).glob("*.ipynb"))
+    """The archives of real runs (a dry run's archive is beside them, marked as one)."""
+    found = (ws.root / "history" / env).glob("*.ipynb")
+    return sorted(p for p in found if not p.name.endswith(f"{DRY_RUN_SUFFIX}.ipynb"))
 
 
-def test_up_status_history_down_on_a_fresh_workspace(workspace: Workspace) -> None:
+def test_up_status_history_down_and_targets_on_a_fresh_workspace(workspace: Workspace) -> None:
+    """One workspace walks the whole operator's view, each target in one command:
+    ``up --to``, a dry run's plan, ``up --steps``, status/history, ``down``, ``down --to``."""
     ws = workspace
     local_key = "local_" + "cd" * 30  # the local server's key, to prove it never leaks
-    up = ws.run("up", extra_env={"WORKBOOK_LOCAL_KEY": local_key})
+    up = ws.run("up", "--to", "002", extra_env={"WORKBOOK_LOCAL_KEY": local_key})
     assert up.code == 0, up.output
-    assert up.output.count("applied in") == 3
+    assert up.output.count("up: applied in") == 2 and "003" not in up.stdout
+    assert up.stdout.count("  backup: history/local/backups/") == 1, up.stdout  # per sequence
+    first = json.loads(archives(ws)[0].read_text())
+    assert first["metadata"]["workbook"]["backup"].startswith("history/local/backups/")
+    plan = ws.run("up", "--dry-run", "--steps", "1", extra_env={"COLUMNS": "160"})
+    assert plan.code == 0, plan.output
+    assert "003 Rename author to author name up: dry-run" in plan.stdout
+    assert "plan: " in plan.stdout and "blog_posts" in plan.stdout, plan.stdout
+    assert "backup:" not in plan.stdout
+    step = ws.run("up", "--steps", "1")
+    assert step.code == 0, step.output
+    assert "003 Rename author to author name up: applied" in step.stdout
 
     status = ws.run("status")
     assert status.code == 0, status.output
@@ -67,6 +88,19 @@ def test_up_status_history_down_on_a_fresh_workspace(workspace: Workspace) -> No
     assert ws.root.joinpath("history/local/backups").is_dir()
     # ...and applies again.
     assert ws.run("up", "--migration", "003").code == 0
+
+    # down --to rolls back to a target in one command, newest first.
+    down_to = ws.run("down", "--to", "001")
+    assert down_to.code == 0, down_to.output
+    rolled = [li for li in down_to.stdout.splitlines() if "down: applied" in li]
+    assert [li.split()[1] for li in rolled] == ["003", "002"], down_to.stdout
+    checked = ws.run("status", "--check")
+    assert checked.code == 0, checked.output
+    rows = {li.split()[1]: li for li in checked.stdout.splitlines() if li.startswith("│ 00")}
+    assert "applied" in rows["001"]
+    assert "pending" in rows["002"] and "rolled back at" in rows["002"]
+    assert "pending" in rows["003"] and "rolled back at" in rows["003"]
+
     assert local_key not in ws.history_text()
     for result in (up, status, down):
         assert local_key not in (result if isinstance(result, str) else result.output)
@@ -74,8 +108,10 @@ def test_up_status_history_down_on_a_fresh_workspace(workspace: Workspace) -> No
 
 def test_failed_run_is_archived_recorded_and_blocks_what_follows(workspace: Workspace) -> None:
     ws = workspace
+    for later in ("002_add_blog_views", "003_rename_author"):  # 001 is the one run before
+        (ws.root / f"migrations/{later}.ipynb").unlink()
     assert ws.run("create", "--name", "explode").code == 0
-    path = ws.root / "migrations/004_explode.ipynb"
+    path = ws.root / "migrations/002_explode.ipynb"
     nb = nbformat.read(path, as_version=4)
     up_cell = next(c for c in nb.cells if c.source.startswith("%%up"))
     up_cell.source = "%%up\nraise RuntimeError('backfill hit a bad row')"
@@ -85,20 +121,20 @@ def test_failed_run_is_archived_recorded_and_blocks_what_follows(workspace: Work
     result = ws.run("up")
     assert result.code == 1
     assert "RuntimeError: backfill hit a bad row" in result.output
-    assert "after_explode" not in result.stdout.split("failed:")[0].split("004")[-1]
+    assert "after_explode" not in result.stdout.split("failed:")[0].split("002")[-1]
     failed = archives(ws)[-1]
     assert failed.name.endswith("_explode.ipynb")
     assert "backfill hit a bad row" in outputs(failed)
     assert nbformat.read(failed, as_version=4).metadata["workbook"]["status"] == "failed"
     status = ws.run("status").stdout
-    assert "failed" in next(li for li in status.splitlines() if " 004 " in li)
-    assert "pending" in next(li for li in status.splitlines() if " 005 " in li)
+    assert "failed" in next(li for li in status.splitlines() if " 002 " in li)
+    assert "pending" in next(li for li in status.splitlines() if " 003 " in li)
 
     # Reviewers browse the record without Jupyter: an index and a page per run.
     site = ws.run("history", "--html")
     assert site.code == 0, site.output
     index = (ws.root / "history/index.html").read_text()
-    assert index.count("<tr") == 1 + 4 and "004_explode" in index
+    assert index.count("<tr") == 1 + 2 and "002_explode" in index
     assert "RuntimeError: backfill hit a bad row" in index
     page = failed.with_suffix(".html").read_text()
     assert "backfill hit a bad row" in page and "WORKBOOK · LOCAL" in page
@@ -106,6 +142,7 @@ def test_failed_run_is_archived_recorded_and_blocks_what_follows(workspace: Work
 
 def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) -> None:
     ws = workspace
+    (ws.root / "migrations/003_rename_author.ipynb").unlink()  # 002 is the one `up` continues with
     out = ws.root / "out.ipynb"
     proc = subprocess.run(
         [
@@ -135,11 +172,11 @@ def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) 
     assert "001 up: recorded as applied on 'local'" in outputs(first)
     assert any(first.name in li for li in status.splitlines() if li.startswith("  001 "))
     up = ws.run("up")
-    assert up.code == 0 and up.output.count("applied in") == 2
+    assert up.code == 0 and up.output.count("applied in") == 1
 
     # what a migration prints is redacted in the archive (not in papermill's own output)
     assert ws.run("create", "--name", "print_a_token").code == 0
-    path = ws.root / "migrations/004_print_a_token.ipynb"
+    path = ws.root / "migrations/003_print_a_token.ipynb"
     nb = nbformat.read(path, as_version=4)
     next(
         c for c in nb.cells if c.source.startswith("%%up")
@@ -159,7 +196,7 @@ def test_plain_papermill_run_is_recorded_like_workbook_up(workspace: Workspace) 
     text = fourth.read_text(encoding="utf-8")
     assert "token: [redacted]" in text and secret not in text
     listed = ws.run("history", "--env", "local")
-    assert "004_print_a_token" in listed.stdout
+    assert "003_print_a_token" in listed.stdout
 
 
 def test_a_kernel_stopping_before_done_leaves_a_failed_run_and_no_lock(
