@@ -45,8 +45,10 @@ def clean_env(root: Path) -> dict[str, str]:
     return env
 
 
-def floor(root: Path, count: int) -> float:
-    """One process, `papermill.execute_notebook` `count` times on a one-cell notebook."""
+def floor(root: Path, count: int) -> tuple[float, float]:
+    """One process, `papermill.execute_notebook` `count` times on a one-cell notebook: the
+    loop's seconds, and the whole process's (its start and papermill's import included, as
+    they are in `workbook up`'s figure)."""
     code = f"""
 import nbformat, papermill, time
 nb = nbformat.v4.new_notebook()
@@ -60,6 +62,7 @@ for i in range({count}):
 print(time.perf_counter() - start)
 """
     root.mkdir()
+    start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=root,
@@ -68,7 +71,7 @@ print(time.perf_counter() - start)
         capture_output=True,
         text=True,
     )
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(done.stdout.strip().splitlines()[-1]), time.perf_counter() - start
 
 
 def timed_up(root: Path, prewarm: bool) -> float:
@@ -121,7 +124,7 @@ def main() -> None:
                 capture_output=True,
             )
         papermill_s = time.perf_counter() - start
-        floor_s = floor(Path(tmp) / "floor", n)
+        floor_s, floor_process_s = floor(Path(tmp) / "floor", n)
 
     def line(label: str, seconds: float) -> str:
         return f"{label:<44}{seconds:7.2f} s  ({seconds / n:.2f} s per migration)"
@@ -131,10 +134,13 @@ def main() -> None:
     print(line("workbook up, WORKBOOK_PREWARM=0:", cold_s))
     print(line(f"bare papermill CLI x {n}:", papermill_s))
     print(line(f"floor: execute_notebook x {n}, one process:", floor_s))
+    print(line("  the same, with its process start and imports:", floor_process_s))
     print(
         f"pre-warm saves {(cold_s - warm_s) / n:+.2f} s per migration; "
-        f"pre-warmed vs floor {(warm_s - floor_s) / n:+.2f} s per migration"
+        f"pre-warmed vs floor {(warm_s - floor_s) / n:+.2f} s per migration "
+        f"({(warm_s - floor_process_s) / n:+.2f} counting both processes' start)"
     )
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
