@@ -24,7 +24,8 @@ def archives(ws: Workspace, env: str = "local") -> list:
 
 def test_up_status_history_down_and_targets_on_a_fresh_workspace(workspace: Workspace) -> None:
     """One workspace walks the whole operator's view, each target in one command:
-    ``up --to``, a dry run's plan, ``up --steps``, status/history, ``down``, ``down --to``."""
+    ``up --to``, a dry run's plan, ``up --steps``, status/history, ``down``, ``down --to``;
+    then the operator notebooks (status, history) run clean under nbval on what it left."""
     ws = workspace
     local_key = "local_" + "cd" * 30  # the local server's key, to prove it never leaks
     up = ws.run("up", "--to", "002", extra_env={"WORKBOOK_LOCAL_KEY": local_key})
@@ -104,6 +105,31 @@ def test_up_status_history_down_and_targets_on_a_fresh_workspace(workspace: Work
     assert local_key not in ws.history_text()
     for result in (up, status, down):
         assert local_key not in (result if isinstance(result, str) else result.output)
+
+    # The operator notebooks run clean under nbval on this workspace as it is now.
+    as_json = json.loads(ws.run("status", "--json").stdout)
+    states = {m["version"]: m["state"] for m in as_json["migrations"]}
+    assert states == {"001": "applied", "002": "pending", "003": "pending"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "notebooks/status.ipynb",
+            "notebooks/history.ipynb",
+        ],
+        cwd=ws.root,
+        env=ws.env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "passed" in proc.stdout
 
 
 def test_failed_run_is_archived_recorded_and_blocks_what_follows(workspace: Workspace) -> None:
@@ -261,31 +287,3 @@ def test_run_all_in_a_kernel_never_runs_down_cells(workspace: Workspace) -> None
     text = "\n".join("".join(o.get("text", "")) for c in nb.cells for o in c.get("outputs", []))
     assert "skipped: down step" in text
     assert ws.run("status").stdout.count("applied") >= 1
-
-
-def test_operator_notebooks_run_clean_under_nbval(workspace: Workspace) -> None:
-    ws = workspace
-    assert ws.run("up", "--migration", "001").code == 0
-    as_json = json.loads(ws.run("status", "--json").stdout)
-    states = {m["version"]: m["state"] for m in as_json["migrations"]}
-    assert states == {"001": "applied", "002": "pending", "003": "pending"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--nbval-lax",
-            "notebooks/status.ipynb",
-            "notebooks/history.ipynb",
-        ],
-        cwd=ws.root,
-        env=ws.env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "passed" in proc.stdout
