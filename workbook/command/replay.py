@@ -20,7 +20,8 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,17 @@ def expected(workspace: Workspace, to: str | None = None, *, traced: bool = Fals
     if not have_cells:
         done = min(done, len(keys) - 1)
     cache.mkdir(parents=True, exist_ok=True)
+    with _scratch(workspace, catalog) as (scratch, db):
+        if done:
+            _copy_db(cache / f"{keys[done - 1]}.db", db)
+        _run(scratch, db, catalog, keys, done, cache)
+    return _load_schema(final)
+
+
+@contextmanager
+def _scratch(workspace: Workspace, catalog: list[Migration]) -> Iterator[tuple[Workspace, Path]]:
+    """A throwaway workspace holding the migrations without their ``data`` cells, and the
+    path of its embedded server's database."""
     with tempfile.TemporaryDirectory(prefix="workbook-replay-", dir=workspace.state) as scratch:
         root = Path(scratch)
         (root / "migrations").mkdir()
@@ -92,10 +104,24 @@ def expected(workspace: Workspace, to: str | None = None, *, traced: bool = Fals
             _copy_without_data_cells(m.path, root / "migrations" / m.path.name)
         db = root / ".workbook" / "local" / "appwrite.db"
         db.parent.mkdir(parents=True)
-        if done:
-            _copy_db(cache / f"{keys[done - 1]}.db", db)
-        _run(Workspace(root), db, catalog, keys, done, cache)
-    return _load_schema(final)
+        yield Workspace(root), db
+
+
+def _serve(db: Path, *, from_cache: bool) -> tuple[Any, Any]:
+    """The scratch server on ``db`` and an SDK client of it. A database copied from the
+    cache was taken while its replay held the lock: that lock is no live run's."""
+    from appwrite.client import Client
+    from appwrite.services.tables_db import TablesDB
+
+    from workbook.core.ledger import Ledger
+    from workbook.local.server import start_local_server
+
+    server = start_local_server(db, schema_delay=0.0, project_id=LOCAL_PROJECT)
+    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
+    client.set_key(server.api_key)
+    if from_cache:
+        Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
+    return server, client
 
 
 def _run(
@@ -106,20 +132,8 @@ def _run(
     done: int,
     cache: Path,
 ) -> None:
-    from appwrite.client import Client
-
-    from workbook.local.server import start_local_server
-
-    server = start_local_server(db, schema_delay=0.0, project_id=LOCAL_PROJECT)
-    client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-    client.set_key(server.api_key)
+    server, client = _serve(db, from_cache=bool(done))
     index = {m.version: i for i, m in enumerate(catalog)}
-    if done:  # the cached copy was taken while the replay held its lock: not a live run
-        from appwrite.services.tables_db import TablesDB
-
-        from workbook.core.ledger import Ledger
-
-        Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
 
     def user_schema() -> Schema:
         return _user_schema(client)
@@ -186,29 +200,15 @@ def down_cells(workspace: Workspace, version: str) -> list[dict[str, Any]]:
         return load_cells(record)
     if not (cache / f"{key}.db").is_file():
         return []
-    from appwrite.client import Client
-    from appwrite.services.tables_db import TablesDB
-
-    from workbook.core.ledger import Ledger
-    from workbook.local.server import start_local_server
-
-    with tempfile.TemporaryDirectory(prefix="workbook-replay-", dir=workspace.state) as scratch:
-        root = Path(scratch)
-        (root / "migrations").mkdir()
-        for m in catalog:
-            _copy_without_data_cells(m.path, root / "migrations" / m.path.name)
-        db = root / ".workbook" / "local" / "appwrite.db"
+    with _scratch(workspace, catalog) as (scratch, db):
         _copy_db(cache / f"{key}.db", db)
-        server = start_local_server(db, schema_delay=0.0, project_id=LOCAL_PROJECT)
+        server, client = _serve(db, from_cache=True)
         try:
-            client = Client().set_endpoint(server.endpoint).set_project(server.project_id)
-            client.set_key(server.api_key)
-            Ledger(TablesDB(client), DEFAULT_DATABASE, "local").delete_lock()
             trace = CellTrace(lambda: _user_schema(client), "down")
             trace.last = _user_schema(client)
             variables = {LOCAL_ENDPOINT.name: server.endpoint, LOCAL_KEY.name: server.api_key}
             with scoped_environ(variables), runner.on_cell_executed(trace.after_cell):
-                result = commands.down(Workspace(root), "local", migration=version, backup=False)
+                result = commands.down(scratch, "local", migration=version, backup=False)
             if not result.ok:
                 raise WorkbookError(
                     f"the down replay of migration {last.name} failed: "
