@@ -12,27 +12,12 @@ from typing import Any
 import pytest
 from appwrite.client import Client
 from appwrite.services.tables_db import TablesDB
+from shop_schema import CLI_COLUMNS, INDEXES, build_shop
 
 from workbook.core.schema import snapshot
 from workbook.local.server import start_local_server
-from workbook.runtime.ops import Ops
 
 CLI = Path(__file__).resolve().parents[1] / ".cache" / "node" / "node_modules" / ".bin" / "appwrite"
-COLUMNS = [
-    {"key": "name", "type": "string", "size": 128, "required": True},
-    {"key": "email", "type": "email"},
-    {"key": "tier", "type": "enum", "elements": ["free", "pro"], "default": "free"},
-    {"key": "age", "type": "integer", "min": 0, "max": 150, "default": 18},
-    {"key": "score", "type": "float", "min": 0.0, "max": 1.0},
-    {"key": "vip", "type": "boolean", "default": False},
-    {"key": "joined", "type": "datetime"},
-    {"key": "tags", "type": "string", "size": 32, "array": True},
-]
-INDEXES = [
-    {"key": "by_email", "type": "unique", "columns": ["email"], "orders": ["ASC"]},
-    {"key": "tier_age", "type": "key", "columns": ["tier", "age"], "orders": ["ASC", "DESC"]},
-]
-
 pytestmark = [
     pytest.mark.skipif(not CLI.exists(), reason="appwrite-cli 12 not installed (./dev setup)"),
     pytest.mark.timeout(240),
@@ -77,19 +62,7 @@ def test_export_equals_cli_pull_and_push_rebuilds_it(tmp_path: Path) -> None:
     target = start_local_server(tmp_path / "target.db", schema_delay=0.0)
     try:
         tables = TablesDB(_client(source))
-        tables.create("shop", "Shop")
-        ops = Ops(tables, "shop", poll_interval=0.02, timeout=20)
-        ops.create_table("customers", "Customers", columns=COLUMNS[:4], indexes=INDEXES[:1])
-        for column in COLUMNS[4:]:
-            ops.add_column("customers", **column)
-        ops.add_index("customers", **INDEXES[1])
-        ops.create_table(
-            "notes",
-            "Notes",
-            columns=[{"key": "text", "type": "string", "size": 500}],
-            row_security=True,
-            permissions=['read("any")'],
-        )
+        build_shop(tables, "shop", CLI_COLUMNS, INDEXES, inline=4)
         schema = snapshot(_client(source), "shop")
         exported = schema.to_appwrite_json()
 

@@ -14,25 +14,7 @@ from typing import Any
 from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, add_environment, assert_refused, snapshot
 from sdk_support import tables_for
-
-from workbook.runtime.ops import Ops
-
-COLUMNS = [
-    {"key": "name", "type": "varchar", "size": 128, "required": True},
-    {"key": "email", "type": "email"},
-    {"key": "tier", "type": "enum", "elements": ["free", "pro"], "default": "free"},
-    {"key": "age", "type": "integer", "min": 0, "max": 150, "default": 18},
-    {"key": "score", "type": "float", "min": 0.0, "max": 1.0},
-    {"key": "vip", "type": "boolean", "default": False},
-    {"key": "joined", "type": "datetime"},
-    {"key": "tags", "type": "varchar", "size": 32, "array": True},
-    {"key": "bio", "type": "text"},
-]
-INDEXES = [
-    {"key": "by_email", "type": "unique", "columns": ["email"], "orders": ["ASC"]},
-    {"key": "tier_age", "type": "key", "columns": ["tier", "age"], "orders": ["ASC", "DESC"]},
-]
-
+from shop_schema import COLUMNS, INDEXES, build_shop
 
 SCHEMA_DELAY = 0.0  # these tests are about schemas, not about waiting for builds
 
@@ -44,19 +26,7 @@ def tables_db(server: Any) -> TablesDB:
 def populate(server: Any, database: str) -> None:
     """A project's database as its team built it, without Workbook."""
     tables = tables_db(server)
-    tables.create(database, "Shop")
-    ops = Ops(tables, database, poll_interval=0.02, timeout=20)
-    ops.create_table("customers", "Customers", columns=COLUMNS[:5], indexes=INDEXES[:1])
-    for column in COLUMNS[5:]:
-        ops.add_column("customers", **column)
-    ops.add_index("customers", **INDEXES[1])
-    ops.create_table(
-        "notes",
-        "Notes",
-        columns=[{"key": "text", "type": "varchar", "size": 500}],
-        row_security=True,
-        permissions=['read("any")'],
-    )
+    build_shop(tables, database, COLUMNS, INDEXES, inline=5)
     tables.create_row(database, "customers", "ada", {"name": "Ada", "email": "ada@example.com"})
 
 

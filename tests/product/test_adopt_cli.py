@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from cli_inproc import CliWorkspace, add_environment
 from sdk_support import tables_for
+from shop_schema import CLI_COLUMNS, INDEXES, build_shop
 
 from workbook.local.server import start_local_server
-from workbook.runtime.ops import Ops
 
 CLI = Path(__file__).resolve().parents[2] / ".cache/node/node_modules/.bin/appwrite"
 
@@ -25,37 +25,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-# appwrite-cli 12 pushes the legacy `string` type, not `varchar`/`text` ("Unsupported
-# attribute type: varchar"): the round trip uses the types it knows.
-COLUMNS = [
-    {"key": "name", "type": "string", "size": 128, "required": True},
-    {"key": "email", "type": "email"},
-    {"key": "tier", "type": "enum", "elements": ["free", "pro"], "default": "free"},
-    {"key": "age", "type": "integer", "min": 0, "max": 150, "default": 18},
-    {"key": "score", "type": "float", "min": 0.0, "max": 1.0},
-    {"key": "vip", "type": "boolean", "default": False},
-    {"key": "joined", "type": "datetime"},
-    {"key": "tags", "type": "string", "size": 32, "array": True},
-]
-
-
 def populate(server: Any, database: str) -> None:
-    tables = tables_for(server)
-    tables.create(database, "Shop")
-    ops = Ops(tables, database, poll_interval=0.02, timeout=20)
-    ops.create_table(
-        "customers",
-        "Customers",
-        columns=COLUMNS,
-        indexes=[{"key": "by_email", "type": "unique", "columns": ["email"], "orders": ["ASC"]}],
-    )
-    ops.create_table(
-        "notes",
-        "Notes",
-        columns=[{"key": "text", "type": "string", "size": 500}],
-        row_security=True,
-        permissions=['read("any")'],
-    )
+    build_shop(tables_for(server), database, CLI_COLUMNS, INDEXES[:1])
 
 
 @pytest.fixture
