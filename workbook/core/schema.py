@@ -356,12 +356,16 @@ def _describe(kind: str, item: dict[str, Any]) -> str:
     text = column_kind(item)
     if item.get("size") is not None and item.get("type") in ("string", "varchar"):
         text += f"({item['size']})"
-    if item.get("array"):
-        text += "[]"
-    if item.get("required"):
+    return text + column_traits(item)
+
+
+def column_traits(column: dict[str, Any]) -> str:
+    """What follows a column's type when it is described: ``[] required default 'x'``."""
+    text = "[]" if column.get("array") else ""
+    if column.get("required"):
         text += " required"
-    if item.get("default") is not None:
-        text += f" default {item['default']!r}"
+    if column.get("default") is not None:
+        text += f" default {column['default']!r}"
     return text
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbook.core.columns import INDEX_TYPES, NUMERIC, SIZED, TYPES, column_kind
-from workbook.core.schema import CLI_COLUMN, CLI_INDEX, CLI_TABLE, Schema
+from workbook.core.schema import CLI_COLUMN, CLI_INDEX, CLI_TABLE, Schema, column_traits
 from workbook.errors import WorkbookError
 
 INT_BOUNDS = (-9223372036854775808, 9223372036854775807)
@@ -281,13 +281,7 @@ def describe(column: dict[str, Any]) -> str:
     text = str(column.get("type"))
     if column.get("size") is not None:
         text += f"({column['size']})"
-    if column.get("array"):
-        text += "[]"
-    if column.get("required"):
-        text += " required"
-    if column.get("default") is not None:
-        text += f" default {column['default']!r}"
-    return text
+    return text + column_traits(column)
 
 
 def describe_index(index: dict[str, Any]) -> str:
