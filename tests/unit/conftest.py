@@ -1,6 +1,6 @@
 """Fixtures shared by the in-process backup and restore tests: the module under test
-defines ``database`` (a seeded database id); these give the Target that reads it and a
-workspace whose `test` environment points at it."""
+defines ``database`` (a seeded database id); these give the Target that reads it, a
+backup of it, and a workspace whose `test` environment points at it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from appwrite.client import Client
 from cli_inproc import CliWorkspace, add_environment, new_workspace
 
+from workbook.core.backup import export_database
 from workbook.core.client import Target
 from workbook.core.config import Environment
 from workbook.local.server import LocalServer
@@ -32,3 +33,10 @@ def ws(tmp_path: Path, local_server: LocalServer, database: str) -> CliWorkspace
     ws = new_workspace(tmp_path, folders=("migrations",))
     add_environment(ws, local_server, database=database)
     return ws
+
+
+@pytest.fixture
+def backup(tmp_path: Path, target: Target) -> Path:
+    folder = tmp_path / "backup"
+    export_database(target, folder)
+    return folder

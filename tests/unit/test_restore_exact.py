@@ -18,8 +18,6 @@ from appwrite.exception import AppwriteException
 from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace
 
-from workbook.core.backup import export_database
-from workbook.core.client import Target
 from workbook.core.paging import iter_items
 from workbook.local.server import LocalServer
 
@@ -53,13 +51,6 @@ def database(tables: TablesDB, database_id: str) -> str:
     for start in range(0, ROWS, 100):
         tables.create_rows(database_id, "posts", rows[start : start + 100])
     return database_id
-
-
-@pytest.fixture
-def backup(tmp_path: Path, target: Target) -> Path:
-    folder = tmp_path / "backup"
-    export_database(target, folder)
-    return folder
 
 
 def rows_of(client: Client, database: str, table: str = "posts") -> dict[str, dict[str, Any]]:

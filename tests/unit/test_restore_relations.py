@@ -23,8 +23,6 @@ from appwrite.query import Query
 from appwrite.services.tables_db import TablesDB
 from cli_inproc import CliWorkspace, assert_refused
 
-from workbook.core.backup import export_database
-from workbook.core.client import Target
 from workbook.core.paging import iter_items
 from workbook.local.server import LocalServer
 
@@ -82,13 +80,6 @@ def database(tables: TablesDB, database_id: str) -> str:
         data = {"title": row_id, **data, "$updatedAt": "2024-05-06T07:08:09.000+00:00"}
         tables.create_row(db, "posts", row_id, data)
     return db
-
-
-@pytest.fixture
-def backup(tmp_path: Path, target: Target) -> Path:
-    folder = tmp_path / "backup"
-    export_database(target, folder)
-    return folder
 
 
 def posts_of(client: Client, database: str) -> dict[str, dict[str, Any]]:
