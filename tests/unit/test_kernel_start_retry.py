@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill
@@ -49,6 +50,19 @@ def one_cell(path: Path) -> Path:
     return path
 
 
+def run_one_cell(tmp_path: Path, km: Any) -> Path:
+    """The one-cell notebook run on ``km`` (the kernel the retries produced)."""
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(one_cell(tmp_path / "in.ipynb")),
+        str(out),
+        kernel_name=KERNEL,
+        progress_bar=False,
+        **kernels.engine_for(km),
+    )
+    return out
+
+
 def test_a_kernel_that_fails_to_start_twice_is_started_a_third_time_and_runs(
     tmp_path: Path, flaky: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,14 +71,7 @@ def test_a_kernel_that_fails_to_start_twice_is_started_a_third_time_and_runs(
         assert pool is not None
         km = pool.take()
         assert km is not None and pool.failed_starts == 2
-        out = tmp_path / "out.ipynb"
-        papermill.execute_notebook(
-            str(one_cell(tmp_path / "in.ipynb")),
-            str(out),
-            kernel_name=KERNEL,
-            progress_bar=False,
-            **kernels.engine_for(km),
-        )
+        out = run_one_cell(tmp_path, km)
     assert flaky.read_text() == "3"
     assert "42" in nbformat.read(out, as_version=4).cells[0].outputs[0]["text"]
 
@@ -90,14 +97,7 @@ def test_without_prewarming_a_kernel_that_fails_to_start_twice_is_started_a_thir
         assert pool is None  # no kernel is started ahead of its run
         with kernels.kernel_for_run(pool, {}, tmp_path, KERNEL, KERNEL_ARGUMENTS) as km:
             assert km is not None and km.is_alive()
-            out = tmp_path / "out.ipynb"
-            papermill.execute_notebook(
-                str(one_cell(tmp_path / "in.ipynb")),
-                str(out),
-                kernel_name=KERNEL,
-                progress_bar=False,
-                **kernels.engine_for(km),
-            )
+            out = run_one_cell(tmp_path, km)
     assert flaky.read_text() == "3"
     assert "42" in nbformat.read(out, as_version=4).cells[0].outputs[0]["text"]
     assert not km.has_kernel  # shut down after its one run
