@@ -30,6 +30,7 @@ from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
 from workbook.errors import WorkbookError
+from workbook.secrets import is_secret_name
 from workbook.runtime import banner, frontend, magics, papermill_output
 from workbook.runtime.backups import BackupGuard, TableBackups
 from workbook.runtime.dryrun import DryRunProxy, Plan
@@ -458,6 +459,8 @@ def parameters_that_ran(migration: Migration | None, **given: Any) -> dict[str, 
         namespace = shell.user_ns if shell is not None else {}
     ran: dict[str, Any] = {}
     for name in dict.fromkeys(names):
+        if is_secret_name(name):  # the archive's header is no place for one, even redacted
+            continue
         if name in given:
             ran[name] = given[name]
         elif name in namespace:
