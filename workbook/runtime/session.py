@@ -30,11 +30,11 @@ from workbook.core.ledger import Ledger, RunRecord, RunState
 from workbook.core.runs import new_run_id
 from workbook.core.status import check_down, check_up
 from workbook.errors import WorkbookError
-from workbook.secrets import is_secret_name
 from workbook.runtime import banner, frontend, magics, papermill_output
 from workbook.runtime.backups import BackupGuard, TableBackups
 from workbook.runtime.dryrun import DryRunProxy, Plan
 from workbook.runtime.ops import Ops
+from workbook.secrets import is_secret_name
 from workbook.settings import DRY_RUN_STATE, RUN_LOCK, SAVE_TIMEOUT
 
 LEDGER_PREFIX = "workbook_"
